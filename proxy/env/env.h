@@ -58,8 +58,9 @@ class Stream {
   virtual Task<std::size_t> write(std::span<const asio::const_buffer> bufs, TimePoint deadline,
                                   error_code& ec) = 0;
 
+  // A coroutine (not a forwarding call) so `buf` outlives the inner write.
   Task<std::size_t> write(asio::const_buffer buf, TimePoint deadline, error_code& ec) {
-    return write(std::span<const asio::const_buffer>(&buf, 1), deadline, ec);
+    co_return co_await write(std::span<const asio::const_buffer>(&buf, 1), deadline, ec);
   }
 
   // Half-close: the peer reads EOF once it has read everything sent before.

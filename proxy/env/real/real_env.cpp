@@ -1,0 +1,269 @@
+#include "proxy/env/real/real_env.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <random>
+
+namespace llmproxy::env {
+namespace {
+
+using asio::ip::tcp;
+using std::chrono::steady_clock;
+
+steady_clock::time_point to_steady(TimePoint t) {
+  return steady_clock::time_point(
+      std::chrono::duration_cast<steady_clock::duration>(t.time_since_epoch()));
+}
+
+TimePoint mono_now() {
+  return TimePoint(std::chrono::duration_cast<Duration>(steady_clock::now().time_since_epoch()));
+}
+
+// Socket plus its deadline watchdog. Shared so that a watchdog completion that
+// is already queued when the stream is destroyed finds nothing to touch.
+struct SocketState {
+  explicit SocketState(tcp::socket s) : socket(std::move(s)), watchdog(socket.get_executor()) {}
+  tcp::socket socket;
+  asio::steady_timer watchdog;
+  TimePoint armed = kNoDeadline;
+  bool timed_out = false;
+};
+
+// Arms the watchdog for `deadline`. Re-arming for the same deadline is free
+// (no timer syscall), which is the common case for a relay that reads many
+// chunks under one stream-idle or attempt deadline.
+void arm(const std::shared_ptr<SocketState>& st, TimePoint deadline) {
+  st->timed_out = false;
+  if (deadline == st->armed) return;
+  st->armed = deadline;
+  if (deadline == kNoDeadline) {
+    st->watchdog.cancel();
+    return;
+  }
+  st->watchdog.expires_at(to_steady(deadline));
+  st->watchdog.async_wait([weak = std::weak_ptr<SocketState>(st), deadline](error_code ec) {
+    if (ec) return;
+    auto s = weak.lock();
+    if (!s || s->armed != deadline) return;
+    s->armed = kNoDeadline;
+    s->timed_out = true;
+    error_code ignored;
+    s->socket.cancel(ignored);
+  });
+}
+
+// After an operation: a cancellation caused by the watchdog is a timeout.
+void settle(SocketState& st, error_code& ec) {
+  if (st.timed_out && ec == asio::error::operation_aborted) ec = asio::error::timed_out;
+  st.timed_out = false;
+}
+
+class RealStream final : public Stream {
+ public:
+  explicit RealStream(tcp::socket s) : st_(std::make_shared<SocketState>(std::move(s))) {
+    error_code ignored;
+    st_->socket.set_option(tcp::no_delay(true), ignored);
+    auto ep = st_->socket.remote_endpoint(ignored);
+    if (!ignored) {
+      remote_ip_ = ep.address().to_string();
+      remote_port_ = ep.port();
+    }
+  }
+  ~RealStream() override { close(); }
+
+  Task<std::size_t> read_some(asio::mutable_buffer buf, TimePoint deadline,
+                              error_code& ec) override {
+    if (deadline != kNoDeadline && mono_now() >= deadline) {
+      ec = asio::error::timed_out;
+      co_return 0;
+    }
+    auto st = st_;
+    arm(st, deadline);
+    ec = {};
+    std::size_t n =
+        co_await st->socket.async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
+    settle(*st, ec);
+    co_return n;
+  }
+
+  Task<std::size_t> write(std::span<const asio::const_buffer> bufs, TimePoint deadline,
+                          error_code& ec) override {
+    if (deadline != kNoDeadline && mono_now() >= deadline) {
+      ec = asio::error::timed_out;
+      co_return 0;
+    }
+    auto st = st_;
+    arm(st, deadline);
+    ec = {};
+    std::size_t n =
+        co_await asio::async_write(st->socket, bufs, asio::redirect_error(asio::use_awaitable, ec));
+    settle(*st, ec);
+    co_return n;
+  }
+
+  void shutdown_send() override {
+    error_code ignored;
+    st_->socket.shutdown(tcp::socket::shutdown_send, ignored);
+  }
+  void close() override {
+    error_code ignored;
+    st_->watchdog.cancel();
+    if (st_->socket.is_open()) {
+      st_->socket.shutdown(tcp::socket::shutdown_both, ignored);
+      st_->socket.close(ignored);
+    }
+  }
+  void reset() override {
+    error_code ignored;
+    if (!st_->socket.is_open()) return;
+    // SO_LINGER with a zero timeout turns close() into an RST.
+    st_->socket.set_option(asio::socket_base::linger(true, 0), ignored);
+    st_->watchdog.cancel();
+    st_->socket.close(ignored);
+  }
+  void cancel() override {
+    error_code ignored;
+    st_->socket.cancel(ignored);
+  }
+  bool is_open() const override { return st_->socket.is_open(); }
+  std::string remote_address() const override {
+    if (remote_ip_.find(':') != std::string::npos)
+      return "[" + remote_ip_ + "]:" + std::to_string(remote_port_);
+    return remote_ip_ + ":" + std::to_string(remote_port_);
+  }
+  std::string remote_ip() const override { return remote_ip_; }
+
+ private:
+  std::shared_ptr<SocketState> st_;
+  std::string remote_ip_;
+  std::uint16_t remote_port_ = 0;
+};
+
+class RealTimer final : public Timer {
+ public:
+  explicit RealTimer(asio::any_io_executor ex) : timer_(std::move(ex)) {}
+  Task<void> sleep_until(TimePoint when, error_code& ec) override {
+    timer_.expires_at(to_steady(when));
+    ec = {};
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+  void cancel() override { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
+class RealAcceptor final : public Acceptor {
+ public:
+  explicit RealAcceptor(tcp::acceptor a) : acceptor_(std::move(a)) {}
+  Task<std::unique_ptr<Stream>> accept(error_code& ec) override {
+    ec = {};
+    tcp::socket s =
+        co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return nullptr;
+    co_return std::make_unique<RealStream>(std::move(s));
+  }
+  void close() override {
+    error_code ignored;
+    acceptor_.close(ignored);
+  }
+  std::uint16_t port() const override {
+    error_code ignored;
+    return acceptor_.local_endpoint(ignored).port();
+  }
+
+ private:
+  tcp::acceptor acceptor_;
+};
+
+}  // namespace
+
+RealEnv::RealEnv(asio::io_context& ioc, std::uint64_t seed) : ioc_(ioc), rng_(seed) {}
+
+std::uint64_t RealEnv::entropy_seed() {
+  std::random_device rd;
+  return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+}
+
+TimePoint RealEnv::now() const { return mono_now(); }
+
+WallTime RealEnv::wall_now() const {
+  return WallTime(std::chrono::duration_cast<Duration>(
+      std::chrono::system_clock::now().time_since_epoch()));
+}
+
+std::unique_ptr<Timer> RealEnv::make_timer() {
+  return std::make_unique<RealTimer>(ioc_.get_executor());
+}
+
+Task<std::unique_ptr<Stream>> RealEnv::connect(std::string host, std::uint16_t port,
+                                               TimePoint deadline, error_code& ec) {
+  ec = {};
+  std::vector<tcp::endpoint> endpoints;
+  // Strip IPv6 brackets from URL-style hosts.
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  auto addr = asio::ip::make_address(host, ec);
+  if (!ec) {
+    endpoints.emplace_back(addr, port);
+  } else {
+    // Asio runs getaddrinfo on its own internal thread, never on this loop.
+    ec = {};
+    tcp::resolver resolver(ioc_);
+    auto results = co_await resolver.async_resolve(host, std::to_string(port),
+                                                   asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return nullptr;
+    for (const auto& r : results) endpoints.push_back(r.endpoint());
+  }
+  auto st = std::make_shared<SocketState>(tcp::socket(ioc_));
+  if (deadline != kNoDeadline && mono_now() >= deadline) {
+    ec = asio::error::timed_out;
+    co_return nullptr;
+  }
+  arm(st, deadline);
+  co_await asio::async_connect(st->socket, endpoints,
+                               asio::redirect_error(asio::use_awaitable, ec));
+  settle(*st, ec);
+  arm(st, kNoDeadline);
+  if (ec) co_return nullptr;
+  co_return std::make_unique<RealStream>(std::move(st->socket));
+}
+
+std::unique_ptr<Acceptor> RealEnv::listen(const std::string& host, std::uint16_t port,
+                                          bool reuse_port, error_code& ec) {
+  ec = {};
+  asio::ip::address addr;
+  if (host.empty()) {
+    addr = asio::ip::address_v4::any();
+  } else {
+    std::string h = host;
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+    addr = asio::ip::make_address(h, ec);
+    if (ec) return nullptr;
+  }
+  tcp::endpoint ep(addr, port);
+  tcp::acceptor a(ioc_);
+  a.open(ep.protocol(), ec);
+  if (ec) return nullptr;
+  a.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (ec) return nullptr;
+  if (reuse_port) {
+    a.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true), ec);
+    if (ec) return nullptr;
+  }
+  a.bind(ep, ec);
+  if (ec) return nullptr;
+  a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return nullptr;
+  return std::make_unique<RealAcceptor>(std::move(a));
+}
+
+}  // namespace llmproxy::env
