@@ -1,5 +1,6 @@
 #include "proxy/env/real/real_env.h"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -27,43 +28,57 @@ TimePoint mono_now() {
   return TimePoint(std::chrono::duration_cast<Duration>(steady_clock::now().time_since_epoch()));
 }
 
-// Socket plus its deadline watchdog. Shared so that a watchdog completion that
-// is already queued when the stream is destroyed finds nothing to touch.
-struct SocketState {
-  explicit SocketState(tcp::socket s) : socket(std::move(s)), watchdog(socket.get_executor()) {}
-  tcp::socket socket;
-  asio::steady_timer watchdog;
+// One direction's deadline watchdog. Reads and writes may be pending at the
+// same time with different deadlines (a relay writes to a client while a
+// watcher reads from it), so each direction has its own timer, and a timeout
+// cancels only that direction's operation (per-operation cancellation), never
+// the whole socket.
+struct Watchdog {
+  explicit Watchdog(const asio::any_io_executor& ex) : timer(ex) {}
+  asio::steady_timer timer;
+  asio::cancellation_signal signal;
   TimePoint armed = kNoDeadline;
   bool timed_out = false;
 };
 
-// Arms the watchdog for `deadline`. Re-arming for the same deadline is free
-// (no timer syscall), which is the common case for a relay that reads many
-// chunks under one stream-idle or attempt deadline.
-void arm(const std::shared_ptr<SocketState>& st, TimePoint deadline) {
-  st->timed_out = false;
-  if (deadline == st->armed) return;
-  st->armed = deadline;
+// Socket plus its watchdogs. Shared so that a watchdog completion that is
+// already queued when the stream is destroyed finds nothing to touch.
+struct SocketState {
+  explicit SocketState(tcp::socket s)
+      : socket(std::move(s)), rd(socket.get_executor()), wr(socket.get_executor()) {}
+  tcp::socket socket;
+  Watchdog rd, wr;
+};
+
+// Arms a watchdog for `deadline`. Re-arming for the same deadline is free (no
+// timer syscall), which is the common case for a relay that reads many chunks
+// under one attempt deadline.
+void arm(const std::shared_ptr<SocketState>& st, Watchdog SocketState::*which, TimePoint deadline) {
+  Watchdog& w = (*st).*which;
+  w.timed_out = false;
+  if (deadline == w.armed) return;
+  w.armed = deadline;
   if (deadline == kNoDeadline) {
-    st->watchdog.cancel();
+    w.timer.cancel();
     return;
   }
-  st->watchdog.expires_at(to_steady(deadline));
-  st->watchdog.async_wait([weak = std::weak_ptr<SocketState>(st), deadline](error_code ec) {
+  w.timer.expires_at(to_steady(deadline));
+  w.timer.async_wait([weak = std::weak_ptr<SocketState>(st), which, deadline](error_code ec) {
     if (ec) return;
     auto s = weak.lock();
-    if (!s || s->armed != deadline) return;
-    s->armed = kNoDeadline;
-    s->timed_out = true;
-    error_code ignored;
-    s->socket.cancel(ignored);
+    if (!s) return;
+    Watchdog& w = (*s).*which;
+    if (w.armed != deadline) return;
+    w.armed = kNoDeadline;
+    w.timed_out = true;
+    w.signal.emit(asio::cancellation_type::terminal);
   });
 }
 
 // After an operation: a cancellation caused by the watchdog is a timeout.
-void settle(SocketState& st, error_code& ec) {
-  if (st.timed_out && ec == asio::error::operation_aborted) ec = asio::error::timed_out;
-  st.timed_out = false;
+void settle(Watchdog& w, error_code& ec) {
+  if (w.timed_out && ec == asio::error::operation_aborted) ec = asio::error::timed_out;
+  w.timed_out = false;
 }
 
 class RealStream final : public Stream {
@@ -86,11 +101,12 @@ class RealStream final : public Stream {
       co_return 0;
     }
     auto st = st_;
-    arm(st, deadline);
+    arm(st, &SocketState::rd, deadline);
     ec = {};
-    std::size_t n =
-        co_await st->socket.async_read_some(buf, asio::redirect_error(asio::use_awaitable, ec));
-    settle(*st, ec);
+    std::size_t n = co_await st->socket.async_read_some(
+        buf, asio::bind_cancellation_slot(st->rd.signal.slot(),
+                                          asio::redirect_error(asio::use_awaitable, ec)));
+    settle(st->rd, ec);
     co_return n;
   }
 
@@ -101,11 +117,13 @@ class RealStream final : public Stream {
       co_return 0;
     }
     auto st = st_;
-    arm(st, deadline);
+    arm(st, &SocketState::wr, deadline);
     ec = {};
-    std::size_t n =
-        co_await asio::async_write(st->socket, bufs, asio::redirect_error(asio::use_awaitable, ec));
-    settle(*st, ec);
+    std::size_t n = co_await asio::async_write(
+        st->socket, bufs,
+        asio::bind_cancellation_slot(st->wr.signal.slot(),
+                                     asio::redirect_error(asio::use_awaitable, ec)));
+    settle(st->wr, ec);
     co_return n;
   }
 
@@ -115,7 +133,8 @@ class RealStream final : public Stream {
   }
   void close() override {
     error_code ignored;
-    st_->watchdog.cancel();
+    st_->rd.timer.cancel();
+    st_->wr.timer.cancel();
     if (st_->socket.is_open()) {
       st_->socket.shutdown(tcp::socket::shutdown_both, ignored);
       st_->socket.close(ignored);
@@ -126,7 +145,8 @@ class RealStream final : public Stream {
     if (!st_->socket.is_open()) return;
     // SO_LINGER with a zero timeout turns close() into an RST.
     st_->socket.set_option(asio::socket_base::linger(true, 0), ignored);
-    st_->watchdog.cancel();
+    st_->rd.timer.cancel();
+    st_->wr.timer.cancel();
     st_->socket.close(ignored);
   }
   void cancel() override {
@@ -228,11 +248,13 @@ Task<std::unique_ptr<Stream>> RealEnv::connect(std::string host, std::uint16_t p
     ec = asio::error::timed_out;
     co_return nullptr;
   }
-  arm(st, deadline);
-  co_await asio::async_connect(st->socket, endpoints,
-                               asio::redirect_error(asio::use_awaitable, ec));
-  settle(*st, ec);
-  arm(st, kNoDeadline);
+  arm(st, &SocketState::wr, deadline);
+  co_await asio::async_connect(
+      st->socket, endpoints,
+      asio::bind_cancellation_slot(st->wr.signal.slot(),
+                                   asio::redirect_error(asio::use_awaitable, ec)));
+  settle(st->wr, ec);
+  arm(st, &SocketState::wr, kNoDeadline);
   if (ec) co_return nullptr;
   co_return std::make_unique<RealStream>(std::move(st->socket));
 }

@@ -126,6 +126,31 @@ TEST(RealEnv, CancelAbortsPendingRead) {
   });
 }
 
+TEST(RealEnv, WriteDeadlineDoesNotTouchAPendingRead) {
+  run([](RealEnv& env) -> Task<void> {
+    auto p = co_await connected_pair(env);
+    error_code read_ec;
+    std::size_t got = 0;
+    bool read_done = false;
+    char buf[8];
+    Stream* server = p.server.get();
+    asio::co_spawn(env.executor(), [&]() -> Task<void> {
+      got = co_await server->read_some(asio::buffer(buf), kNoDeadline, read_ec);
+      read_done = true;
+    }, asio::detached);
+    error_code ec;
+    // A short write deadline on the same stream, which then passes.
+    co_await p.server->write(asio::buffer(std::string_view("ping")), env.now() + 5ms, ec);
+    EXPECT_FALSE(ec);
+    co_await env.sleep_for(20ms, ec);
+    EXPECT_FALSE(read_done) << "the write's deadline cancelled the read";
+    co_await p.client->write(asio::buffer(std::string_view("pong")), kNoDeadline, ec);
+    while (!read_done) co_await env.sleep_for(1ms, ec);
+    EXPECT_FALSE(read_ec) << read_ec.message();
+    EXPECT_EQ(got, 4u);
+  });
+}
+
 TEST(RealEnv, ConnectToClosedPortIsRefused) {
   run([](RealEnv& env) -> Task<void> {
     error_code ec;

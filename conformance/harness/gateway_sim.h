@@ -1,0 +1,74 @@
+// Runs the real request path (shell::Worker) in the simulator: fake backends
+// on simulated hosts, one gateway host, a workload of clients, each on its own
+// simulated host. Everything the checkers need comes back in SimOutcome:
+// what every client saw, the gateway's request records, and a tap of every
+// upstream connection.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conformance/harness/tap_env.h"
+#include "fake_backends/fake_config.h"
+#include "fake_backends/fake_stats.h"
+#include "proxy/shell/request_record.h"
+#include "proxy/shell/shell_config.h"
+#include "proxy/shell/testing/http_test_client.h"
+
+namespace llmproxy::harness {
+
+struct ClientRequest {
+  Duration at{0};              // start time of this client
+  bool stream = false;
+  bool ask_usage = false;      // stream_options.include_usage = true
+  int prompt_words = 3;
+  std::uint32_t max_tokens = 0;  // 0 = not sent
+  std::string fault;           // x-fake-fault header ("" = none)
+  std::string path = "/v1/chat/completions";
+  // The client goes away after this many response body bytes (or, with 0,
+  // right after sending the request once `cancel_after` has passed).
+  std::optional<std::size_t> cancel_after_bytes;
+  std::optional<Duration> cancel_after;
+};
+
+struct Scenario {
+  std::uint64_t seed = 1;
+  int backends = 2;
+  fake::Profile profile;
+  shell::ShellConfig gateway;  // backends are filled in by the harness
+  shell::BackendTarget backend_template;  // timeouts etc. for every backend
+  std::vector<ClientRequest> requests;
+  Duration latency = std::chrono::microseconds(100);  // one way, every link
+  bool random_read_split = true;
+  Duration horizon = std::chrono::minutes(30);  // virtual time bound
+};
+
+struct ClientResult {
+  std::string request_id;
+  testing::ClientResponse response;
+  bool cancelled = false;  // the client closed on purpose
+  bool connected = false;
+  TimePoint start{}, end{};
+};
+
+struct SimOutcome {
+  std::vector<ClientResult> clients;            // index = request index
+  std::vector<shell::RequestRecord> records;    // in end order
+  std::vector<ConnectionTap> upstream;          // every gateway→backend connection
+  std::vector<fake::FakeStats> backend_stats;
+  std::size_t pool_idle = 0;                    // idle upstream connections at the end
+  std::size_t gateway_sessions_at_end = 0;
+  std::string event_log_hash;
+  TimePoint finished{};
+  bool all_clients_done = false;
+};
+
+SimOutcome run_gateway_sim(const Scenario& scenario);
+
+// The request id the harness gives request i (sent as X-Request-Id).
+std::string request_id_for(std::size_t index);
+
+}  // namespace llmproxy::harness

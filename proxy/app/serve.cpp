@@ -1,0 +1,225 @@
+// `llmproxy serve --config FILE`: loads and checks the config, starts one
+// event loop per worker thread (each with its own RealEnv, Worker and
+// SO_REUSEPORT listener, so the request path shares nothing between threads),
+// and handles signals: SIGTERM/SIGINT drain (stop accepting, /ready → 503,
+// in-flight requests finish within server.drain_timeout), SIGHUP is logged
+// and ignored until config reload lands.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proxy/app/commands.h"
+#include "proxy/app/serve_config.h"
+#include "proxy/core/config/load.h"
+#include "proxy/core/log/log.h"
+#include "proxy/core/util/env_expand.h"
+#include "proxy/env/real/real_env.h"
+#include "proxy/shell/worker.h"
+
+namespace llmproxy::app {
+namespace {
+
+namespace asio = boost::asio;
+
+struct WorkerThread {
+  asio::io_context ioc{1};
+  std::unique_ptr<env::RealEnv> env;
+  std::unique_ptr<shell::Worker> worker;
+  std::unique_ptr<env::Acceptor> acceptor;
+  std::atomic<std::size_t> sessions{0};
+  std::thread thread;
+};
+
+void configure_log(const config::LogConfig& c) {
+  log::LoggerOptions o;
+  switch (c.level) {
+    case config::LogLevel::debug: o.level = log::Level::debug; break;
+    case config::LogLevel::info: o.level = log::Level::info; break;
+    case config::LogLevel::warn: o.level = log::Level::warn; break;
+    case config::LogLevel::error: o.level = log::Level::error; break;
+  }
+  o.format = c.format == config::LogFormat::json ? log::Format::json : log::Format::text;
+  o.sink = c.output == config::LogOutput::to_stderr ? stderr : stdout;
+  o.clock = [] {
+    return WallTime(std::chrono::duration_cast<Duration>(
+        std::chrono::system_clock::now().time_since_epoch()));
+  };
+  log::configure(std::move(o));
+}
+
+void print_usage() {
+  std::fputs(
+      "usage: llmproxy serve --config FILE\n"
+      "Starts the gateway. The config is checked first (as check-config does);\n"
+      "any problem is printed and the gateway does not start.\n",
+      stderr);
+}
+
+}  // namespace
+
+int run_serve(int argc, char** argv) {
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if ((a == "--config" || a == "-c") && i + 1 < argc) {
+      path = argv[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      path = a.substr(9);
+    } else if (a == "--help" || a == "-h") {
+      print_usage();
+      return 0;
+    } else {
+      std::fprintf(stderr, "serve: unknown argument '%s'\n", a.c_str());
+      print_usage();
+      return 2;
+    }
+  }
+  if (path.empty()) {
+    print_usage();
+    return 2;
+  }
+
+  const auto loaded = config::load_config_file(path, util::process_env());
+  if (!loaded.ok()) {
+    for (const auto& d : loaded.diagnostics)
+      std::fprintf(stderr, "%s\n", config::format_diagnostic(d).c_str());
+    std::fprintf(stderr, "serve: %s has problems; not starting\n", path.c_str());
+    return 1;
+  }
+  const auto& cfg = *loaded.config;
+  configure_log(cfg.log);
+  const auto shell_cfg = shell_config_from(cfg);
+
+  unsigned workers = cfg.server.workers > 0 ? static_cast<unsigned>(cfg.server.workers)
+                                            : std::max(1u, std::thread::hardware_concurrency());
+  const std::uint64_t seed = env::RealEnv::entropy_seed();
+  log::info("starting", {{"config", path},
+                         {"workers", std::to_string(workers)},
+                         {"backends", std::to_string(shell_cfg->backends.size())},
+                         {"seed", std::to_string(seed)}});
+
+  std::vector<std::unique_ptr<WorkerThread>> threads;
+  std::uint16_t port = shell_cfg->listen_port;
+  for (unsigned i = 0; i < workers; ++i) {
+    auto t = std::make_unique<WorkerThread>();
+    t->env = std::make_unique<env::RealEnv>(t->ioc, seed + i);
+    t->worker = std::make_unique<shell::Worker>(*t->env, shell_cfg);
+    env::error_code ec;
+    t->acceptor = t->env->listen(shell_cfg->listen_host, port, workers > 1, ec);
+    if (ec) {
+      log::error("cannot listen", {{"address", cfg.server.listen}, {"error", ec.message()}});
+      std::fprintf(stderr, "serve: cannot listen on %s: %s\n", cfg.server.listen.c_str(),
+                   ec.message().c_str());
+      return 1;
+    }
+    port = t->acceptor->port();  // port 0: every worker shares the first one's
+    threads.push_back(std::move(t));
+  }
+  log::info("listening", {{"address", shell_cfg->listen_host + ":" + std::to_string(port)}});
+  std::printf("llmproxy listening on %s:%u\n",
+              shell_cfg->listen_host.empty() ? "0.0.0.0" : shell_cfg->listen_host.c_str(),
+              static_cast<unsigned>(port));
+  std::fflush(stdout);
+
+  for (auto& t : threads) {
+    WorkerThread* w = t.get();
+    asio::co_spawn(w->ioc, w->worker->serve(*w->acceptor), [](std::exception_ptr e) {
+      if (e) std::rethrow_exception(e);
+    });
+    w->thread = std::thread([w] {
+      try {
+        w->ioc.run();
+      } catch (const std::exception& e) {
+        log::error("worker stopped by an exception", {{"error", e.what()}});
+        std::abort();
+      }
+    });
+  }
+
+  // The main thread only waits for signals and then drives the drain.
+  asio::io_context main_ioc(1);
+  asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
+  asio::steady_timer poll(main_ioc);
+  std::chrono::steady_clock::time_point drain_deadline;
+  bool draining = false;
+
+  std::function<void()> check_drained = [&] {
+    std::size_t open = 0;
+    for (auto& t : threads) open += t->sessions.load();
+    const bool timed_out = std::chrono::steady_clock::now() >= drain_deadline;
+    if (open == 0 || timed_out) {
+      if (open > 0) log::warn("drain deadline passed; closing open connections",
+                              {{"open", std::to_string(open)}});
+      for (auto& t : threads) {
+        WorkerThread* w = t.get();
+        asio::post(w->ioc, [w] { w->worker->close_all_sessions(); });
+      }
+      return;
+    }
+    for (auto& t : threads) {
+      WorkerThread* w = t.get();
+      asio::post(w->ioc, [w] { w->sessions.store(w->worker->sessions()); });
+    }
+    poll.expires_after(std::chrono::milliseconds(20));
+    poll.async_wait([&](env::error_code ec) {
+      if (!ec) check_drained();
+    });
+  };
+
+  std::function<void(const env::error_code&, int)> on_signal = [&](const env::error_code& ec,
+                                                                  int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      log::warn("SIGHUP ignored: config reload is not built yet; restart to apply changes");
+      signals.async_wait(on_signal);
+      return;
+    }
+    if (draining) {
+      log::warn("second signal: stopping now");
+      for (auto& t : threads) asio::post(t->ioc, [w = t.get()] { w->worker->close_all_sessions(); });
+      return;
+    }
+    draining = true;
+    log::info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
+                           {"deadline_s", std::to_string(to_seconds(shell_cfg->drain_timeout))}});
+    drain_deadline = std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                         shell_cfg->drain_timeout);
+    for (auto& t : threads) {
+      WorkerThread* w = t.get();
+      asio::post(w->ioc, [w] {
+        w->acceptor->close();
+        w->worker->start_draining();
+        w->sessions.store(w->worker->sessions());
+      });
+    }
+    signals.async_wait(on_signal);
+    check_drained();
+  };
+  signals.async_wait(on_signal);
+
+  // Runs until a signal and the drain completed (the poll timer and signal
+  // wait are the only work here). Worker threads end when their loops run
+  // out of work: acceptor closed and every session finished.
+  std::thread waiter([&] {
+    for (auto& t : threads) t->thread.join();
+    asio::post(main_ioc, [&] { main_ioc.stop(); });
+  });
+  main_ioc.run();
+  waiter.join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace llmproxy::app

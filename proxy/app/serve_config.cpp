@@ -1,0 +1,62 @@
+#include "proxy/app/serve_config.h"
+
+#include <charconv>
+
+namespace llmproxy::app {
+
+bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) return false;
+  host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  unsigned value = 0;
+  const char* first = listen.data() + colon + 1;
+  const char* last = listen.data() + listen.size();
+  auto r = std::from_chars(first, last, value);
+  if (r.ec != std::errc() || r.ptr != last || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config& cfg) {
+  auto out = std::make_shared<shell::ShellConfig>();
+  split_listen(cfg.server.listen, out->listen_host, out->listen_port);
+  out->read_timeout = cfg.server.read_timeout;
+  out->idle_timeout = cfg.server.idle_timeout;
+  // write_timeout bounds one write to a slow client; streams write often, so
+  // it is a per-write bound, not a whole-response one.
+  out->write_timeout = cfg.server.write_timeout;
+  out->max_header_bytes = cfg.server.max_header_bytes.bytes;
+  out->max_body_size = cfg.server.max_body_size.bytes;
+  out->drain_timeout = cfg.server.drain_timeout;
+
+  const auto& r = cfg.routing;
+  for (const auto& b : cfg.backends) {
+    shell::BackendTarget t;
+    const auto& u = b.parsed_url;
+    t.name = b.name.empty() ? u.to_string() : b.name;
+    t.host = u.host;
+    t.port = u.port;
+    // Every proxied path starts with /v1, so a base URL that already ends in
+    // /v1 (the OpenAI SDK's convention) must not repeat it.
+    t.base_path = u.base_path;
+    if (t.base_path.size() >= 3 && t.base_path.compare(t.base_path.size() - 3, 3, "/v1") == 0)
+      t.base_path.resize(t.base_path.size() - 3);
+    t.host_header = u.authority();
+    t.headers = b.headers.entries;
+    t.weight = b.weight;
+    t.timeout = b.timeout.count() > 0 ? b.timeout : r.timeout;
+    t.connect_timeout = b.connect_timeout.count() > 0 ? b.connect_timeout : r.connect_timeout;
+    t.first_byte_timeout =
+        b.first_byte_timeout.count() > 0 ? b.first_byte_timeout : r.first_byte_timeout;
+    t.stream_idle_timeout =
+        b.stream_idle_timeout.count() > 0 ? b.stream_idle_timeout : r.stream_idle_timeout;
+    t.max_idle_conns = static_cast<std::size_t>(b.max_idle_conns);
+    t.forward_api_key = b.forward_api_key;
+    out->backends.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace llmproxy::app

@@ -1,0 +1,41 @@
+#include "proxy/core/config/features.h"
+
+#include <array>
+
+namespace llmproxy::config {
+namespace {
+
+constexpr std::array kFeatures{
+    FeatureInfo{Feature::server_tls, "server.tls", false, "BEHAVIOR §13"},
+    FeatureInfo{Feature::server_cors, "server.cors", false, "BEHAVIOR §13"},
+    FeatureInfo{Feature::log_file_output, "log.output: file", false, "BEHAVIOR §10"},
+    FeatureInfo{Feature::load_balance_strategies, "routing.load_balance other than round_robin", false,
+                "BEHAVIOR §4"},
+    FeatureInfo{Feature::retry, "routing.retry", false, "BEHAVIOR §4"},
+    FeatureInfo{Feature::fallback, "routing.fallback", false, "BEHAVIOR §4"},
+    FeatureInfo{Feature::circuit_breaker, "routing.circuit_breaker", false, "BEHAVIOR §4"},
+    FeatureInfo{Feature::request_timeout, "routing.request_timeout", false, "BEHAVIOR §3"},
+    FeatureInfo{Feature::backend_models, "backends[].models", false, "BEHAVIOR §4"},
+    FeatureInfo{Feature::health_check, "health_check", false, "BEHAVIOR §5"},
+    FeatureInfo{Feature::rate_limit, "rate_limit", false, "BEHAVIOR §6"},
+    FeatureInfo{Feature::auth, "auth", false, "BEHAVIOR §7"},
+    FeatureInfo{Feature::api_keys, "api_keys", false, "BEHAVIOR §7"},
+    FeatureInfo{Feature::discovery, "discovery", false, "BEHAVIOR §12"},
+    FeatureInfo{Feature::logging, "logging", false, "BEHAVIOR §10"},
+    FeatureInfo{Feature::metrics, "metrics", false, "BEHAVIOR §10"},
+    FeatureInfo{Feature::usage, "usage", false, "BEHAVIOR §10"},
+    FeatureInfo{Feature::lua_scripts, "Lua scripts", false, "BEHAVIOR §11"},
+    FeatureInfo{Feature::admin, "admin", false, "BEHAVIOR §9"},
+};
+
+}  // namespace
+
+std::span<const FeatureInfo> feature_table() { return kFeatures; }
+
+const FeatureInfo& feature_info(Feature f) {
+  for (const auto& info : kFeatures)
+    if (info.feature == f) return info;
+  return kFeatures[0];  // unreachable: every enumerator has a row (tested)
+}
+
+}  // namespace llmproxy::config

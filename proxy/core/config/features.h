@@ -1,0 +1,45 @@
+// Which configurable features this build implements. The loader turns a
+// feature that is configured and enabled but not built into a Diagnostic of
+// kind not_implemented, so nobody believes a limit or an auth check is in
+// force when it is not. Flip `built` here when a feature lands.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace llmproxy::config {
+
+enum class Feature {
+  server_tls,
+  server_cors,
+  log_file_output,
+  load_balance_strategies,  // anything but round_robin
+  retry,
+  fallback,
+  circuit_breaker,
+  request_timeout,
+  backend_models,
+  health_check,
+  rate_limit,
+  auth,
+  api_keys,
+  discovery,
+  logging,
+  metrics,
+  usage,
+  lua_scripts,  // every enabled script: block, scripts.*, hooks.*
+  admin,
+};
+
+struct FeatureInfo {
+  Feature feature;
+  std::string_view name;
+  bool built;
+  std::string_view reference;  // where the behaviour is specified / tracked
+};
+
+std::span<const FeatureInfo> feature_table();
+const FeatureInfo& feature_info(Feature f);
+inline bool is_built(Feature f) { return feature_info(f).built; }
+
+}  // namespace llmproxy::config

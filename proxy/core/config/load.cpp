@@ -1,0 +1,140 @@
+#include "proxy/core/config/load.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <optional>
+
+#include <yaml-cpp/yaml.h>
+
+#include "proxy/core/config/reader.h"
+#include "proxy/core/config/validate.h"
+
+namespace llmproxy::config {
+namespace {
+
+constexpr std::size_t kMaxConfigBytes = 16u << 20;
+
+// The root as the reader sees it: the Config plus top-level `listen`, an
+// alias of server.listen that is folded in after reading (never printed).
+struct RootDocument {
+  Config& config;
+  std::string listen;
+  template <class V>
+  void visit(V& v) {
+    v("listen", listen, check::listen_address);
+    config.visit(v);
+  }
+};
+
+void sort_diagnostics(std::vector<Diagnostic>& diags) {
+  std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
+    return a.line != b.line ? a.line < b.line : a.column < b.column;
+  });
+}
+
+void add(std::vector<Diagnostic>& diags, std::string_view file, const YAML::Mark& m, std::string message) {
+  diags.push_back(Diagnostic{std::string(file), m.line >= 0 ? m.line + 1 : 1, m.column >= 0 ? m.column + 1 : 1,
+                             std::move(message), Diagnostic::Kind::schema});
+}
+
+// Parses the single YAML document; nullopt (with a diagnostic) on error.
+std::optional<YAML::Node> parse_yaml(std::string_view yaml, std::string_view file, std::vector<Diagnostic>& diags) {
+  if (yaml.size() > kMaxConfigBytes) {
+    diags.push_back(Diagnostic{std::string(file), 1, 1, "config file is larger than 16 MiB", Diagnostic::Kind::schema});
+    return std::nullopt;
+  }
+  try {
+    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
+    if (docs.empty()) return YAML::Node();
+    if (docs.size() > 1) {
+      add(diags, file, docs[1].Mark(), "only one YAML document is allowed");
+      return std::nullopt;
+    }
+    return docs.front();
+  } catch (const YAML::Exception& e) {
+    add(diags, file, e.mark, "YAML syntax error: " + e.msg);
+  } catch (const std::exception& e) {
+    diags.push_back(Diagnostic{std::string(file), 1, 1, std::string("YAML error: ") + e.what(),
+                               Diagnostic::Kind::schema});
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+bool LoadResult::has_schema_errors() const {
+  return std::any_of(diagnostics.begin(), diagnostics.end(),
+                     [](const Diagnostic& d) { return d.kind == Diagnostic::Kind::schema; });
+}
+
+LoadResult load_config_string(std::string_view yaml, std::string_view display_name, std::string base_dir,
+                              const EnvLookup& env) {
+  LoadResult result;
+  auto& diags = result.diagnostics;
+  auto config = std::make_shared<Config>();
+  try {
+    if (auto root = parse_yaml(yaml, display_name, diags)) {
+      detail::Reader reader(std::string(display_name), env, diags);
+      RootDocument doc{*config, {}};
+      reader.read_root(*root, doc, {});
+      detail::Context ctx(std::string(display_name), reader.marks(), reader.failed(), std::move(base_dir), diags);
+      if (!doc.listen.empty()) {
+        if (ctx.present("server.listen") && config->server.listen != doc.listen)
+          ctx.error("listen", "differs from server.listen (\"" + config->server.listen + "\"); give only one",
+                    true);
+        config->server.listen = doc.listen;
+      }
+      detail::validate(*config, ctx);
+      detail::lint_scripts(*config, ctx);
+      detail::check_features(*config, ctx);
+    }
+  } catch (const std::exception& e) {
+    // yaml-cpp may throw on node access in corner cases; never let it escape.
+    diags.push_back(Diagnostic{std::string(display_name), 1, 1,
+                               std::string("internal error while reading config: ") + e.what(),
+                               Diagnostic::Kind::schema});
+  }
+  sort_diagnostics(diags);
+  if (!result.has_schema_errors()) result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::string& path, const EnvLookup& env) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::ifstream in(path, std::ios::binary);
+  if (!in || fs::is_directory(path, ec)) {
+    LoadResult r;
+    r.diagnostics.push_back(Diagnostic{path, 1, 1,
+                                       std::string("cannot read config file: ") +
+                                           (fs::is_directory(path, ec) ? "is a directory" : std::strerror(errno)),
+                                       Diagnostic::Kind::schema});
+    return r;
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string base = fs::path(path).parent_path().string();
+  return load_config_string(text, path, base, env);
+}
+
+Config read_config_schema(std::string_view yaml, std::string_view display_name, const EnvLookup& env,
+                          std::vector<Diagnostic>& diags) {
+  Config config;
+  try {
+    if (auto root = parse_yaml(yaml, display_name, diags)) {
+      detail::Reader reader(std::string(display_name), env, diags);
+      reader.read_root(*root, config, {});
+    }
+  } catch (const std::exception& e) {
+    diags.push_back(Diagnostic{std::string(display_name), 1, 1,
+                               std::string("internal error while reading config: ") + e.what(),
+                               Diagnostic::Kind::schema});
+  }
+  sort_diagnostics(diags);
+  return config;
+}
+
+}  // namespace llmproxy::config

@@ -1,0 +1,194 @@
+#include "proxy/core/config/load.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "proxy/core/config/print.h"
+#include "proxy/core/config/test_env.h"
+
+using namespace llmproxy;
+using namespace llmproxy::config;
+using namespace std::chrono_literals;
+using config::testing::fake_env;
+using ::testing::HasSubstr;
+
+namespace {
+
+constexpr const char* kMinimal = "backends:\n  - url: http://127.0.0.1:9001\n";
+
+LoadResult load(std::string_view yaml, const EnvLookup& env = fake_env(), std::string base_dir = "") {
+  return load_config_string(yaml, "test.yaml", std::move(base_dir), env);
+}
+
+std::string messages(const LoadResult& r) {
+  std::string out;
+  for (const auto& d : r.diagnostics) out += format_diagnostic(d) + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST(Load, MinimalConfigHasDocumentedDefaults) {
+  const auto r = load(kMinimal);
+  ASSERT_TRUE(r.ok()) << messages(r);
+  const Config& c = *r.config;
+  EXPECT_EQ(c.server.listen, ":8000");
+  EXPECT_EQ(c.server.read_timeout, 30s);
+  EXPECT_EQ(c.server.write_timeout, 60s);
+  EXPECT_EQ(c.server.idle_timeout, 120s);
+  EXPECT_EQ(c.server.max_header_bytes.bytes, 1048576u);
+  EXPECT_EQ(c.server.max_body_size.bytes, 10485760u);
+  EXPECT_EQ(c.server.workers, 0);
+  EXPECT_EQ(c.server.drain_timeout, 30s);
+  EXPECT_EQ(c.log.level, LogLevel::info);
+  EXPECT_TRUE(c.routing.enabled);
+  EXPECT_EQ(c.routing.load_balance, LoadBalance::round_robin);
+  EXPECT_EQ(c.routing.timeout, 60s);
+  EXPECT_EQ(c.routing.connect_timeout, 5s);
+  EXPECT_EQ(c.routing.first_byte_timeout, 0s);
+  EXPECT_EQ(c.routing.retry.jitter, 0.2);
+  EXPECT_EQ(c.routing.retry.retry_on.size(), 5u);
+  EXPECT_EQ(c.auth.cache_ttl, 10s);
+  EXPECT_EQ(c.rate_limit.fail_mode, FailMode::open);
+  EXPECT_EQ(c.health_check.expected_status, 200);
+  EXPECT_FALSE(c.auth.enabled || c.rate_limit.enabled || c.health_check.enabled || c.discovery.enabled ||
+               c.logging.enabled || c.metrics.enabled || c.usage.enabled || c.admin.enabled || c.hooks.enabled ||
+               c.scripts.enabled || c.routing.retry.enabled || c.routing.circuit_breaker.enabled);
+  ASSERT_EQ(c.backends.size(), 1u);
+  EXPECT_EQ(c.backends[0].weight, 1);
+  EXPECT_FALSE(c.backends[0].forward_api_key);
+  EXPECT_EQ(c.backends[0].parsed_url.host, "127.0.0.1");
+  EXPECT_EQ(c.backends[0].parsed_url.port, 9001);
+}
+
+TEST(Load, ExpandsEnvironmentVariables) {
+  const auto r = load(
+      "server:\n  listen: ':${PORT}'\nbackends:\n  - url: http://${HOST:-localhost}:1\n    headers: {X-Price: '$$5'}\n",
+      fake_env({{"PORT", "9999"}}));
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.config->server.listen, ":9999");
+  EXPECT_EQ(r.config->backends[0].url, "http://localhost:1");
+  EXPECT_EQ(r.config->backends[0].headers.entries[0].second, "$5");
+
+  const auto unset = load("backends:\n  - url: http://${NOPE}:1\n");
+  EXPECT_EQ(unset.config, nullptr);
+  EXPECT_THAT(messages(unset), HasSubstr("test.yaml:2:10: backends[0].url: environment variable NOPE is not set"));
+}
+
+TEST(Load, TopLevelListenIsAnAliasOfServerListen) {
+  auto r = load(std::string("listen: 127.0.0.1:1234\n") + kMinimal);
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.config->server.listen, "127.0.0.1:1234");
+  r = load(std::string("listen: ':1'\nserver: {listen: ':1'}\n") + kMinimal);
+  EXPECT_TRUE(r.ok()) << messages(r);
+  r = load(std::string("listen: ':1'\nserver: {listen: ':2'}\n") + kMinimal);
+  EXPECT_THAT(messages(r), HasSubstr("test.yaml:1:1: listen: differs from server.listen"));
+}
+
+TEST(Load, AcceptsAliases) {
+  const auto r = load(std::string(kMinimal) +
+                      "routing: {load_balance: least_connections}\n"
+                      "api_keys: [sk-a, {key: sk-b, user_id: u}]\n"
+                      "auth:\n  pipeline:\n    - {name: l, type: lua, lua: {script: 'return true'}}\n");
+  ASSERT_NE(r.config, nullptr) << messages(r);
+  EXPECT_FALSE(r.has_schema_errors());
+  EXPECT_EQ(r.config->routing.load_balance, LoadBalance::least_conn);
+  ASSERT_EQ(r.config->api_keys.size(), 2u);
+  EXPECT_EQ(r.config->api_keys[0].key.value, "sk-a");
+  EXPECT_EQ(r.config->api_keys[1].user_id, "u");
+  EXPECT_EQ(r.config->auth.pipeline[0].lua.code, "return true");
+  // Both are unbuilt features: reported, but not as schema errors.
+  for (const auto& d : r.diagnostics) EXPECT_EQ(d.kind, Diagnostic::Kind::not_implemented) << d.message;
+  EXPECT_FALSE(r.ok());
+}
+
+TEST(Load, DefaultStorageRule) {
+  Config c;
+  c.storage.databases = {DatabaseConfig{}, DatabaseConfig{}};
+  c.storage.databases[0].name = "first";
+  c.storage.databases[1].name = "database";
+  EXPECT_EQ(resolve_database(c, "database")->name, "database");
+  c.storage.databases[1].name = "second";
+  EXPECT_EQ(resolve_database(c, "database")->name, "first");
+  EXPECT_EQ(resolve_database(c, "second")->name, "second");
+  EXPECT_EQ(resolve_database(c, "nope"), nullptr);
+  EXPECT_EQ(resolve_cache(c, "cache"), nullptr);
+  c.storage.caches = {CacheConfig{}};
+  c.storage.caches[0].name = "local";
+  EXPECT_EQ(resolve_cache(c, "cache")->name, "local");
+}
+
+TEST(Load, MalformedInputNeverThrows) {
+  for (const char* text : {"", "{", "[", ":", "- - -", "a: [", "\t", "%YAML 9\n", "!!binary x", "&a [*a]",
+                           "backends: *nope", "? ? ?", "server: {listen: [[[]]]}", "\xff\xfe", "backends:\n- - - - x",
+                           "routing: {retry: {retry_on: {a: b}}}", "backends: [{headers: {? [a]: b}}]"}) {
+    LoadResult r;
+    EXPECT_NO_THROW(r = load(text)) << text;
+    EXPECT_FALSE(r.diagnostics.empty()) << text;
+  }
+}
+
+TEST(Load, DeepNestingIsAnErrorNotACrash) {
+  const std::string deep = "backends: " + std::string(20000, '[') + std::string(20000, ']') + "\n";
+  const auto r = load(deep);
+  EXPECT_EQ(r.config, nullptr);
+}
+
+TEST(Print, RedactsSecretsAndEscapesDollars) {
+  const auto r = load(std::string(kMinimal) +
+                      "storage:\n  databases: [{name: d, driver: postgres, host: h, password: 'p$w'}]\n"
+                      "admin: {token: t0k}\n");
+  ASSERT_NE(r.config, nullptr) << messages(r);
+  const std::string redacted = print_config(*r.config, true);
+  EXPECT_THAT(redacted, HasSubstr("password: \"<redacted>\""));
+  EXPECT_THAT(redacted, HasSubstr("token: \"<redacted>\""));
+  EXPECT_THAT(redacted, ::testing::Not(HasSubstr("t0k")));
+  const std::string plain = print_config(*r.config, false);
+  EXPECT_THAT(plain, HasSubstr("password: \"p$$w\""));
+  const auto again = load(plain);
+  ASSERT_NE(again.config, nullptr) << messages(again);
+  EXPECT_EQ(*again.config, *r.config);
+  EXPECT_EQ(print_config(*again.config, false), plain);
+}
+
+TEST(Print, IsAFixpointForTheMinimalConfig) {
+  const auto r = load(kMinimal);
+  ASSERT_TRUE(r.ok());
+  const std::string once = print_config(*r.config, false);
+  const auto back = load(once);
+  ASSERT_TRUE(back.ok()) << messages(back) << once;
+  EXPECT_EQ(print_config(*back.config, false), once);
+  EXPECT_EQ(*back.config, *r.config);
+}
+
+TEST(Scripts, CompilesFilesRelativeToTheConfig) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "llmproxy_config_load_test";
+  fs::create_directories(dir / "s");
+  std::ofstream(dir / "s" / "ok.lua") << "function process(ctx) return {} end\n";
+  std::ofstream(dir / "s" / "bad.lua") << "function process(ctx\n";
+  const std::string base = std::string(kMinimal) + "routing:\n  script: {enabled: true, path: s/";
+  auto ok = load(base + "ok.lua}\n", fake_env(), dir.string());
+  EXPECT_FALSE(ok.has_schema_errors()) << messages(ok);
+  auto bad = load(base + "bad.lua}\n", fake_env(), dir.string());
+  EXPECT_THAT(messages(bad), HasSubstr("routing.script.path: Lua syntax error: s/bad.lua:"));
+  auto missing = load(base + "none.lua}\n", fake_env(), dir.string());
+  EXPECT_THAT(messages(missing), HasSubstr("script file 's/none.lua' not found"));
+  auto disabled = load(std::string(kMinimal) + "routing:\n  script: {enabled: false, path: s/none.lua}\n",
+                       fake_env(), dir.string());
+  EXPECT_TRUE(disabled.ok()) << messages(disabled);
+  fs::remove_all(dir);
+}
+
+TEST(Diagnostic, Format) {
+  EXPECT_EQ(format_diagnostic(Diagnostic{"a.yaml", 3, 7, "boom", Diagnostic::Kind::schema}), "a.yaml:3:7: boom");
+}
+
+TEST(LoadFile, ReportsUnreadableFile) {
+  const auto r = load_config_file("/nonexistent/llmproxy.yaml", fake_env());
+  ASSERT_EQ(r.diagnostics.size(), 1u);
+  EXPECT_THAT(format_diagnostic(r.diagnostics[0]), HasSubstr("/nonexistent/llmproxy.yaml:1:1: cannot read config file"));
+}

@@ -1,0 +1,5 @@
+function process(ctx, data)
+  if data.x then
+    return { skip = true
+  end
+end

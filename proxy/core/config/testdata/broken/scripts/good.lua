@@ -1,0 +1,3 @@
+function process(ctx, data)
+  return { skip = false }
+end

@@ -1,0 +1,163 @@
+#include "proxy/core/openai/sse_relay.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace llmproxy::openai {
+namespace {
+
+const std::string kChunk1 =
+    "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+    "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"Hel\"}}],\"usage\":null}\n\n";
+const std::string kChunk2 =
+    "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+    "\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo\"},"
+    "\"finish_reason\":\"stop\"}],\"usage\":null}\n\n";
+const std::string kUsage =
+    "data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"created\":1,"
+    "\"model\":\"m\",\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":2,"
+    "\"total_tokens\":9}}\n\n";
+const std::string kDone = "data: [DONE]\n\n";
+
+struct FeedResult {
+  std::string out;
+  std::vector<std::size_t> writes_per_feed;
+};
+
+// Feeds `input` cut at `cuts` (sorted offsets), then finish().
+FeedResult feed(SseRelayFilter& f, std::string_view input, const std::vector<std::size_t>& cuts = {}) {
+  FeedResult r;
+  StringSink sink;
+  std::size_t prev = 0;
+  auto step = [&](std::size_t to) {
+    const std::size_t before = sink.out.size();
+    f.feed(input.substr(prev, to - prev), sink);
+    r.writes_per_feed.push_back(sink.out.size() - before);
+    prev = to;
+  };
+  for (std::size_t c : cuts) step(c);
+  step(input.size());
+  f.finish(sink);
+  r.out = sink.out;
+  return r;
+}
+
+TEST(SseRelay, PassThroughForwardsEverythingAtOnce) {
+  const std::string stream = kChunk1 + kChunk2 + kUsage + kDone;
+  SseRelayFilter f(false);
+  const FeedResult r = feed(f, stream, {10, 11, 200, 201});
+  EXPECT_EQ(r.out, stream);
+  EXPECT_EQ(r.writes_per_feed, (std::vector<std::size_t>{10, 1, 189, 1, stream.size() - 201}));
+  EXPECT_TRUE(f.saw_done());
+  EXPECT_EQ(f.events(), 4u);
+  EXPECT_EQ(f.usage(), (Usage{7, 2, 9, true}));
+  EXPECT_FALSE(f.malformed());
+  EXPECT_FALSE(f.ended_mid_event());
+  EXPECT_EQ(f.stripped_events(), 0u);
+}
+
+TEST(SseRelay, StripRemovesOnlyTheUsageChunk) {
+  const std::string stream = kChunk1 + kChunk2 + kUsage + kDone;
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    SseRelayFilter f(true);
+    const FeedResult r = feed(f, stream, {cut});
+    EXPECT_EQ(r.out, kChunk1 + kChunk2 + kDone) << cut;
+    EXPECT_EQ(f.usage(), (Usage{7, 2, 9, true}));
+    EXPECT_EQ(f.stripped_events(), 1u);
+    EXPECT_TRUE(f.saw_done());
+  }
+}
+
+TEST(SseRelay, StripReleasesContentChunkOnceChoicesStart) {
+  SseRelayFilter f(true);
+  StringSink sink;
+  const std::size_t at = kChunk1.find("[{") + 2;
+  f.feed(std::string_view(kChunk1).substr(0, at - 1), sink);  // up to "["
+  EXPECT_EQ(sink.out, "");
+  EXPECT_GT(f.held_bytes(), 0u);
+  f.feed(std::string_view(kChunk1).substr(at - 1, 1), sink);  // "{"
+  EXPECT_EQ(sink.out, kChunk1.substr(0, at));
+  EXPECT_EQ(f.held_bytes(), 0u);
+  f.feed(std::string_view(kChunk1).substr(at), sink);
+  EXPECT_EQ(sink.out, kChunk1);
+}
+
+TEST(SseRelay, LineEndingsAndSplitCrLf) {
+  const std::string usage_crlf = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\r\n\r\n";
+  const std::string usage_cr = "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":2}}\r\r";
+  const std::string content = "data: {\"choices\":[{\"delta\":{}}]}\r\n\r\n";
+  const std::string stream = content + usage_crlf + content + usage_cr + "\n" + kDone;
+  for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+    SseRelayFilter f(true);
+    const FeedResult r = feed(f, stream, {cut});
+    // The \n after usage_cr's final \r is a separate blank line, not part of
+    // the stripped event... unless it completes a \r\n: here it does.
+    EXPECT_EQ(r.out, content + content + kDone) << cut;
+    EXPECT_EQ(f.events(), 5u);
+    EXPECT_EQ(f.usage().prompt_tokens, 2);
+  }
+}
+
+TEST(SseRelay, MultiLineDataAndFields) {
+  const std::string stream =
+      ": keep-alive\n\nevent: message\nid: 1\nretry: 10\ndata: {\"choices\":\ndata:[],\"usage\":"
+      "{\"total_tokens\":3}}\n\ndata:[DONE]\n\n";
+  SseRelayFilter f(true);
+  const FeedResult r = feed(f, stream);
+  EXPECT_EQ(r.out, ": keep-alive\n\ndata:[DONE]\n\n");
+  EXPECT_EQ(f.usage(), (Usage{0, 0, 3, true}));
+  EXPECT_TRUE(f.saw_done());
+  EXPECT_EQ(f.events(), 2u);
+}
+
+TEST(SseRelay, MalformedPayloadStopsForwarding) {
+  const std::string bad = "data: {\"choices\":[{\"x\"\n\n";
+  const std::string stream = kChunk1 + bad + kDone;
+  for (bool strip : {false, true}) {
+    SseRelayFilter f(strip);
+    const FeedResult r = feed(f, stream);
+    EXPECT_EQ(r.out, kChunk1 + bad);
+    EXPECT_TRUE(f.malformed());
+    EXPECT_FALSE(f.saw_done());
+  }
+}
+
+TEST(SseRelay, OversizedEventIsMalformed) {
+  SseRelayFilter f(false, 32);
+  const std::string stream = "data: " + std::string(40, 'x') + "\n\n";
+  const FeedResult r = feed(f, stream, {7, 20});
+  EXPECT_TRUE(f.malformed());
+  EXPECT_EQ(r.out, stream.substr(0, 6 + 32));
+}
+
+TEST(SseRelay, EndedMidEvent) {
+  SseRelayFilter a(false);
+  feed(a, kChunk1 + "data: {\"cho");
+  EXPECT_TRUE(a.ended_mid_event());
+  SseRelayFilter b(false);
+  feed(b, kChunk1 + ": ping\n");
+  EXPECT_FALSE(b.ended_mid_event());
+  SseRelayFilter c(false);
+  feed(c, kChunk1 + "data: {}\n");
+  EXPECT_TRUE(c.ended_mid_event());
+}
+
+TEST(SseRelay, FinishReleasesHeldIncompleteEvent) {
+  SseRelayFilter f(true);
+  const std::string partial = "data: {\"choices\":[]";
+  const FeedResult r = feed(f, partial);
+  EXPECT_EQ(r.out, partial);
+  EXPECT_TRUE(f.ended_mid_event());
+}
+
+TEST(SseRelay, EmptyDataIsAnEventAndMalformed) {
+  SseRelayFilter f(false);
+  feed(f, "data\n\n");
+  EXPECT_EQ(f.events(), 1u);
+  EXPECT_TRUE(f.malformed());
+}
+
+}  // namespace
+}  // namespace llmproxy::openai

@@ -1,0 +1,47 @@
+// What the shell reports about every request that reached it, exactly once,
+// when the request ends. Observers: the simulator's checkers, logs, metrics
+// and usage reporters (later issues).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "proxy/core/time.h"
+
+namespace llmproxy::shell {
+
+enum class Outcome : std::uint8_t {
+  completed,      // a response was relayed to its end
+  error,          // the gateway answered with its own error (or ended a stream with one)
+  rejected,       // refused before any backend was tried (limits, 404/405, 400…)
+  client_cancel,  // the client went away first
+};
+
+struct RequestRecord {
+  std::string request_id;
+  std::string method;
+  std::string path;
+  int status = 0;           // status sent to the client (0 if none was sent)
+  Outcome outcome = Outcome::error;
+  std::string error_code;   // the catalogue code when the gateway produced the error
+  std::string backend;      // backend that served the response, if any
+  std::string model;
+  bool stream = false;
+  bool saw_done = false;    // the stream carried [DONE] to the client
+  std::uint32_t attempts = 0;
+  std::int64_t prompt_tokens = -1;      // -1: usage unknown
+  std::int64_t completion_tokens = -1;
+  std::int64_t total_tokens = -1;
+  std::uint64_t upstream_body_bytes = 0;
+  std::uint64_t client_body_bytes = 0;
+  TimePoint start{};
+  TimePoint upstream_sent{};    // the request was written upstream (last attempt)
+  TimePoint first_byte{};       // first upstream response byte (TTFB); {} if none
+  TimePoint last_upstream_read{};  // last upstream read that returned bytes
+  TimePoint attempt_end{};      // the last attempt ended (success or failure)
+  TimePoint end{};
+};
+
+const char* outcome_name(Outcome o);
+
+}  // namespace llmproxy::shell

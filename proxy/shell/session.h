@@ -1,0 +1,81 @@
+// One client connection: reads HTTP/1.1 requests (keep-alive, pipelining-safe
+// since bytes that arrive early stay in the session's buffer), answers the
+// gateway's own endpoints, and forwards the rest to a backend, relaying the
+// response as it arrives. Everything the gateway says itself goes through
+// send_error(), the one place where catalogue errors become responses.
+#pragma once
+
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proxy/core/openai/error_catalogue.h"
+#include "proxy/env/env.h"
+#include "proxy/shell/request_record.h"
+#include "proxy/shell/worker.h"
+
+namespace llmproxy::shell {
+
+class Session {
+ public:
+  Session(Worker& worker, std::unique_ptr<env::Stream> client);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  env::Task<void> run();
+
+  // Closes the connection if it is waiting for a next request (draining).
+  void wake_if_idle();
+  // Ends the connection now; pending operations finish with an error.
+  void close_now() { client_->close(); }
+
+ private:
+  enum class ReadResult { request, closed, failed };
+  struct Attempt;
+  struct ClientWatch;
+
+  env::Task<ReadResult> read_request();
+  env::Task<void> handle_request();
+  env::Task<void> proxy_request(std::string_view path, std::string_view query);
+  env::Task<bool> run_attempt(std::size_t backend_index, std::string_view target);
+
+  env::Task<void> send_error(openai::ErrorId id, std::string_view message = {},
+                             std::string_view extra_headers = {});
+  env::Task<void> send_simple(int status, std::string_view content_type, std::string_view body,
+                              std::string_view extra_headers = {});
+  env::Task<bool> write_all(std::span<const boost::asio::const_buffer> bufs);
+  void finish_record(Outcome outcome);
+
+  env::Task<void> watch_client(std::shared_ptr<ClientWatch> watch);
+  env::Task<void> stop_watch(const std::shared_ptr<ClientWatch>& watch);
+
+  void append_response_head(std::string& out, int status, std::string_view reason);
+
+  Worker& worker_;
+  std::unique_ptr<env::Stream> client_;
+  boost::beast::flat_buffer in_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  bool idle_ = false;
+  bool keep_alive_ = true;
+  bool response_started_ = false;
+  bool record_open_ = false;
+  RequestRecord record_;
+  std::string request_id_;
+  std::string head_;         // reused: response/upstream heads
+  std::string scratch_;      // reused: JSON decoding, error bodies
+  std::string body_out_;     // reused: rewritten request body
+  std::vector<boost::asio::const_buffer> wbufs_;  // reused: gather writes
+  std::list<Session*>::iterator registry_;
+};
+
+// Serves one accepted connection to its end.
+env::Task<void> run_session(Worker& worker, std::unique_ptr<env::Stream> client);
+
+}  // namespace llmproxy::shell

@@ -1,0 +1,50 @@
+// The runtime settings the I/O shell needs, resolved from the configuration
+// snapshot (proxy/core/config) by shell_config_from(). Kept separate from the
+// config model so the shell can be driven directly by tests and the simulator,
+// and so per-request code reads plain fields, not YAML-shaped structs.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proxy/core/time.h"
+
+namespace llmproxy::shell {
+
+struct BackendTarget {
+  std::string name;
+  std::string host;           // name or IP literal (no brackets)
+  std::uint16_t port = 80;
+  std::string base_path;      // "" or "/prefix" without trailing slash
+  std::string host_header;    // value of Host sent upstream
+  std::vector<std::pair<std::string, std::string>> headers;  // added upstream
+  int weight = 1;
+  Duration timeout{0};             // whole attempt until the response head (and
+                                   // the whole body when not streaming); 0 = off
+  Duration connect_timeout{0};     // 0 = off
+  Duration first_byte_timeout{0};  // request sent → first response byte; 0 = off
+  Duration stream_idle_timeout{0}; // max silence between body reads; 0 = off
+  std::size_t max_idle_conns = 64;
+  bool forward_api_key = false;
+};
+
+struct ShellConfig {
+  std::string listen_host = "0.0.0.0";
+  std::uint16_t listen_port = 8080;
+  Duration read_timeout = std::chrono::seconds(30);   // whole request, from its first byte
+  Duration idle_timeout = std::chrono::seconds(120);  // keep-alive wait for the next request
+  Duration write_timeout{0};                          // one write to a slow client; 0 = off
+  std::size_t max_header_bytes = 1 << 20;
+  std::size_t max_body_size = 10 << 20;
+  Duration drain_timeout = std::chrono::seconds(30);
+  // Idle upstream connections older than this are not reused (servers such as
+  // uvicorn close keep-alive connections after 5 s by default).
+  Duration upstream_idle_max = std::chrono::seconds(4);
+  std::vector<BackendTarget> backends;
+};
+
+}  // namespace llmproxy::shell

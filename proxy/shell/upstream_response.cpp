@@ -1,0 +1,70 @@
+#include "proxy/shell/upstream_response.h"
+
+#include <boost/beast/http/error.hpp>
+
+namespace llmproxy::shell {
+namespace {
+
+bool iequals_prefix(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (std::size_t i = 0; i < prefix.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    if (c != prefix[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+UpstreamResponseParser::UpstreamResponseParser() {
+  // Backends may stream for hours: no body limit; header_limit guards memory.
+  body_limit(boost::none);
+  header_limit(64 * 1024);
+  eager(true);
+}
+
+void UpstreamResponseParser::on_response_impl(int code, bsv reason, int version,
+                                              boost::system::error_code& ec) {
+  if (version < 10) {
+    ec = bhttp::error::bad_version;
+    return;
+  }
+  status_ = code;
+  reason_.assign(reason);
+}
+
+void UpstreamResponseParser::on_field_impl(bhttp::field name, bsv name_string,
+                                           bsv value, boost::system::error_code&) {
+  if (name == bhttp::field::content_type) {
+    std::string_view v = value;
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    event_stream_ = iequals_prefix(v, "text/event-stream");
+  }
+  fields_.emplace_back(std::string(name_string), std::string(value));
+}
+
+void UpstreamResponseParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
+                                               boost::system::error_code&) {
+  if (content_length) declared_length_ = *content_length;
+}
+
+std::size_t UpstreamResponseParser::on_body_impl(bsv body,
+                                                 boost::system::error_code&) {
+  if (!body.empty()) {
+    body_.push_back(body);
+    body_bytes_ += body.size();
+  }
+  return body.size();
+}
+
+std::size_t UpstreamResponseParser::on_chunk_body_impl(std::uint64_t, bsv body,
+                                                       boost::system::error_code&) {
+  if (!body.empty()) {
+    body_.push_back(body);
+    body_bytes_ += body.size();
+  }
+  return body.size();
+}
+
+}  // namespace llmproxy::shell
