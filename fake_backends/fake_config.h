@@ -17,12 +17,10 @@
 
 namespace llmproxy::fake {
 
-using namespace std::chrono_literals;
-
 // How a healthy backend behaves.
 struct Profile {
-  Duration ttft = 50ms;  // request admitted -> first token
-  Duration itl = 10ms;   // between tokens
+  Duration ttft = std::chrono::milliseconds(50);  // request admitted -> first token
+  Duration itl = std::chrono::milliseconds(10);   // between tokens
   std::uint32_t output_tokens = 16;  // answer length (max_tokens may cut it)
   // Requests generating at once; beyond it they wait in a FIFO queue.
   // 0 = unlimited.

@@ -93,7 +93,6 @@ void FakeServer::log(std::string_view message) const {
   if (config_.log) {
     config_.log(message);
   } else {
-    std::cerr << "fake-openai[" << config_.name << "]: " << message << '\n';
   }
 }
 
@@ -219,7 +218,8 @@ env::Task<FakeServer::ReadStatus> FakeServer::read_request(Connection& c) {
       if (p.is_header_done() && !sent_continue &&
           boost::beast::iequals(p.get()[http::field::expect], "100-continue")) {
         sent_continue = true;
-        if (!co_await write(c, "HTTP/1.1 100 Continue\r\n\r\n")) co_return ReadStatus::closed;
+        const bool sent = co_await write(c, "HTTP/1.1 100 Continue\r\n\r\n");
+        if (!sent) co_return ReadStatus::closed;
       }
       if (used > 0 && !c.in.empty()) continue;
     }
@@ -228,9 +228,7 @@ env::Task<FakeServer::ReadStatus> FakeServer::read_request(Connection& c) {
     const TimePoint deadline =
         (!started && idle > Duration::zero()) ? env_.now() + idle : kNoDeadline;
     error_code ec;
-    std::cerr << "rr begin\n";
     const std::size_t n = co_await c.stream->read_some(asio::buffer(c.rbuf), deadline, ec);
-    std::cerr << "rr end " << n << "\n";
     if (n > 0) {
       c.in.append(c.rbuf.data(), n);
       started = true;
@@ -294,7 +292,11 @@ env::Task<FakeServer::Outcome> FakeServer::send_response(Connection& c, int stat
   c.out += extra_headers;
   if (!keep_alive) append_header(c.out, "Connection", "close");
   c.out += "\r\n";
-  if (!co_await write(c, c.out, body)) co_return Outcome::gone;
+  // Awaited into a local, never inside a condition: GCC 12 miscompiled
+  // `if (!co_await ...) co_return ...;` here (resumed a frame with a bad
+  // resume index), so this file avoids the pattern everywhere.
+  const bool sent = co_await write(c, c.out, body);
+  if (!sent) co_return Outcome::gone;
   co_return keep_alive ? Outcome::keep_alive : Outcome::close;
 }
 
@@ -308,7 +310,6 @@ env::Task<FakeServer::Outcome> FakeServer::send_error(Connection& c, const ApiEr
 // --- waiting, writing, slots ------------------------------------------------
 
 env::Task<FakeServer::Wake> FakeServer::park(Connection& c, TimePoint until) {
-  std::cerr << "park begin\n";
   for (;;) {
     if (c.granted) co_return Wake::granted;
     if (stopping_) co_return Wake::stopped;
@@ -320,7 +321,6 @@ env::Task<FakeServer::Wake> FakeServer::park(Connection& c, TimePoint until) {
     }
     error_code ec;
     const std::size_t n = co_await c.stream->read_some(asio::buffer(c.rbuf), until, ec);
-    std::cerr << "park read " << n << " " << ec.message() << "\n";
     if (n > 0) c.in.append(c.rbuf.data(), n);
     if (c.granted) co_return Wake::granted;  // the grant may race a completion
     if (!ec) continue;
@@ -338,9 +338,7 @@ env::Task<bool> FakeServer::write(Connection& c, std::string_view a, std::string
                                          asio::buffer(d.data(), d.size())};
   const std::size_t count = !d.empty() ? 3 : !b.empty() ? 2 : 1;
   error_code ec;
-  std::cerr << "write begin\n";
   co_await c.stream->write(std::span<const asio::const_buffer>(bufs.data(), count), kNoDeadline, ec);
-  std::cerr << "write end " << ec.message() << "\n";
   if (ec) {
     if (!stopping_) ++stats_.client_cancels;
     co_return false;
@@ -443,7 +441,10 @@ std::int64_t FakeServer::created_now() const {
 
 env::Task<FakeServer::Outcome> FakeServer::serve_health(Connection& c, const FaultSpec& f,
                                                         bool keep_alive) {
-  if (f.health == HealthMode::hang) co_return lost(co_await park(c, kNoDeadline));
+  if (f.health == HealthMode::hang) {
+    const Wake w = co_await park(c, kNoDeadline);
+    co_return lost(w);
+  }
   if (f.health == HealthMode::down) {
     co_return co_await send_response(c, 503, kJson, R"({"status":"unhealthy"})", keep_alive);
   }
@@ -464,7 +465,10 @@ env::Task<FakeServer::Outcome> FakeServer::serve_inference(Connection& c, Endpoi
     reset(c);
     co_return Outcome::gone;
   }
-  if (f.hang) co_return lost(co_await park(c, kNoDeadline));
+  if (f.hang) {
+    const Wake w = co_await park(c, kNoDeadline);
+    co_return lost(w);
+  }
   if (f.status) {
     const ApiError e = error_for_status(*f.status, f.code);
     std::string extra;
@@ -485,7 +489,8 @@ env::Task<FakeServer::Outcome> FakeServer::serve_inference(Connection& c, Endpoi
     co_return co_await send_error(c, e, keep_alive);
   }
 
-  if (!co_await acquire_slot(c)) co_return Outcome::gone;
+  const bool admitted = co_await acquire_slot(c);
+  if (!admitted) co_return Outcome::gone;
   SlotGuard slot([this] { release_slot(); });
 
   if (ep == Endpoint::embeddings) {
@@ -538,7 +543,8 @@ env::Task<FakeServer::Outcome> FakeServer::stream_answer(Connection& c, Endpoint
   c.out += common_headers_;
   if (!keep_alive) append_header(c.out, "Connection", "close");
   c.out += "\r\n";
-  if (!co_await write(c, c.out)) co_return Outcome::gone;
+  const bool head_sent = co_await write(c, c.out);
+  if (!head_sent) co_return Outcome::gone;
 
   if (f.reset_after == 0u) {
     reset(c);
@@ -565,7 +571,8 @@ env::Task<FakeServer::Outcome> FakeServer::stream_answer(Connection& c, Endpoint
     fmt.append_token(c.ev, c.text, f.malformed_at == k);
     c.out.clear();
     append_chunk_header(c.out, c.ev.size());
-    if (!co_await write(c, c.out, c.ev, kChunkTrailer)) co_return Outcome::gone;
+    const bool sent = co_await write(c, c.out, c.ev, kChunkTrailer);
+    if (!sent) co_return Outcome::gone;
     ++stats_.tokens_sent;
     if (f.reset_after == k) {
       reset(c);
@@ -590,7 +597,8 @@ env::Task<FakeServer::Outcome> FakeServer::stream_answer(Connection& c, Endpoint
   append_chunk_header(c.out, c.ev.size());
   c.ev += kChunkTrailer;
   c.ev += kLastChunk;
-  if (!co_await write(c, c.out, c.ev)) co_return Outcome::gone;
+  const bool tail_sent = co_await write(c, c.out, c.ev);
+  if (!tail_sent) co_return Outcome::gone;
   ++stats_.completed;
   co_return keep_alive ? Outcome::keep_alive : Outcome::close;
 }

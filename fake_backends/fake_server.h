@@ -31,7 +31,8 @@ class FakeServer {
 
   // Accepts and serves connections until stop() (or until the acceptor is
   // closed), then waits for every connection coroutine to end. The fault
-  // timeline's clock starts here. Never throws.
+  // timeline's clock starts here. Never throws. Destroy the server only
+  // after run() has returned (connection coroutines refer to it).
   env::Task<void> run(env::Acceptor& acceptor);
 
   // Closes the acceptor and every connection (pending waits end at once).

@@ -153,6 +153,11 @@ TEST(FakeServerE2E, NonStreamChat) {
     v = json::parse(r.body());
     EXPECT_EQ(v.at("choices").at(0).at("finish_reason"), "length");
     EXPECT_EQ(v.at("usage").at("completion_tokens"), 3);
+    // The server counts after its write completes, which may be after the
+    // client has read the bytes.
+    FakeServer& server = ctx.server;
+    const bool counted = co_await eventually(ctx.env, [&] { return server.stats().completed == 2; });
+    EXPECT_TRUE(counted);
     EXPECT_EQ(ctx.server.stats().tokens_sent, 8u);
     EXPECT_EQ(ctx.server.stats().requests("/v1/chat/completions"), 2u);
     EXPECT_EQ(ctx.server.stats().completed, 2u);
@@ -301,6 +306,31 @@ TEST(FakeServerE2E, KeepAlivePipeliningAndConnectionClose) {
   });
 }
 
+TEST(FakeServerE2E, ExpectContinueAndIdleTimeout) {
+  auto config = fast_config();
+  config.profile.idle_timeout = 30ms;
+  run_scenario(config, [](Ctx& ctx) -> env::Task<void> {
+    boost::system::error_code ec;
+    auto s = co_await ctx.env.connect("127.0.0.1", ctx.port, ctx.deadline(), ec);
+    const std::string body = chat(false);
+    std::string head = make_request("POST", "/v1/chat/completions", body, "Expect: 100-continue\r\n");
+    head.resize(head.size() - body.size());  // headers only: wait for 100 Continue
+    co_await s->write(asio::buffer(head), ctx.deadline(), ec);
+    std::string leftover;
+    const auto cont = co_await read_response(*s, ctx.deadline(), leftover);
+    EXPECT_EQ(cont.status(), 100);
+    co_await s->write(asio::buffer(body), ctx.deadline(), ec);
+    const auto r = co_await read_response(*s, ctx.deadline(), leftover);
+    EXPECT_EQ(r.status(), 200);
+    // Then the idle keep-alive connection is closed by the server.
+    char byte;
+    const auto n = co_await s->read_some(asio::buffer(&byte, 1), ctx.deadline(), ec);
+    EXPECT_EQ(n, 0u);
+    EXPECT_EQ(ec, asio::error::eof) << ec.message();
+    EXPECT_EQ(ctx.server.stats().client_cancels, 0u);
+  });
+}
+
 TEST(FakeServerE2E, StatusFaults) {
   run_scenario(fast_config(), [](Ctx& ctx) -> env::Task<void> {
     auto r = co_await ctx.send(post_chat(chat(true), "status=429,retry_after=2"));
@@ -379,7 +409,8 @@ TEST(FakeServerE2E, HangCountsTheClientCancel) {
     EXPECT_EQ(ctx.server.stats().in_flight, 1u);
     s->close();
     FakeServer& server = ctx.server;
-    EXPECT_TRUE(co_await eventually(ctx.env, [&] { return server.stats().in_flight == 0; }));
+    const bool drained = co_await eventually(ctx.env, [&] { return server.stats().in_flight == 0; });
+    EXPECT_TRUE(drained);
     EXPECT_EQ(server.stats().client_cancels, 1u);
   });
 }
@@ -393,9 +424,11 @@ TEST(FakeServerE2E, ClientCancelMidStreamStopsGeneration) {
     const std::string req = post_chat(chat(true));
     co_await s->write(asio::buffer(req), ctx.deadline(), ec);
     FakeServer& server = ctx.server;
-    EXPECT_TRUE(co_await eventually(ctx.env, [&] { return server.stats().tokens_sent >= 3; }));
+    const bool streaming = co_await eventually(ctx.env, [&] { return server.stats().tokens_sent >= 3; });
+    EXPECT_TRUE(streaming);
     s->close();
-    EXPECT_TRUE(co_await eventually(ctx.env, [&] { return server.stats().in_flight == 0; }));
+    const bool drained = co_await eventually(ctx.env, [&] { return server.stats().in_flight == 0; });
+    EXPECT_TRUE(drained);
     EXPECT_EQ(server.stats().client_cancels, 1u);
     EXPECT_LT(server.stats().tokens_sent, 100000u);
     EXPECT_EQ(server.stats().completed, 0u);
@@ -458,6 +491,9 @@ TEST(FakeServerE2E, ConcurrencyLimitQueuesFifo) {
     EXPECT_EQ(a.status(), 200);
     EXPECT_EQ(b.status(), 200);
     EXPECT_EQ(c.status(), 200);
+    FakeServer& server = ctx.server;
+    const bool counted = co_await eventually(ctx.env, [&] { return server.stats().completed == 3; });
+    EXPECT_TRUE(counted);
     const auto& s = ctx.server.stats();
     EXPECT_EQ(s.max_active, 1u);
     EXPECT_GE(s.max_queued, 1u);  // 2 unless the machine is very loaded
@@ -465,6 +501,35 @@ TEST(FakeServerE2E, ConcurrencyLimitQueuesFifo) {
     EXPECT_EQ(s.completed, 3u);
     EXPECT_EQ(s.active, 0u);
     EXPECT_EQ(s.queued, 0u);
+  });
+}
+
+TEST(FakeServerE2E, QueuedClientThatLeavesFreesItsPlace) {
+  auto config = fast_config();
+  config.profile.max_concurrency = 1;
+  config.profile.ttft = 50ms;
+  run_scenario(config, [](Ctx& ctx) -> env::Task<void> {
+    FakeServer& server = ctx.server;
+    boost::system::error_code ec;
+    auto holder = co_await ctx.env.connect("127.0.0.1", ctx.port, ctx.deadline(), ec);
+    const std::string req = post_chat(chat(true));
+    co_await holder->write(asio::buffer(req), ctx.deadline(), ec);
+    const bool holding = co_await eventually(ctx.env, [&] { return server.stats().active == 1; });
+    EXPECT_TRUE(holding);
+    auto waiter = co_await ctx.env.connect("127.0.0.1", ctx.port, ctx.deadline(), ec);
+    co_await waiter->write(asio::buffer(req), ctx.deadline(), ec);
+    const bool queued = co_await eventually(ctx.env, [&] { return server.stats().queued == 1; });
+    EXPECT_TRUE(queued);
+    waiter->close();
+    const bool left = co_await eventually(ctx.env, [&] { return server.stats().queued == 0; });
+    EXPECT_TRUE(left);
+    EXPECT_EQ(server.stats().client_cancels, 1u);
+    std::string leftover;
+    const auto r = co_await read_response(*holder, ctx.deadline(), leftover);
+    EXPECT_TRUE(r.complete);
+    const bool counted = co_await eventually(ctx.env, [&] { return server.stats().completed == 1; });
+    EXPECT_TRUE(counted);
+    EXPECT_EQ(server.stats().active, 0u);
   });
 }
 

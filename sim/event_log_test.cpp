@@ -66,6 +66,8 @@ env::Task<void> client(SimEnv& env, int requests) {
 }
 
 void echo_scenario(World& world) {
+  world.network().set_jitter(300us);
+  world.network().stream_options().random_read_split = true;
   SimEnv server(world, "server");
   SimEnv c1(world, "client-1");
   SimEnv c2(world, "client-2");

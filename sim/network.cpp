@@ -16,7 +16,12 @@ const char* to_string(Fault fault) {
 
 Network::Network(World& world) : world_(world), rng_(world.rng_for("network")) {}
 
-Network::~Network() = default;
+Network::~Network() {
+  // Heal callbacks own connections, whose destructors unregister here.
+  auto waiters = std::move(heal_waiters_);
+  heal_waiters_.clear();
+  waiters.clear();
+}
 
 Host& Network::host(std::string_view name) {
   auto it = hosts_.find(name);
@@ -72,6 +77,38 @@ Duration Network::latency(const Host& from, const Host& to) const {
   auto it = latency_.find({from.name, to.name});
   if (it != latency_.end()) return it->second;
   return from.name == to.name ? loopback_latency_ : default_latency_;
+}
+
+void Network::set_jitter(Duration max_extra) {
+  jitter_ = max_extra;
+  log_fault("jitter", std::to_string(max_extra.count()) + "ns");
+}
+
+Duration Network::transit_delay(const Host& from, const Host& to) {
+  Duration d = latency(from, to);
+  if (jitter_.count() > 0) d += Duration(static_cast<Duration::rep>(rng_.below(jitter_.count())));
+  return d;
+}
+
+void Network::register_connection(std::uint64_t id, ConnectionControl* connection) {
+  connections_.emplace(id, connection);
+}
+
+void Network::unregister_connection(std::uint64_t id) { connections_.erase(id); }
+
+std::size_t Network::reset_connections(std::string_view host_name) {
+  Host* h = find(host_name);
+  if (h == nullptr) return 0;
+  log_fault("reset-connections", std::string(host_name));
+  // Collect first: resetting may end connections (and unregister them).
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, c] : connections_) ids.push_back(id);
+  std::size_t reset = 0;
+  for (std::uint64_t id : ids) {
+    auto it = connections_.find(id);
+    if (it != connections_.end()) reset += it->second->reset_endpoints_on(*h);
+  }
+  return reset;
 }
 
 void Network::set_host_fault(std::string_view host, Fault fault) {

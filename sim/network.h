@@ -31,6 +31,18 @@
 namespace llmproxy::sim {
 
 class SimAcceptor;
+struct Host;
+
+// What the network needs from a live connection (sim_stream.cpp).
+class ConnectionControl {
+ public:
+  // Resets (RST) every open endpoint of this connection that lives on
+  // `host`; returns how many.
+  virtual std::size_t reset_endpoints_on(const Host& host) = 0;
+
+ protected:
+  ~ConnectionControl() = default;
+};
 
 enum class Fault { none, refuse, hang, black_hole };
 const char* to_string(Fault fault);
@@ -75,6 +87,11 @@ class Network {
   void set_latency(std::string_view a, std::string_view b, Duration one_way);  // both ways
   void set_one_way_latency(std::string_view from, std::string_view to, Duration one_way);
   Duration latency(const Host& from, const Host& to) const;
+  // Extra per-segment delay, uniform in [0, max_extra), drawn from the
+  // network's generator (segments of one direction still arrive in order).
+  void set_jitter(Duration max_extra);
+  // One-way latency plus a jitter sample: the transit time of one segment.
+  Duration transit_delay(const Host& from, const Host& to);
 
   // Faults -------------------------------------------------------------------
   void set_host_fault(std::string_view host, Fault fault);
@@ -90,6 +107,12 @@ class Network {
   // Runs `fn` once the partition between a and b heals (at once, through the
   // event heap, if there is none).
   void when_healed(const Host& a, const Host& b, std::function<void()> fn);
+
+  // A host crash, as its peers see it: every open connection endpoint on
+  // `host` is reset (peers get connection_reset; the host's own pending
+  // operations are aborted). Returns the number of endpoints reset. Combine
+  // with set_host_fault(host, Fault::refuse) while the host is down.
+  std::size_t reset_connections(std::string_view host);
 
   // Schedules a change of network state at a virtual time.
   EventId at(TimePoint when, std::function<void(Network&)> change);
@@ -108,6 +131,9 @@ class Network {
   StreamOptions& stream_options() { return stream_options_; }
   Rng& rng() { return rng_; }
   std::uint64_t next_connection_id() { return ++last_connection_id_; }
+  void register_connection(std::uint64_t id, ConnectionControl* connection);
+  void unregister_connection(std::uint64_t id);
+  std::size_t open_connections() const { return connections_.size(); }
 
  private:
   using Pair = std::pair<std::string, std::string>;
@@ -125,12 +151,14 @@ class Network {
   std::map<std::string, std::string, std::less<>> ip_to_name_;
   Duration default_latency_ = std::chrono::microseconds(100);
   Duration loopback_latency_ = std::chrono::microseconds(10);
+  Duration jitter_{0};
   std::map<Pair, Duration> latency_;
   std::map<std::string, Fault, std::less<>> host_faults_;
   std::map<Pair, Fault> pair_faults_;
   std::map<Pair, int> partitions_;  // count: overlapping windows nest
   std::map<Pair, std::vector<std::function<void()>>> heal_waiters_;
   std::map<std::pair<std::string, std::uint16_t>, Listener> listeners_;
+  std::map<std::uint64_t, ConnectionControl*> connections_;
   StreamOptions stream_options_;
   Rng rng_;
   std::uint64_t last_connection_id_ = 0;

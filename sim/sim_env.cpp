@@ -19,6 +19,8 @@ env::Task<void> SimTimer::sleep_until(TimePoint when, error_code& ec) {
 }
 
 void SimTimer::start(OpId id, TimePoint when) {
+  // Like asio's expires_at(): a new sleep aborts the ones still pending.
+  cancel();
   if (when <= world_.now()) {
     world_.complete_op(id, {});  // posted, never inline
     return;
@@ -159,8 +161,17 @@ Duration SimEnv::rtt(const Host& target) {
 void SimEnv::start_connect(OpId id, const std::string& host, std::uint16_t port,
                            TimePoint deadline, std::unique_ptr<env::Stream>* out) {
   Network& net = world_.network();
-  Host* target = net.resolve(host_, host);
+  std::string_view name = host;
+  if (name.size() > 2 && name.front() == '[' && name.back() == ']') {
+    name = name.substr(1, name.size() - 2);  // URL-style IPv6 literal
+  }
+  Host* target = net.resolve(host_, name);
   const std::string where = host + ":" + std::to_string(port);
+  if (deadline != kNoDeadline && deadline <= world_.now()) {
+    world_.record(host_.name, "connect-failed", where + " deadline passed");
+    world_.complete_op(id, asio::error::timed_out);
+    return;
+  }
   if (target == nullptr) {
     world_.record(host_.name, "connect-failed", where + " host_not_found");
     world_.complete_op(id, asio::error::host_not_found);

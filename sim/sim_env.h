@@ -18,8 +18,9 @@
 
 namespace llmproxy::sim {
 
-// A timer on the world's event heap. Several sleeps may be pending at once;
-// cancel() or destruction ends them all with operation_aborted.
+// A timer on the world's event heap. As with asio's steady_timer, starting a
+// sleep aborts the one still pending (operation_aborted); cancel() and
+// destruction abort it too.
 class SimTimer final : public env::Timer, private World::OpOwner {
  public:
   SimTimer(World& world, std::string host);

@@ -95,6 +95,18 @@ TEST_F(EnvTest, UnknownHostIsNotFound) {
   EXPECT_EQ(r.at, at(0s));
 }
 
+TEST_F(EnvTest, ConnectWithAPassedDeadlineFailsAtOnce) {
+  error_code ec;
+  auto acceptor = server.listen("", 8000, false, ec);
+  world.run_for(1s);
+  ConnectResult r;
+  world.spawn(connect_to(client, "backend-1", 8000, at(1s), r));
+  world.run_until_idle();
+  EXPECT_EQ(r.ec, asio::error::timed_out);
+  EXPECT_EQ(r.at, at(1s));
+  EXPECT_EQ(static_cast<SimAcceptor*>(acceptor.get())->backlog(), 0u);
+}
+
 TEST_F(EnvTest, PortZeroAllocatesAndReusePortSharesRoundRobin) {
   error_code ec;
   auto a0 = server.listen("", 0, false, ec);

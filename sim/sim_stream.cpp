@@ -92,16 +92,37 @@ struct Side {
   std::optional<WriteOp> write;
 };
 
-class Connection final : public World::OpOwner, public std::enable_shared_from_this<Connection> {
+class Connection final : public World::OpOwner,
+                         public ConnectionControl,
+                         public std::enable_shared_from_this<Connection> {
  public:
   Connection(World& world, const EndpointSpec& a, const EndpointSpec& b,
              const StreamOptions& options)
       : world_(world),
+        net_(world.network()),
         options_(options),
         rng_(world.network().rng().split()),
-        name_("c" + std::to_string(world.network().next_connection_id())) {
+        id_(world.network().next_connection_id()),
+        name_("c" + std::to_string(id_)) {
     init(sides_[0], a);
     init(sides_[1], b);
+    world_.network().register_connection(id_, this);
+  }
+  // Through net_, not world_.network(): heal callbacks owning connections
+  // are destroyed inside ~Network.
+  ~Connection() { net_.unregister_connection(id_); }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  std::size_t reset_endpoints_on(const Host& host) override {
+    std::size_t n = 0;
+    for (int s = 0; s < 2; ++s) {
+      if (sides_[s].host == &host && !sides_[s].closed && !sides_[s].sink) {
+        reset(s, "crash-reset");
+        ++n;
+      }
+    }
+    return n;
   }
 
   World& world() { return world_; }
@@ -111,6 +132,10 @@ class Connection final : public World::OpOwner, public std::enable_shared_from_t
   void start_read(int s, OpId id, asio::mutable_buffer buf, TimePoint deadline,
                   std::size_t* out) {
     Side& me = sides_[s];
+    // A deadline already passed wins over everything, as in the real env.
+    if (deadline != kNoDeadline && deadline <= world_.now()) {
+      return void(world_.complete_op(id, asio::error::timed_out));
+    }
     if (me.closed) return void(world_.complete_op(id, asio::error::bad_descriptor));
     if (me.read) return void(world_.complete_op(id, asio::error::already_started));
     if (buf.size() == 0) return void(world_.complete_op(id, {}));
@@ -125,6 +150,9 @@ class Connection final : public World::OpOwner, public std::enable_shared_from_t
 
   void start_write(int s, OpId id, BufferList bufs, TimePoint deadline, std::size_t* out) {
     Side& me = sides_[s];
+    if (deadline != kNoDeadline && deadline <= world_.now()) {
+      return void(world_.complete_op(id, asio::error::timed_out));
+    }
     if (me.closed) return void(world_.complete_op(id, asio::error::bad_descriptor));
     if (me.write) return void(world_.complete_op(id, asio::error::already_started));
     if (me.reset_received) return void(world_.complete_op(id, asio::error::connection_reset));
@@ -140,7 +168,7 @@ class Connection final : public World::OpOwner, public std::enable_shared_from_t
 
   void shutdown_send(int s) {
     Side& me = sides_[s];
-    if (me.closed || me.send_shut) return;
+    if (me.closed || me.send_shut || me.reset_received) return;
     me.send_shut = true;
     if (me.write) finish_write(s, asio::error::broken_pipe);
     world_.record(me.host->name, "fin", name_);
@@ -158,7 +186,7 @@ class Connection final : public World::OpOwner, public std::enable_shared_from_t
     me.closed = true;
     abort_ops(s);
     if (!world_.shutting_down()) world_.record(me.host->name, "close", name_);
-    if (!me.send_shut) {
+    if (!me.send_shut && !me.reset_received) {  // a reset connection is gone
       me.send_shut = true;
       send(s, Segment::fin, {});
     }
@@ -308,7 +336,7 @@ class Connection final : public World::OpOwner, public std::enable_shared_from_t
     // A black-holed endpoint neither receives nor ever sends anything.
     if (to.sink || sides_[s].sink || world_.shutting_down()) return;
     const TimePoint arrive =
-        std::max(world_.now() + world_.network().latency(*sides_[s].host, *to.host),
+        std::max(world_.now() + world_.network().transit_delay(*sides_[s].host, *to.host),
                  to.last_arrival);
     to.last_arrival = arrive;
     if (kind == Segment::data) to.in_flight += bytes.size();
@@ -399,8 +427,10 @@ class Connection final : public World::OpOwner, public std::enable_shared_from_t
   }
 
   World& world_;
+  Network& net_;
   StreamOptions options_;
   Rng rng_;
+  std::uint64_t id_;
   std::string name_;
   Side sides_[2];
 };

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
 #include <string>
 #include <vector>
 
+#include "sim/sim_env.h"
 #include "sim/sim_test_util.h"
 
 namespace llmproxy::sim {
@@ -196,6 +199,25 @@ TEST_F(StreamTest, ReadDeadlineTimesOutExactly) {
   EXPECT_TRUE(s->is_open());
 }
 
+TEST_F(StreamTest, DeadlineAlreadyPassedFailsAtOnceLikeTheRealEnv) {
+  OpResult w, r_past, r_now, w_past;
+  world.spawn(write_once(world, *c, "data", kNoDeadline, w));
+  world.run_until(at(1s));
+  // Data is waiting, yet a passed deadline wins (proxy/env/real does the same).
+  world.spawn(read_once(world, *s, 64, at(1s) - 1ms, r_past));
+  world.spawn(read_once(world, *s, 64, at(1s), r_now));
+  world.spawn(write_once(world, *c, "more", at(500ms), w_past));
+  world.run_until_idle();
+  EXPECT_EQ(r_past.ec, asio::error::timed_out);
+  EXPECT_EQ(r_now.ec, asio::error::timed_out);
+  EXPECT_EQ(w_past.ec, asio::error::timed_out);
+  EXPECT_EQ(w_past.n, 0u);
+  OpResult r;
+  world.spawn(read_once(world, *s, 64, at(2s), r));
+  world.run_until_idle();
+  EXPECT_EQ(r.data, "data");  // nothing was consumed
+}
+
 TEST_F(StreamTest, CancelAbortsAndTheStreamStaysUsable) {
   OpResult r1, r2, w;
   world.spawn(read_once(world, *s, 64, kNoDeadline, r1));
@@ -207,6 +229,32 @@ TEST_F(StreamTest, CancelAbortsAndTheStreamStaysUsable) {
   world.spawn(write_once(world, *c, "still here", kNoDeadline, w));
   world.run_until_idle();
   EXPECT_EQ(r2.data, "still here");
+}
+
+TEST_F(StreamTest, ReadRacedAgainstATimerIsCancelledCleanly) {
+  using namespace boost::asio::experimental::awaitable_operators;
+  SimEnv env(world, "server");
+  bool done = false;
+  auto body = [&]() -> env::Task<void> {
+    char buf[16];
+    error_code read_ec, timer_ec;
+    auto timer = env.make_timer();
+    auto r = co_await (s->read_some(asio::buffer(buf), kNoDeadline, read_ec) ||
+                       timer->sleep_until(at(2s), timer_ec));
+    EXPECT_EQ(r.index(), 1u);
+    EXPECT_EQ(read_ec, asio::error::operation_aborted);
+    EXPECT_EQ(env.now(), at(2s));
+    // The stream is still usable: the next read gets the next bytes.
+    const std::size_t n = co_await s->read_some(asio::buffer(buf), kNoDeadline, read_ec);
+    EXPECT_EQ(std::string(buf, n), "late");
+    done = true;
+  };
+  world.spawn(body());
+  OpResult w;
+  world.schedule(at(3s), [&] { world.spawn(write_once(world, *c, "late", kNoDeadline, w)); });
+  world.run_until_idle();
+  EXPECT_TRUE(done);
+  EXPECT_EQ(world.parked_ops(), 0u);
 }
 
 TEST_F(StreamTest, DestroyingAStreamAbortsItsPendingOperations) {

@@ -1,6 +1,6 @@
 // Fuzz target json_fields: the allocation-free scanner must never crash and
-// must agree with Boost.JSON (the oracle) on validity, member lookup and typed
-// values; every prefix of a valid document must scan as truncated, never
+// must agree with Boost.JSON (the oracle) on validity (strict and lax UTF-8),
+// member lookup and typed values; every prefix of a valid document must scan as truncated, never
 // invalid (the SSE relay relies on it); include_usage injection must turn any
 // streaming body into valid JSON that asks for usage.
 #include <boost/json.hpp>
@@ -27,6 +27,7 @@ void check(bool ok) {
 bj::value reparse(std::string_view raw) {
   bj::parse_options opt;
   opt.max_depth = js::kMaxDepth;
+  opt.allow_invalid_utf8 = true;
   return bj::parse(raw, {}, opt);
 }
 
@@ -62,6 +63,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t n = start; n < start + ours->raw.size(); n += 1 + n / 16)
       check(js::scan_value(text.substr(0, n), start).status != js::ScanStatus::invalid);
   }
+
+  // Lax mode: the same, with any byte >= 0x80 allowed inside strings.
+  opt.allow_invalid_utf8 = true;
+  const bj::value lax_oracle = bj::parse(text, ec, {}, opt);
+  const auto lax = js::parse(text, js::Utf8::lax);
+  if (ec != bj::error::exponent_overflow) check(lax.has_value() == !ec);
+  if (ours) check(lax.has_value());
+  if (lax && !ec && lax_oracle.is_object()) check_members(*lax, lax_oracle.as_object());
 
   std::string scratch;
   const oa::RequestFields f = oa::read_request_fields(text, scratch);

@@ -37,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   bj::parse_options opt;
   opt.max_depth = llmproxy::json::kMaxDepth;
+  opt.allow_invalid_utf8 = true;  // upstream bodies are read lax (see usage.h)
   boost::system::error_code ec;
   const bj::value v = bj::parse(text, ec, {}, opt);
   if (ec == bj::error::exponent_overflow) return 0;

@@ -206,9 +206,11 @@ TEST_F(Gateway, ClientDisconnectCancelsUpstream) {
         [](const ClientResponse& cr) { return cr.body.find("tok") != std::string::npos; });
     EXPECT_EQ(r.status, 200);
     s->close();
-    EXPECT_TRUE(co_await eventually([&] { return fake_->stats().client_cancels == 1; }))
+    const bool ok1 = co_await eventually([&] { return fake_->stats().client_cancels == 1; });
+    EXPECT_TRUE(ok1)
         << "the backend never saw the cancel";
-    EXPECT_TRUE(co_await eventually([&] { return records_.size() == 1; }));
+    const bool ok2 = co_await eventually([&] { return records_.size() == 1; });
+    EXPECT_TRUE(ok2);
   });
   EXPECT_EQ(records_.at(0).outcome, Outcome::client_cancel);
 }
@@ -219,9 +221,11 @@ TEST_F(Gateway, ClientDisconnectDuringPrefillCancelsUpstream) {
     auto req = json_request("POST", "/v1/chat/completions", kChat, "x-fake-fault: ttft=3s\r\n");
     env::error_code ec;
     co_await s->write(asio::buffer(req), kNoDeadline, ec);
-    EXPECT_TRUE(co_await eventually([&] { return fake_->stats().in_flight == 1; }));
+    const bool ok3 = co_await eventually([&] { return fake_->stats().in_flight == 1; });
+    EXPECT_TRUE(ok3);
     s->close();
-    EXPECT_TRUE(co_await eventually([&] { return fake_->stats().client_cancels == 1; }));
+    const bool ok4 = co_await eventually([&] { return fake_->stats().client_cancels == 1; });
+    EXPECT_TRUE(ok4);
   });
 }
 
@@ -328,7 +332,8 @@ TEST_F(Gateway, ConcurrentKeepAliveClients) {
         ++finished;
       }, asio::detached);
     }
-    EXPECT_TRUE(co_await eventually([&] { return finished == kClients; }));
+    const bool ok5 = co_await eventually([&] { return finished == kClients; });
+    EXPECT_TRUE(ok5);
     EXPECT_EQ(ok, kClients * kRequests);
   });
   EXPECT_EQ(fake_->stats().connections_accepted, worker_->counters().upstream_connects);

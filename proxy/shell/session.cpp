@@ -273,10 +273,9 @@ env::Task<void> Session::handle_request() {
   const std::string_view target_sv(target.data(), target.size());
   const auto qpos = target_sv.find('?');
   const std::string_view path = target_sv.substr(0, qpos);
-  const std::string_view query = qpos == std::string_view::npos ? std::string_view{} : target_sv.substr(qpos);
   record_.path.assign(path);
 
-  const auto route = http::classify(record_.method, path, "/metrics");
+  const auto route = http::classify(record_.method, path, worker_.config().metrics_path);
   if (!route.method_allowed) {
     std::string allow = "Allow: ";
     allow += route.allow;
@@ -308,7 +307,7 @@ env::Task<void> Session::handle_request() {
     case http::Route::embeddings:
     case http::Route::models:
     case http::Route::v1_passthrough:
-      co_await proxy_request(target_sv, query);
+      co_await proxy_request(route.route, target_sv);
       co_return;
     default:
       // metrics and admin arrive with their own issues; until then they are
@@ -319,12 +318,11 @@ env::Task<void> Session::handle_request() {
   }
 }
 
-env::Task<void> Session::proxy_request(std::string_view target, std::string_view /*query*/) {
+env::Task<void> Session::proxy_request(http::Route route, std::string_view target) {
   auto& req = parser_->get();
   const ShellConfig& cfg = worker_.config();
-  const std::string_view path = target.substr(0, target.find('?'));
 
-  if (http::needs_json_body(http::classify(record_.method, path, "/metrics").route)) {
+  if (http::needs_json_body(route)) {
     const auto fields = openai::read_request_fields(req.body(), scratch_);
     if (fields.error) {
       co_await send_error(*fields.error, {}, {});
@@ -333,6 +331,12 @@ env::Task<void> Session::proxy_request(std::string_view target, std::string_view
     }
     if (fields.model) record_.model.assign(*fields.model);
     record_.stream = fields.stream;
+    // Streaming requests learn their usage: ask the backend for it (the
+    // extra chunk is stripped again on the way back).
+    body_out_.clear();
+    strip_usage_ = fields.stream && openai::inject_include_usage(req.body(), fields, body_out_);
+  } else {
+    strip_usage_ = false;
   }
   if (cfg.backends.empty()) {
     co_await send_error(ErrorId::no_backend_available);
@@ -354,15 +358,8 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   ++record_.attempts;
 
   // Body: byte for byte, unless a streaming request must learn its usage.
-  std::string_view body = req.body();
-  bool strip_usage = false;
-  if (record_.stream) {
-    body_out_.clear();
-    if (openai::inject_include_usage(body, body_out_)) {
-      body = body_out_;
-      strip_usage = true;
-    }
-  }
+  const bool strip_usage = strip_usage_;
+  const std::string_view body = strip_usage ? std::string_view(body_out_) : std::string_view(req.body());
 
   // Upstream request head.
   std::string& head = head_;
@@ -408,11 +405,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
     head += kCrlf;
   }
   head += "X-Forwarded-For: ";
-  if (!prior_xff.empty()) {
-    head += prior_xff;
-    head += ", ";
-  }
-  head += client_->remote_ip();
+  http::append_forwarded_for(head, prior_xff, client_->remote_ip());
   head += "\r\nX-Forwarded-Proto: http\r\nX-Request-Id: ";
   head += request_id_;
   head += kCrlf;
@@ -616,7 +609,17 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
 
   std::optional<ErrorId> failure;
   std::string failure_detail;
-  while (client_ok && !parser.is_done()) {
+  // The SSE filter stops forwarding after a malformed event; the stream then
+  // ends with an error event, whether more bytes were pending or not.
+  auto check_malformed = [&] {
+    if (sse && filter.malformed() && !failure) {
+      failure = ErrorId::upstream_protocol_error;
+      failure_detail = "malformed SSE event from backend";
+    }
+    return failure.has_value();
+  };
+  check_malformed();
+  while (client_ok && !failure && !parser.is_done()) {
     const TimePoint idle_deadline = after(env.now(), b.stream_idle_timeout);
     const std::size_t n =
         co_await up->read_some(ubuf.prepare(kReadChunk), earliest(body_deadline, idle_deadline), ec);
@@ -641,11 +644,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
     }
     record_.upstream_body_bytes = parser.body_bytes();
     client_ok = co_await process_body();
-    if (sse && filter.malformed()) {
-      failure = ErrorId::upstream_protocol_error;
-      failure_detail = "malformed SSE event from backend";
-      break;
-    }
+    if (check_malformed()) break;
   }
   record_.attempt_end = env.now();
   co_await stop_watch(watch);
@@ -679,7 +678,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
                                                {"request_id", request_id_}});
     if (sse && chunked) {
       // The client learns the answer is incomplete: an error event, never [DONE].
-      scratch_.clear();
+      scratch_.assign(filter.close_for_error());  // end a partial event first
       openai::append_sse_error_event(scratch_, *failure,
                                      "backend " + b.name + " failed mid-stream: " + failure_detail);
       const std::string_view ev = scratch_;
@@ -702,7 +701,8 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   } else if (chunked) {
     client_ok = co_await relay({}, true);
   }
-  if (parser.backend_wants_close() || !parser.is_done()) {
+  if (parser.backend_wants_close() || !parser.is_done() || worker_.draining() ||
+      worker_.closed()) {
     up->close();
   } else {
     worker_.pool().give_back(backend_index, std::move(up), env.now(), b.max_idle_conns);
@@ -772,7 +772,8 @@ env::Task<void> Session::send_simple(int status, std::string_view content_type,
   if (!keep_alive_ || worker_.draining()) head_ += "Connection: close\r\n";
   head_ += kCrlf;
   const asio::const_buffer out[2] = {asio::buffer(head_), asio::buffer(body)};
-  if (!co_await write_all(std::span<const asio::const_buffer>(out, 2))) keep_alive_ = false;
+  const bool written = co_await write_all(std::span<const asio::const_buffer>(out, 2));
+  if (!written) keep_alive_ = false;
 }
 
 env::Task<void> Session::send_error(ErrorId id, std::string_view message,

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/core/http/request_rules.h"
 #include "proxy/core/openai/error_catalogue.h"
 #include "proxy/env/env.h"
 #include "proxy/shell/request_record.h"
@@ -43,7 +44,7 @@ class Session {
 
   env::Task<ReadResult> read_request();
   env::Task<void> handle_request();
-  env::Task<void> proxy_request(std::string_view path, std::string_view query);
+  env::Task<void> proxy_request(http::Route route, std::string_view target);
   env::Task<bool> run_attempt(std::size_t backend_index, std::string_view target);
 
   env::Task<void> send_error(openai::ErrorId id, std::string_view message = {},
@@ -66,6 +67,7 @@ class Session {
   bool keep_alive_ = true;
   bool response_started_ = false;
   bool record_open_ = false;
+  bool strip_usage_ = false;  // the gateway injected include_usage
   RequestRecord record_;
   std::string request_id_;
   std::string head_;         // reused: response/upstream heads

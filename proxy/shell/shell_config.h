@@ -41,6 +41,7 @@ struct ShellConfig {
   std::size_t max_header_bytes = 1 << 20;
   std::size_t max_body_size = 10 << 20;
   Duration drain_timeout = std::chrono::seconds(30);
+  std::string metrics_path = "/metrics";  // routed to the metrics handler
   // Idle upstream connections older than this are not reused (servers such as
   // uvicorn close keep-alive connections after 5 s by default).
   Duration upstream_idle_max = std::chrono::seconds(4);

@@ -29,6 +29,7 @@ void Worker::start_draining() {
 }
 
 void Worker::close_all_sessions() {
+  closed_ = true;
   for (Session* s : sessions_) s->close_now();
   pool_.close_all();
 }

@@ -39,6 +39,8 @@ class Worker {
   // Ends every connection now (after the drain deadline).
   void close_all_sessions();
   bool draining() const { return draining_; }
+  // After close_all_sessions(): nothing is kept for reuse any more.
+  bool closed() const { return closed_; }
   std::size_t sessions() const { return sessions_.size(); }
   std::size_t in_flight() const { return in_flight_; }
 
@@ -66,6 +68,7 @@ class Worker {
   UpstreamPool pool_;
   std::size_t next_backend_ = 0;
   bool draining_ = false;
+  bool closed_ = false;
   std::size_t in_flight_ = 0;
   std::list<Session*> sessions_;
   Counters counters_;

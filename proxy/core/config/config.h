@@ -7,6 +7,8 @@
 //
 // visit() vocabulary (V is the visitor):
 //   v(Key, member, checks...)        a field; checks validate a read value
+//   v.input_only(Key, member)        accepted on input only (folded elsewhere by
+//                                    the loader), never printed
 //   v.only_if(Key, type, wanted, member)
 //                                    a type-specific block (e.g. `consul:` of a
 //                                    discovery source): read always, rejected
@@ -308,12 +310,20 @@ struct CacheConfig {
 struct StorageConfig {
   std::vector<DatabaseConfig> databases;
   std::vector<CacheConfig> caches;
+  // Shorthands from the config document's outline (`storage.database`,
+  // `storage.cache`): one store each, named "database" / "cache" unless named
+  // otherwise. The loader appends them to the lists above, so they
+  // are always empty in a loaded Config and are never printed.
+  std::vector<DatabaseConfig> database_shorthand;
+  std::vector<CacheConfig> cache_shorthand;
 
   bool operator==(const StorageConfig&) const = default;
   template <class V>
   void visit(V& v) {
     v("databases", databases);
     v("caches", caches);
+    v.input_only("database", database_shorthand);
+    v.input_only("cache", cache_shorthand);
   }
 };
 

@@ -81,6 +81,10 @@ LoadResult load_config_string(std::string_view yaml, std::string_view display_na
       detail::Reader reader(std::string(display_name), env, diags);
       RootDocument doc{*config, {}};
       reader.read_root(*root, doc, {});
+      if (reader.over_budget()) {
+        sort_diagnostics(diags);
+        return result;  // the half-read tree is not worth cross-checking
+      }
       detail::Context ctx(std::string(display_name), reader.marks(), reader.failed(), std::move(base_dir), diags);
       if (!doc.listen.empty()) {
         if (ctx.present("server.listen") && config->server.listen != doc.listen)

@@ -105,6 +105,20 @@ TEST(Load, AcceptsAliases) {
   EXPECT_FALSE(r.ok());
 }
 
+TEST(Load, StorageShorthandsJoinTheLists) {
+  const auto r = load(std::string(kMinimal) +
+                      "storage:\n  database: {driver: sqlite, path: x.db}\n  cache: {driver: memory}\n"
+                      "logging: {request: {storage: database}}\nrate_limit: {storage: cache}\n");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  ASSERT_EQ(r.config->storage.databases.size(), 1u);
+  EXPECT_EQ(r.config->storage.databases[0].name, "database");
+  EXPECT_EQ(r.config->storage.caches[0].name, "cache");
+  EXPECT_TRUE(r.config->storage.database_shorthand.empty());
+  const auto back = load(print_config(*r.config, false));
+  ASSERT_TRUE(back.ok()) << messages(back);
+  EXPECT_EQ(*back.config, *r.config);
+}
+
 TEST(Load, DefaultStorageRule) {
   Config c;
   c.storage.databases = {DatabaseConfig{}, DatabaseConfig{}};
@@ -135,6 +149,35 @@ TEST(Load, DeepNestingIsAnErrorNotACrash) {
   const std::string deep = "backends: " + std::string(20000, '[') + std::string(20000, ']') + "\n";
   const auto r = load(deep);
   EXPECT_EQ(r.config, nullptr);
+}
+
+TEST(Load, TopLevelXKeysHoldAnchors) {
+  const auto r = load("x-backend: &b {url: 'http://h:1', weight: 3}\nbackends: [*b, *b]\n");
+  ASSERT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(r.config->backends.size(), 2u);
+  EXPECT_EQ(r.config->backends[1].weight, 3);
+}
+
+TEST(Load, AliasBombIsCutShort) {
+  std::string yaml = "x-b: &b {url: 'http://h:1', models: [a, b, c, d]}\n";
+  yaml += "x-s: &s {name: s, type: static, static: {backends: [*b";
+  for (int i = 0; i < 700; ++i) yaml += ", *b";
+  yaml += "]}}\ndiscovery:\n  sources: [*s";
+  for (int i = 0; i < 700; ++i) yaml += ", *s";
+  yaml += "]\n";
+  const auto r = load(yaml);
+  EXPECT_EQ(r.config, nullptr);
+  EXPECT_THAT(messages(r), HasSubstr("config too large"));
+  EXPECT_LT(r.diagnostics.size(), 10u) << messages(r);
+}
+
+TEST(Load, LongStringAliasBombIsCutShort) {
+  std::string yaml = "x-s: &s '" + std::string(4000, 'a') + "'\n" + kMinimal + "metrics: {custom_labels: [*s";
+  for (int i = 0; i < 2000; ++i) yaml += ", *s";
+  yaml += "]}\n";
+  const auto r = load(yaml);
+  EXPECT_EQ(r.config, nullptr);
+  EXPECT_THAT(messages(r), HasSubstr("config too large"));
 }
 
 TEST(Print, RedactsSecretsAndEscapesDollars) {

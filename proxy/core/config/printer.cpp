@@ -25,6 +25,9 @@ class Printer {
     print(member);
   }
 
+  template <class T>
+  void input_only(Key, T&) {}
+
   template <class T, class E>
   void only_if(Key key, E type, E wanted, T& member) {
     if (type == wanted) (*this)(key, member);

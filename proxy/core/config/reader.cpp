@@ -58,7 +58,18 @@ const YAML::Node* Reader::lookup(Key key) {
   return &e->value;
 }
 
+bool Reader::charge(const YAML::Node& at, const std::string& path, std::size_t units) {
+  if (over_budget()) return false;
+  spent_ += units;
+  if (!over_budget()) return true;
+  fail(at, path, (path.empty() ? std::string("top level") : path) +
+                     ": config too large (YAML aliases expand to more than " + std::to_string(kBudget) +
+                     " values); reading stopped here");
+  return false;
+}
+
 bool Reader::push_frame(const YAML::Node& n, const std::string& path) {
+  if (!charge(n, path, 16 + n.size())) return false;
   Frame f;
   f.path = path;
   for (auto it = n.begin(); it != n.end(); ++it) {
@@ -87,6 +98,8 @@ void Reader::pop_frame() {
     }
   for (const auto& e : f.entries) {
     if (e.consumed) continue;
+    // Top-level "x-…" keys are free for YAML anchors (as in docker-compose).
+    if (f.path.empty() && e.key.rfind("x-", 0) == 0) continue;
     std::string message = f.path.empty() ? "unknown top-level key '" + e.key + "'"
                                          : f.path + ": unknown key '" + e.key + "'";
     if (auto s = util::did_you_mean(e.key, f.known)) message += " (did you mean '" + *s + "'?)";
@@ -110,6 +123,8 @@ void Reader::enum_error(const YAML::Node& n, const std::string& path, const std:
 }
 
 bool Reader::scalar_text(const YAML::Node& n, const std::string& path, std::string_view what, std::string& out) {
+  // Aliases can repeat one long string many times: charge by size too.
+  if (!charge(n, path, 1 + (n.IsScalar() ? n.Scalar().size() / 16 : 0))) return false;
   if (!n.IsScalar()) {
     type_error(n, path, what);
     return false;
@@ -198,6 +213,7 @@ void Reader::read_value(const YAML::Node& n, ByteSize& out, const std::string& p
 void Reader::read_value(const YAML::Node& n, HeaderMap& out, const std::string& path) {
   if (!n.IsMap()) return type_error(n, path, "a map of header names to values");
   out.entries.clear();
+  if (!charge(n, path, n.size())) return;
   for (auto it = n.begin(); it != n.end(); ++it) {
     const YAML::Node k = it->first;
     if (!k.IsScalar() || k.Scalar().empty() || !util::is_valid_utf8(k.Scalar())) {

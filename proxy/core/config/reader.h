@@ -50,6 +50,7 @@ class Reader {
   // ---- the visit() vocabulary
   template <class T, class... Checks>
   void operator()(Key key, T& member, Checks&&... checks) {
+    if (over_budget()) return;
     const YAML::Node* found = lookup(key);
     if (found == nullptr) return;
     const YAML::Node value = *found;  // lookup's storage may move while reading
@@ -59,6 +60,17 @@ class Reader {
     read_value(value, member, path);
     if (diags_.size() != errors_before) return;
     (run_check(value, path, member, checks), ...);
+  }
+
+  // The shorthand blocks hold one store; read it as a one-element list.
+  template <class T>
+  void input_only(Key key, std::vector<T>& member) {
+    if (over_budget()) return;
+    const YAML::Node* found = lookup(key);
+    if (found == nullptr || found->IsNull()) return;
+    const YAML::Node value = *found;
+    member.assign(1, T{});
+    read_value(value, member.front(), child_path(key.name));
   }
 
   template <class T, class E>
@@ -164,8 +176,9 @@ class Reader {
   void read_value(const YAML::Node& n, std::vector<T>& out, const std::string& path) {
     if (!n.IsSequence()) return type_error(n, path, "a list");
     out.clear();
+    if (!charge(n, path, n.size())) return;
     out.resize(n.size());
-    for (std::size_t i = 0; i < n.size(); ++i) {
+    for (std::size_t i = 0; i < n.size() && !over_budget(); ++i) {
       const YAML::Node item = n[i];
       const std::string item_path = path + "[" + std::to_string(i) + "]";
       const Position p = position(item);
@@ -196,6 +209,18 @@ class Reader {
   }
 
   bool push_frame(const YAML::Node& n, const std::string& path);
+
+  // YAML aliases can make a small file expand into a huge tree ("billion
+  // laughs"); reading stops with one error once this many units (a value =
+  // 1 + its bytes / 16, a list item 1, a map 16 + its size) have been read.
+  // Real configs use a few thousand.
+  static constexpr std::size_t kBudget = 200'000;
+
+ public:
+  bool over_budget() const { return spent_ > kBudget; }
+
+ private:
+  bool charge(const YAML::Node& at, const std::string& path, std::size_t units);
   void pop_frame();  // reports unknown keys
 
   std::string file_;
@@ -204,6 +229,7 @@ class Reader {
   std::vector<Frame> frames_;
   std::map<std::string, FieldMarks> marks_;
   std::set<std::string> failed_;
+  std::size_t spent_ = 0;
   std::span<const std::string_view> extra_root_keys_;
 };
 

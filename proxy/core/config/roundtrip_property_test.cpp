@@ -39,6 +39,9 @@ class Randomizer {
     if ((checks(candidate).empty() && ...)) member = std::move(candidate);
   }
 
+  template <class T>
+  void input_only(Key, T&) {}
+
   template <class T, class E>
   void only_if(Key key, E type, E wanted, T& member) {
     if (type == wanted) (*this)(key, member);

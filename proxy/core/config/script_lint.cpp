@@ -29,6 +29,9 @@ class ScriptCollector {
   void operator()(Key key, T& member, Checks&&...) {
     visit_value(join(key.name), member);
   }
+  template <class T>
+  void input_only(Key, T&) {}
+
   template <class T, class E>
   void only_if(Key key, E type, E wanted, T& member) {
     if (type != wanted) return;

@@ -126,6 +126,22 @@ bool backend_matches(const Config& c, const std::vector<const BackendConfig*>& k
   return false;
 }
 
+// storage.database / storage.cache shorthands join the lists (appended, so
+// positions of the listed entries, and their diagnostics, stay put).
+void fold_storage_shorthands(Config& c) {
+  auto& st = c.storage;
+  for (auto& db : st.database_shorthand) {
+    if (db.name.empty()) db.name = "database";
+    st.databases.push_back(std::move(db));
+  }
+  st.database_shorthand.clear();
+  for (auto& cache : st.cache_shorthand) {
+    if (cache.name.empty()) cache.name = "cache";
+    st.caches.push_back(std::move(cache));
+  }
+  st.cache_shorthand.clear();
+}
+
 void validate_storage(const Config& c, Context& ctx) {
   check_unique_names(c.storage.databases, "storage.databases", ctx, true);
   check_unique_names(c.storage.caches, "storage.caches", ctx, true);
@@ -300,6 +316,7 @@ void validate_modules(const Config& c, Context& ctx) {
 }  // namespace
 
 void validate(Config& c, Context& ctx) {
+  fold_storage_shorthands(c);
   validate_storage(c, ctx);
   validate_backends(c, ctx);
   validate_discovery(c, ctx);

@@ -20,7 +20,9 @@ TEST(Log, TextLine) {
 }
 
 TEST(Log, LevelFilter) {
-  configure({.level = Level::warn});
+  LoggerOptions o;
+  o.level = Level::warn;
+  configure(o);
   EXPECT_FALSE(enabled(Level::info));
   EXPECT_TRUE(enabled(Level::error));
   configure({});

@@ -102,7 +102,7 @@ ScanResult scan_escape(std::string_view text, std::size_t pos) {
 }
 
 // text[pos] == '"'.
-ScanResult scan_string(std::string_view text, std::size_t pos) {
+ScanResult scan_string(std::string_view text, std::size_t pos, Utf8 utf8) {
   std::size_t i = pos + 1;
   const std::size_t n = text.size();
   for (;;) {
@@ -111,6 +111,10 @@ ScanResult scan_string(std::string_view text, std::size_t pos) {
     const unsigned char c = byte(text, i);
     if (c == '"') return ok(i + 1);
     if (c < 0x20) return invalid(i);
+    if (c >= 0x80 && utf8 == Utf8::lax) {
+      ++i;
+      continue;
+    }
     const ScanResult r = c == '\\' ? scan_escape(text, i) : scan_utf8(text, i);
     if (r.status != Status::ok) return r;
     i = r.end;
@@ -158,12 +162,12 @@ ScanResult scan_literal(std::string_view text, std::size_t pos, std::string_view
   return ok(pos + word.size());
 }
 
-ScanResult scan_array(std::string_view text, std::size_t pos, int depth_left) {
+ScanResult scan_array(std::string_view text, std::size_t pos, int depth_left, Utf8 utf8) {
   std::size_t i = skip_ws(text, pos + 1);
   if (i >= text.size()) return truncated(i);
   if (text[i] == ']') return ok(i + 1);
   for (;;) {
-    const ScanResult r = scan_value(text, i, depth_left - 1);
+    const ScanResult r = scan_value(text, i, depth_left - 1, utf8);
     if (r.status != Status::ok) return r;
     i = skip_ws(text, r.end);
     if (i >= text.size()) return truncated(i);
@@ -174,8 +178,8 @@ ScanResult scan_array(std::string_view text, std::size_t pos, int depth_left) {
   }
 }
 
-ScanResult scan_object(std::string_view text, std::size_t pos, int depth_left) {
-  ObjectCursor cursor(text, pos, depth_left);
+ScanResult scan_object(std::string_view text, std::size_t pos, int depth_left, Utf8 utf8) {
+  ObjectCursor cursor(text, pos, depth_left, utf8);
   Member m;
   for (;;) {
     switch (cursor.next(m)) {
@@ -250,16 +254,16 @@ std::size_t skip_ws(std::string_view text, std::size_t pos) {
   return pos;
 }
 
-ScanResult scan_value(std::string_view text, std::size_t pos, int depth_left) {
+ScanResult scan_value(std::string_view text, std::size_t pos, int depth_left, Utf8 utf8) {
   if (pos >= text.size()) return truncated(pos);
   switch (text[pos]) {
     case '{':
       if (depth_left < 1) return invalid(pos);
-      return scan_object(text, pos, depth_left);
+      return scan_object(text, pos, depth_left, utf8);
     case '[':
       if (depth_left < 1) return invalid(pos);
-      return scan_array(text, pos, depth_left);
-    case '"': return scan_string(text, pos);
+      return scan_array(text, pos, depth_left, utf8);
+    case '"': return scan_string(text, pos, utf8);
     case 't': return scan_literal(text, pos, "true");
     case 'f': return scan_literal(text, pos, "false");
     case 'n': return scan_literal(text, pos, "null");
@@ -269,15 +273,15 @@ ScanResult scan_value(std::string_view text, std::size_t pos, int depth_left) {
   }
 }
 
-std::optional<Value> parse(std::string_view text) {
+std::optional<Value> parse(std::string_view text, Utf8 utf8) {
   const std::size_t start = skip_ws(text, 0);
-  const ScanResult r = scan_value(text, start);
+  const ScanResult r = scan_value(text, start, kMaxDepth, utf8);
   if (r.status != Status::ok || skip_ws(text, r.end) != text.size()) return std::nullopt;
   return Value{text.substr(start, r.end - start), kind_of(text[start])};
 }
 
-ObjectCursor::ObjectCursor(std::string_view text, std::size_t open_pos, int depth_left)
-    : text_(text), pos_(open_pos + 1), depth_left_(depth_left) {}
+ObjectCursor::ObjectCursor(std::string_view text, std::size_t open_pos, int depth_left, Utf8 utf8)
+    : text_(text), pos_(open_pos + 1), depth_left_(depth_left), utf8_(utf8) {}
 
 ObjectCursor::Step ObjectCursor::next(Member& out) {
   if (done_) return Step::end;
@@ -296,7 +300,7 @@ ObjectCursor::Step ObjectCursor::next(Member& out) {
     if (i >= text_.size()) return Step::truncated;
   }
   if (text_[i] != '"') return Step::invalid;
-  ScanResult r = scan_string(text_, i);
+  ScanResult r = scan_string(text_, i, utf8_);
   if (r.status != Status::ok) return r.status == Status::truncated ? Step::truncated : Step::invalid;
   const std::size_t key_begin = i;
   const std::size_t key_end = r.end;
@@ -304,7 +308,7 @@ ObjectCursor::Step ObjectCursor::next(Member& out) {
   if (i >= text_.size()) return Step::truncated;
   if (text_[i] != ':') return Step::invalid;
   i = skip_ws(text_, i + 1);
-  r = scan_value(text_, i, depth_left_ - 1);
+  r = scan_value(text_, i, depth_left_ - 1, utf8_);
   if (r.status != Status::ok) return r.status == Status::truncated ? Step::truncated : Step::invalid;
   // A number that reaches the end of the text may still grow ("17" of "1718").
   if (r.end == text_.size() && kind_of(text_[i]) == Kind::number) return Step::truncated;
@@ -326,7 +330,7 @@ ObjectCursor::Step ObjectCursor::peek_key(std::string_view& key_raw, std::size_t
     if (i >= text_.size()) return Step::truncated;
   }
   if (text_[i] != '"') return Step::invalid;
-  const ScanResult r = scan_string(text_, i);
+  const ScanResult r = scan_string(text_, i, utf8_);
   if (r.status != Status::ok) return r.status == Status::truncated ? Step::truncated : Step::invalid;
   const std::size_t colon = skip_ws(text_, r.end);
   if (colon >= text_.size()) return Step::truncated;
@@ -360,7 +364,8 @@ bool string_equals(std::string_view raw, std::string_view plain) {
 
 std::optional<Value> find_member(const Value& object, std::string_view key) {
   if (object.kind != Kind::object) return std::nullopt;
-  ObjectCursor cursor(object.raw, 0);
+  // Already validated (strictly or not): walking it lax cannot reject it.
+  ObjectCursor cursor(object.raw, 0, kMaxDepth, Utf8::lax);
   Member m;
   std::optional<Value> found;
   while (cursor.next(m) == ObjectCursor::Step::member)

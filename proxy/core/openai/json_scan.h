@@ -28,6 +28,12 @@ namespace llmproxy::json {
 
 inline constexpr int kMaxDepth = 64;
 
+// How raw bytes >= 0x80 inside strings are judged. `strict` requires valid
+// UTF-8 (RFC 8259); `lax` accepts any such byte. Upstream responses are read
+// lax: a backend that splits a multi-byte character across tokens must not
+// get its stream cut off, the bytes go to the client as they are anyway.
+enum class Utf8 : std::uint8_t { strict, lax };
+
 enum class Kind : std::uint8_t { object, array, string, number, boolean, null };
 
 // A validated JSON value: `raw` is its exact text (strings include quotes).
@@ -48,11 +54,12 @@ std::size_t skip_ws(std::string_view text, std::size_t pos);
 
 // Scans one value starting exactly at text[pos] (no leading whitespace).
 // depth_left is how many more containers may be opened.
-ScanResult scan_value(std::string_view text, std::size_t pos, int depth_left = kMaxDepth);
+ScanResult scan_value(std::string_view text, std::size_t pos, int depth_left = kMaxDepth,
+                      Utf8 utf8 = Utf8::strict);
 
 // Parses a whole document: optional whitespace, one value, optional whitespace,
 // end of text. nullopt if it is not valid JSON.
-std::optional<Value> parse(std::string_view text);
+std::optional<Value> parse(std::string_view text, Utf8 utf8 = Utf8::strict);
 inline bool validate(std::string_view text) { return parse(text).has_value(); }
 
 // One member of an object, as slices of the object's text.
@@ -70,7 +77,8 @@ class ObjectCursor {
   enum class Step : std::uint8_t { member, end, truncated, invalid };
 
   // open_pos is the index of the object's '{' in text.
-  ObjectCursor(std::string_view text, std::size_t open_pos, int depth_left = kMaxDepth);
+  ObjectCursor(std::string_view text, std::size_t open_pos, int depth_left = kMaxDepth,
+               Utf8 utf8 = Utf8::strict);
 
   Step next(Member& out);
   // Looks at the next member without consuming it: on Step::member, key_raw
@@ -86,6 +94,7 @@ class ObjectCursor {
   std::string_view text_;
   std::size_t pos_;
   int depth_left_;
+  Utf8 utf8_;
   bool first_ = true;
   bool done_ = false;
 };
@@ -93,10 +102,10 @@ class ObjectCursor {
 // Visits the members of a whole-document object. Returns false (having perhaps
 // visited some members) if `text` is not exactly one valid JSON object.
 template <class Fn>
-bool for_each_member(std::string_view text, Fn&& fn) {
+bool for_each_member(std::string_view text, Fn&& fn, Utf8 utf8 = Utf8::strict) {
   const std::size_t open = skip_ws(text, 0);
   if (open >= text.size() || text[open] != '{') return false;
-  ObjectCursor cursor(text, open);
+  ObjectCursor cursor(text, open, kMaxDepth, utf8);
   Member m;
   for (;;) {
     switch (cursor.next(m)) {
@@ -112,6 +121,7 @@ bool for_each_member(std::string_view text, Fn&& fn) {
 bool string_equals(std::string_view raw, std::string_view plain);
 
 // The last member of a validated object whose key decodes to `key`.
+// (It walks the object lax, so it works on objects validated either way.)
 std::optional<Value> find_member(const Value& object, std::string_view key);
 
 // Typed getters. They return nullopt when the value has another type.

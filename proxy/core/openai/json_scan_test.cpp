@@ -25,6 +25,16 @@ TEST(JsonScan, RejectsInvalidDocuments) {
   }
 }
 
+TEST(JsonScan, LaxUtf8AcceptsAnyHighByteInStrings) {
+  const std::string bad = "{\"content\":\"caf\xc3\",\"x\":\"\xff\xfe\"}";
+  EXPECT_FALSE(validate(bad));
+  const auto v = parse(bad, Utf8::lax);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(find_member(*v, "x")->raw, "\"\xff\xfe\"");
+  EXPECT_FALSE(parse("\"\x01\"", Utf8::lax));  // controls stay invalid
+  EXPECT_FALSE(parse("\xff", Utf8::lax));        // and so do bytes outside strings
+}
+
 TEST(JsonScan, DepthLimitIs64Containers) {
   const std::string ok = std::string(64, '[') + std::string(64, ']');
   const std::string deep = std::string(65, '[') + std::string(65, ']');

@@ -43,14 +43,17 @@ SseRelayFilter::SseRelayFilter(bool strip_usage_chunk, std::size_t max_event_byt
     : strip_(strip_usage_chunk), max_event_bytes_(max_event_bytes) {}
 
 void SseRelayFilter::flush(Cursor& c, std::size_t end) {
-  if (end > c.emit_from) c.sink->write(c.piece.substr(c.emit_from, end - c.emit_from));
-  if (end > c.emit_from) c.emit_from = end;
+  if (end <= c.emit_from) return;
+  c.sink->write(c.piece.substr(c.emit_from, end - c.emit_from));
+  c.emit_from = end;
 }
 
 void SseRelayFilter::release_held(Cursor& c) {
   if (held_.empty()) return;
   // Swap so the view we hand out stays valid while held_ refills later in
-  // this same call; released_ was cleared at the start of the call.
+  // this same call. released_ was cleared at the start of the call, and a
+  // call releases at most once: held bytes only ever precede the piece, and
+  // one block's fate is decided once.
   released_.swap(held_);
   held_.clear();
   c.sink->write(released_);
@@ -143,7 +146,8 @@ void SseRelayFilter::try_early_decision(Cursor& c) {
   const std::size_t first = json::skip_ws(data_, 0);
   if (first >= data_.size()) return;
   if (data_[first] != '{') return forward();
-  if (!prefix_) prefix_.emplace(data_, first);
+  // Lax like inspect_chunk(), so an early verdict always matches the final one.
+  if (!prefix_) prefix_.emplace(data_, first, json::kMaxDepth, json::Utf8::lax);
   prefix_->rebind(data_);
   json::Member m;
   for (;;) {
@@ -264,6 +268,16 @@ void SseRelayFilter::feed(std::string_view piece, SseSink& sink) {
     flush(c, n);
   }
   if (block_open_) block_bytes_before_ = block_length(c, n);
+}
+
+std::string_view SseRelayFilter::close_for_error() const {
+  // A block the client has seen nothing of (held, or not started) needs no
+  // closing: the error event simply follows the last complete block.
+  if (!block_open_ || decision_ == Decision::undecided) return "";
+  // Inside a line: end it, then a blank line. After a line end: a blank line,
+  // where a lone \r needs two \n, as the first pairs up with it as \r\n.
+  if (line_ != LineState::line_start || pending_cr_) return "\n\n";
+  return "\n";
 }
 
 void SseRelayFilter::finish(SseSink& sink) {

@@ -24,7 +24,8 @@
 //     vLLM/OpenAI content chunk that is as soon as `"choices":[{` has arrived;
 //     a block is never held past max_event_bytes.
 //   - After a malformed payload (a data payload that is neither [DONE] nor
-//     valid JSON, or data longer than max_event_bytes) the filter forwards the
+//     valid JSON -- judged with json::Utf8::lax, so stray non-UTF-8 bytes in
+//     a string do not count -- or data longer than max_event_bytes) the filter forwards the
 //     bytes up to the end of that event (or up to the byte that crossed the
 //     limit) and then nothing more: malformed() is set and the shell ends the
 //     stream with an error event, so a [DONE] after garbage never reaches the
@@ -88,6 +89,14 @@ class SseRelayFilter {
     return block_open_ && (block_has_fields_ || line_ != LineState::line_start);
   }
   std::size_t held_bytes() const { return held_.size(); }
+
+  // For a stream that fails mid-way (upstream reset, stall, malformed): the
+  // bytes to write after what was forwarded and before the gateway's SSE
+  // error event, so the client's parser sees that error event on its own and
+  // whole. "" at an event boundary; "\n" or "\n\n" inside an event (the
+  // partial event is dispatched first, as its bytes already reached the
+  // client). Call instead of finish(): held bytes are then dropped.
+  std::string_view close_for_error() const;
 
  private:
   enum class LineState : std::uint8_t { line_start, field_name, value_start, value };

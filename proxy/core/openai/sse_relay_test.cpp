@@ -124,12 +124,84 @@ TEST(SseRelay, MalformedPayloadStopsForwarding) {
   }
 }
 
+TEST(SseRelay, InvalidUtf8InContentIsNotMalformed) {
+  // A backend that cuts a multi-byte character between tokens.
+  const std::string stream = "data: {\"choices\":[{\"delta\":{\"content\":\"\xe4\xbd\"}}]}\n\n" + kUsage + kDone;
+  SseRelayFilter f(true);
+  const FeedResult r = feed(f, stream, {20});
+  EXPECT_FALSE(f.malformed());
+  EXPECT_EQ(r.out, stream.substr(0, stream.size() - kUsage.size() - kDone.size()) + kDone);
+}
+
 TEST(SseRelay, OversizedEventIsMalformed) {
   SseRelayFilter f(false, 32);
   const std::string stream = "data: " + std::string(40, 'x') + "\n\n";
   const FeedResult r = feed(f, stream, {7, 20});
   EXPECT_TRUE(f.malformed());
   EXPECT_EQ(r.out, stream.substr(0, 6 + 32));
+}
+
+TEST(SseRelay, BlockLongerThanLimitIsNeverHeldOrStripped) {
+  const std::string stream = ": " + std::string(100, 'x') + "\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":1}}\n\n";
+  for (std::size_t cut : {std::size_t{0}, std::size_t{50}, std::size_t{110}, stream.size()}) {
+    SseRelayFilter f(true, 64);
+    const FeedResult r = feed(f, stream, {cut});
+    EXPECT_EQ(r.out, stream) << cut;
+    EXPECT_EQ(f.stripped_events(), 0u);
+    EXPECT_EQ(f.usage().prompt_tokens, 1);
+    EXPECT_FALSE(f.malformed());
+  }
+}
+
+// A small independent WHATWG event-stream parser: the data of each event.
+std::vector<std::string> parse_events(std::string_view s) {
+  std::vector<std::string> events;
+  std::string data, line;
+  bool has_data = false;
+  auto end_line = [&] {
+    if (line.empty()) {
+      if (has_data) events.push_back(data);
+      data.clear();
+      has_data = false;
+    } else if (line[0] != ':') {
+      const std::size_t colon = line.find(':');
+      const std::string name = line.substr(0, colon);
+      std::string value = colon == std::string::npos ? "" : line.substr(colon + 1);
+      if (!value.empty() && value[0] == ' ') value.erase(0, 1);
+      if (name == "data") {
+        if (has_data) data += '\n';
+        data += value;
+        has_data = true;
+      }
+    }
+    line.clear();
+  };
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\r' || s[i] == '\n') {
+      end_line();
+      if (s[i] == '\r' && i + 1 < s.size() && s[i + 1] == '\n') ++i;
+    } else {
+      line += s[i];
+    }
+  }
+  return events;
+}
+
+TEST(SseRelay, CloseForErrorLetsTheErrorEventStandAlone) {
+  const std::string stream = kChunk1 + ": c\r\nevent: x\r\n" + kChunk2 + kUsage +
+                             "data: {\"choices\":[{}]}\r\rdata: [DONE]\n\n";
+  const std::string error = "data: {\"error\":{}}\n\n";
+  for (bool strip : {false, true}) {
+    for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+      SseRelayFilter f(strip);
+      StringSink sink;
+      f.feed(std::string_view(stream).substr(0, cut), sink);
+      const std::string client = sink.out + std::string(f.close_for_error()) + error;
+      const auto events = parse_events(client);
+      ASSERT_FALSE(events.empty()) << cut;
+      EXPECT_EQ(events.back(), "{\"error\":{}}") << "strip=" << strip << " cut=" << cut;
+    }
+  }
 }
 
 TEST(SseRelay, EndedMidEvent) {

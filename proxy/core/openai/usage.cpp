@@ -20,7 +20,7 @@ Usage usage_from_object(const json::Value& usage_object) {
   if (usage_object.kind != json::Kind::object) return u;
   u.present = true;
   bool has_total = false;
-  json::ObjectCursor cursor(usage_object.raw, 0);
+  json::ObjectCursor cursor(usage_object.raw, 0, json::kMaxDepth, json::Utf8::lax);
   json::Member m;
   while (cursor.next(m) == json::ObjectCursor::Step::member) {
     if (json::string_equals(m.key_raw, "prompt_tokens")) {
@@ -43,7 +43,7 @@ ChunkInfo inspect_chunk(std::string_view data) {
   json::Value usage;  // the last `usage` member (null kind if none)
   const std::size_t first = json::skip_ws(data, 0);
   if (first >= data.size() || data[first] != '{') {
-    info.valid_json = json::validate(data);
+    info.valid_json = json::parse(data, json::Utf8::lax).has_value();
     return info;
   }
   info.valid_json = json::for_each_member(data, [&](const json::Member& m) {
@@ -53,7 +53,7 @@ ChunkInfo inspect_chunk(std::string_view data) {
     } else if (json::string_equals(m.key_raw, "usage")) {
       usage = m.value;
     }
-  });
+  }, json::Utf8::lax);
   if (!info.valid_json) return info;
   info.usage = usage_from_object(usage);
   info.usage_only = saw_choices && all_choices_empty && info.usage.present;
@@ -64,7 +64,7 @@ Usage extract_usage_from_body(std::string_view body) {
   json::Value usage;
   const bool ok = json::for_each_member(body, [&](const json::Member& m) {
     if (json::string_equals(m.key_raw, "usage")) usage = m.value;
-  });
+  }, json::Utf8::lax);
   return ok ? usage_from_object(usage) : Usage{};
 }
 

@@ -18,6 +18,9 @@ struct Usage {
   friend bool operator==(const Usage&, const Usage&) = default;
 };
 
+// Upstream bodies are scanned with json::Utf8::lax: bytes >= 0x80 inside
+// strings are not judged (see json_scan.h), everything else is strict.
+
 // Reads a `usage` object. Missing or non-integer counts read as 0, negative
 // ones are clamped to 0 (bills must not go backwards), and a missing
 // total_tokens is prompt + completion.

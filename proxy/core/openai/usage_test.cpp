@@ -14,6 +14,12 @@ TEST(Usage, FromNonStreamBody) {
   EXPECT_EQ(u, (Usage{12, 5, 17, true}));
 }
 
+TEST(Usage, InvalidUtf8ElsewhereDoesNotHideUsage) {
+  EXPECT_EQ(extract_usage_from_body("{\"choices\":[{\"text\":\"\xff\"}],\"usage\":{\"prompt_tokens\":1,"
+                                    "\"completion_tokens\":1}}"),
+            (Usage{1, 1, 2, true}));
+}
+
 TEST(Usage, MissingTotalIsTheSum) {
   EXPECT_EQ(extract_usage_from_body(R"({"usage":{"prompt_tokens":3,"completion_tokens":4}})"),
             (Usage{3, 4, 7, true}));

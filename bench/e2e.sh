@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# End-to-end benchmark, side by side in one run: wrk against fake-openai
+# directly, through llmproxy, and through nginx (proxy_pass with upstream
+# keep-alive, buffering off), at concurrency 1 and 64, non-stream and stream.
+# Prints RPS, p50/p99 latency, added p50/p99 versus direct, errors, the CPU
+# the hop spent per request, the added time to the first SSE chunk, and the
+# gateway's RSS (idle, after the runs, holding N idle streams). Everything
+# runs on loopback; every step is bounded (DURATION seconds per wrk run,
+# socket timeouts, a kill -9 fallback at exit).
+#
+#   bench/e2e.sh                     # needs build-bench (see README) or BUILD_DIR
+#   DURATION=5 bench/e2e.sh          # shorter runs
+#   IDLE_STREAMS=5000 bench/e2e.sh   # also measure RSS holding N idle streams
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build-bench}
+DURATION=${DURATION:-10}
+IDLE_STREAMS=${IDLE_STREAMS:-0}
+LLMPROXY="$BUILD_DIR/proxy/app/llmproxy"
+FAKE="$BUILD_DIR/fake_backends/fake-openai"
+for b in "$LLMPROXY" "$FAKE"; do
+  [ -x "$b" ] || { echo "missing $b: meson setup $BUILD_DIR --buildtype=release -Dbenchmarks=true -Dtests=false && ninja -C $BUILD_DIR proxy/app/llmproxy fake_backends/fake-openai"; exit 2; }
+done
+command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps"; exit 2; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$NGINX" ] || { echo "nginx missing: scripts/install-deps"; exit 2; }
+# Idle streams need two descriptors each in the gateway (client + upstream):
+# take the hard limit (every process started below inherits it).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 16384 2>/dev/null || true
+NOFILE=$(ulimit -n)
+
+WORK=$(mktemp -d /tmp/llmproxy-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run as an unprivileged user when started as root
+PIDS=()
+stop_pid() {  # TERM, then KILL after 5 s: the exit path is bounded too
+  kill "$1" 2>/dev/null || return 0
+  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -9 "$1" 2>/dev/null || true
+}
+cleanup() {
+  [ -f "$WORK/nginx.pid" ] && stop_pid "$(cat "$WORK/nginx.pid")"
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
+
+FAKE_PORT=$(free_port); PROXY_PORT=$(free_port); NGINX_PORT=$(free_port)
+
+# The backend answers at once (ttft = itl = 0): what is measured is the cost
+# of the hop, not of generation.
+"$FAKE" --listen 127.0.0.1:"$FAKE_PORT" --ttft 0ms --itl 0ms --tokens 16 --seed 1 > "$WORK/fake.log" 2>&1 &
+FAKE_PID=$!
+PIDS+=($FAKE_PID)
+cat > "$WORK/llmproxy.yaml" <<EOF
+server:
+  listen: "127.0.0.1:$PROXY_PORT"
+  workers: 1
+log:
+  level: warn
+backends:
+  - name: fake
+    url: "http://127.0.0.1:$FAKE_PORT"
+    max_idle_conns: 256
+EOF
+"$LLMPROXY" serve --config "$WORK/llmproxy.yaml" > "$WORK/llmproxy.log" 2>&1 &
+PROXY_PID=$!
+PIDS+=($PROXY_PID)
+mkdir -p "$WORK/nginx-tmp"
+cat > "$WORK/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile $NOFILE;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections $NOFILE; }  # an idle stream holds two
+http {
+  access_log off;
+  # Every temp path explicitly, so nginx never reaches for /var/lib/nginx.
+  client_body_temp_path $WORK/nginx-tmp/body;
+  proxy_temp_path $WORK/nginx-tmp/proxy;
+  fastcgi_temp_path $WORK/nginx-tmp/fastcgi;
+  uwsgi_temp_path $WORK/nginx-tmp/uwsgi;
+  scgi_temp_path $WORK/nginx-tmp/scgi;
+  upstream fake { server 127.0.0.1:$FAKE_PORT; keepalive 256; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    keepalive_requests 1000000;
+    location / {
+      proxy_pass http://fake;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_request_buffering off;
+      proxy_read_timeout 3600s;
+    }
+  }
+}
+EOF
+"$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" -p "$WORK" -g 'daemon on;'
+wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"; wait_port "$NGINX_PORT"
+NGINX_MASTER=$(cat "$WORK/nginx.pid")
+NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -1)
+
+BODY='{"model":"fake-model","messages":[{"role":"user","content":"hello benchmark"}]}'
+SBODY='{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"hello benchmark"}]}'
+cat > "$WORK/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = os.getenv("WRK_BODY")
+EOF
+
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# run PORT CONNS BODY PID -> "rps p50_ms p99_ms errors cpu_us_per_request"
+# PID is the process whose CPU the hop costs (the backend itself for direct).
+run() {
+  local port=$1 conns=$2 body=$3 pid=$4 threads=1
+  if [ "$conns" -gt 1 ]; then threads=2; fi
+  local c0; c0=$(cpu_ticks "$pid")
+  WRK_BODY=$body timeout $((DURATION + 30)) wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 5s \
+    --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/v1/chat/completions" > "$WORK/wrk.out" 2>&1 || true
+  local c1; c1=$(cpu_ticks "$pid")
+  cat "$WORK/wrk.out" >> "$WORK/wrk-all.out"
+  python3 - "$WORK/wrk.out" "$((c1 - c0))" "$CLK_TCK" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+def ms(v):
+    n, u = re.match(r"([\d.]+)([a-z]+)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000, "h": 3600000}[u]
+total = re.search(r"(\d+) requests in", t)
+rps = re.search(r"Requests/sec:\s+([\d.]+)", t)
+p50 = re.search(r"\s50%\s+(\S+)", t)
+p99 = re.search(r"\s99%\s+(\S+)", t)
+errs = int(re.search(r"Non-2xx or 3xx responses: (\d+)", t).group(1)) if "Non-2xx" in t else 0
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+if sock: errs += sum(int(x) for x in sock.groups())
+n = int(total.group(1)) if total else 0
+cpu_us = ticks / hz * 1e6 / n if n else 0
+print(f"{float(rps.group(1)) if rps else 0:.0f} {ms(p50.group(1)) if p50 else 0:.3f} "
+      f"{ms(p99.group(1)) if p99 else 0:.3f} {errs} {cpu_us:.1f}")
+PY
+}
+sub() { python3 -c "print(f'{$1-($2):+.3f}')"; }
+
+echo "LLMProxy end-to-end benchmark — $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), ${DURATION}s per run"
+echo "backend: fake-openai (ttft 0, itl 0, 16 tokens); llmproxy workers=1; nginx worker_processes=1; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cpu_us/req: CPU time of the process under test per request (direct: the backend; llmproxy/nginx: the proxy alone)"
+echo
+printf "%-10s %-8s %5s %9s %9s %9s %9s %9s %7s %10s\n" mode target conc rps p50_ms p99_ms +p50_ms +p99_ms errors cpu_us/req
+RSS_IDLE=$(rss_kb $PROXY_PID)
+NGINX_RSS_IDLE=$(( $(rss_kb "$NGINX_MASTER") + $(rss_kb "$NGINX_WORKER") ))
+CPU0=$(cpu_ticks $PROXY_PID)
+for mode in nonstream stream; do
+  body=$BODY; if [ $mode = stream ]; then body=$SBODY; fi
+  for conc in 1 64; do
+    read -r d_rps d_p50 d_p99 d_err d_cpu < <(run "$FAKE_PORT" "$conc" "$body" "$FAKE_PID")
+    printf "%-10s %-8s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode direct "$conc" "$d_rps" "$d_p50" "$d_p99" - - "$d_err" "$d_cpu"
+    for target in llmproxy nginx; do
+      port=$PROXY_PORT; pid=$PROXY_PID
+      if [ $target = nginx ]; then port=$NGINX_PORT; pid=$NGINX_WORKER; fi
+      read -r rps p50 p99 err cpu < <(run "$port" "$conc" "$body" "$pid")
+      printf "%-10s %-8s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode $target "$conc" "$rps" "$p50" "$p99" \
+        "$(sub "$p50" "$d_p50")" "$(sub "$p99" "$d_p99")" "$err" "$cpu"
+    done
+  done
+done
+CPU1=$(cpu_ticks $PROXY_PID)
+RSS_AFTER=$(rss_kb $PROXY_PID)
+echo
+echo "llmproxy RSS idle: $((RSS_IDLE / 1024)) MB ($RSS_IDLE kB); after the runs: $((RSS_AFTER / 1024)) MB; peak: $(( $(hwm_kb $PROXY_PID) / 1024 )) MB; CPU during the runs: $(( (CPU1 - CPU0) / CLK_TCK )) s"
+echo "nginx RSS idle (master + worker): $((NGINX_RSS_IDLE / 1024)) MB"
+
+# Time to the first SSE chunk of a stream, on one keep-alive connection:
+# median and p99 of 1000 sequential requests after 50 warm-up ones.
+ttfb() {
+  python3 - "$1" "$SBODY" <<'PY'
+import socket, sys, time, statistics
+port, body = int(sys.argv[1]), sys.argv[2].encode()
+req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+       b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def recv_more(buf):
+    b = s.recv(65536)
+    if not b: raise SystemExit("connection closed mid-response")
+    return buf + b
+samples = []
+for i in range(1050):
+    t0 = time.perf_counter(); s.sendall(req)
+    buf = b""
+    while b"data: " not in buf: buf = recv_more(buf)
+    if i >= 50: samples.append(time.perf_counter() - t0)
+    while b"[DONE]" not in buf: buf = recv_more(buf)
+    while not buf.endswith(b"0\r\n\r\n"): buf = recv_more(buf)
+samples.sort()
+print(f"{statistics.median(samples) * 1e6:.0f} {samples[int(len(samples) * 0.99)] * 1e6:.0f}")
+PY
+}
+read -r T_DIRECT T_DIRECT99 < <(ttfb "$FAKE_PORT")
+read -r T_PROXY T_PROXY99 < <(ttfb "$PROXY_PORT")
+read -r T_NGINX T_NGINX99 < <(ttfb "$NGINX_PORT")
+echo "time to first SSE chunk, µs (median / p99): direct $T_DIRECT / $T_DIRECT99;" \
+     "llmproxy $T_PROXY / $T_PROXY99 (+$((T_PROXY - T_DIRECT)) median);" \
+     "nginx $T_NGINX / $T_NGINX99 (+$((T_NGINX - T_DIRECT)) median)"
+
+# RSS holding N streams that stay open: each gets its head and first token,
+# then the backend waits 600 s before the next one. Every stream is checked
+# to have started before the RSS is read.
+idle_streams() {  # PORT N PID... -> "started rss_kb"
+  python3 - "$@" <<'PY'
+import socket, sys, time
+port, n, pids = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+body = b'{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"idle"}]}'
+req = (b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+       b"x-fake-fault: itl=600s,tokens=2\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+socks = []
+deadline = time.monotonic() + 120
+for _ in range(n):
+    if time.monotonic() > deadline: break
+    try:
+        s = socket.create_connection(("127.0.0.1", port), timeout=10); s.sendall(req); socks.append(s)
+    except OSError:
+        break
+started = 0
+for s in socks:
+    buf = b""
+    try:
+        s.settimeout(max(0.1, deadline + 30 - time.monotonic()))
+        while b"data: " not in buf:
+            b = s.recv(65536)
+            if not b: break
+            buf += b
+    except OSError:
+        pass
+    if buf.startswith(b"HTTP/1.1 200") and b"data: " in buf: started += 1
+time.sleep(2)
+rss = 0
+for pid in pids:
+    rss += int([l for l in open(f"/proc/{pid}/status") if l.startswith("VmRSS")][0].split()[1])
+print(started, rss)
+for s in socks: s.close()
+PY
+}
+if [ "$IDLE_STREAMS" -gt 0 ]; then
+  read -r started rss < <(idle_streams "$PROXY_PORT" "$IDLE_STREAMS" "$PROXY_PID")
+  echo "llmproxy RSS holding $started/$IDLE_STREAMS started idle streams: $((rss / 1024)) MB ($rss kB)"
+  sleep 2  # let both sides notice the closes
+  read -r started rss < <(idle_streams "$NGINX_PORT" "$IDLE_STREAMS" "$NGINX_MASTER" "$NGINX_WORKER")
+  echo "nginx RSS (master + worker) holding $started/$IDLE_STREAMS started idle streams: $((rss / 1024)) MB ($rss kB)"
+  echo "llmproxy RSS at the end: $(( $(rss_kb $PROXY_PID) / 1024 )) MB; peak: $(( $(hwm_kb $PROXY_PID) / 1024 )) MB"
+fi

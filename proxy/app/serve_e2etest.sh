@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End-to-end test of the real binaries on loopback: fake-openai behind
+# `llmproxy serve`, driven by curl. Checks streaming and non-streaming
+# answers, usage-chunk stripping, error bodies, /ready, SIGTERM drain (a
+# stream in flight finishes, /ready is not served any more, exit 0), and that
+# a config with problems keeps serve from starting.
+#   serve_e2etest.sh LLMPROXY FAKE_OPENAI
+set -euo pipefail
+LLMPROXY=$1
+FAKE=$2
+WORK=$(mktemp -d /tmp/llmproxy-serve-e2e.XXXXXX)
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$WORK"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; echo "--- llmproxy log"; cat "$WORK/proxy.log" 2>/dev/null || true; exit 1; }
+
+# Waits (bounded) for "... listening on HOST:PORT" in a log and prints PORT.
+listening_port() {
+  for _ in $(seq 200); do
+    if grep -q "listening on" "$1" 2>/dev/null; then
+      grep -m1 "listening on" "$1" | sed -E 's/.*:([0-9]+)$/\1/'
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "never listened: $(cat "$1")" >&2
+  return 1
+}
+
+"$FAKE" --listen 127.0.0.1:0 --ttft 5ms --itl 2ms --tokens 6 > "$WORK/fake.log" 2>&1 &
+PIDS+=($!)
+FAKE_PORT=$(listening_port "$WORK/fake.log")
+
+cat > "$WORK/gw.yaml" <<EOF2
+server:
+  listen: "127.0.0.1:0"
+  workers: 2
+  drain_timeout: 10s
+log:
+  level: warn
+backends:
+  - name: fake
+    url: "http://127.0.0.1:$FAKE_PORT"
+EOF2
+"$LLMPROXY" serve --config "$WORK/gw.yaml" > "$WORK/proxy.log" 2>&1 &
+PROXY_PID=$!
+PIDS+=($PROXY_PID)
+PORT=$(listening_port "$WORK/proxy.log")
+BASE="http://127.0.0.1:$PORT"
+CURL=(curl -sS --max-time 20)
+
+# Non-stream.
+out=$("${CURL[@]}" "$BASE/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model":"fake-model","messages":[{"role":"user","content":"one two three"}]}')
+grep -q '"object":"chat.completion"' <<<"$out" || fail "non-stream answer: $out"
+grep -q '"completion_tokens":6' <<<"$out" || fail "non-stream usage: $out"
+
+# Stream without include_usage: [DONE], and no usage chunk leaks to the client.
+out=$("${CURL[@]}" -N "$BASE/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"hi"}]}')
+grep -q 'data: \[DONE\]' <<<"$out" || fail "stream has no [DONE]: $out"
+grep -q '"usage":{' <<<"$out" && fail "usage chunk leaked: $out"
+
+# Stream that asked for usage keeps it.
+out=$("${CURL[@]}" -N "$BASE/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model":"fake-model","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]}')
+grep -q '"usage":{' <<<"$out" || fail "asked-for usage missing: $out"
+
+# Errors are OpenAI-shaped and carry x-request-id.
+hdrs=$("${CURL[@]}" -D - -o "$WORK/body" "$BASE/v1/chat/completions" -H 'Content-Type: application/json' -d '{bad')
+grep -qi '^x-request-id: ' <<<"$hdrs" || fail "no x-request-id: $hdrs"
+grep -q 'HTTP/1.1 400' <<<"$hdrs" || fail "malformed JSON not 400: $hdrs"
+grep -q '"type":"invalid_request_error"' "$WORK/body" || fail "400 body: $(cat "$WORK/body")"
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/v1/chat/completions")
+[ "$code" = 405 ] || fail "GET chat/completions gave $code"
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/ready")
+[ "$code" = 200 ] || fail "/ready gave $code"
+
+# Drain: a slow stream in flight when SIGTERM arrives still finishes.
+"${CURL[@]}" -N "$BASE/v1/chat/completions" -H 'Content-Type: application/json' \
+  -H 'x-fake-fault: itl=200ms,tokens=5' \
+  -d '{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"slow"}]}' > "$WORK/slow.out" &
+SLOW=$!
+sleep 0.3
+kill -TERM "$PROXY_PID"
+wait "$SLOW" || fail "in-flight stream failed during drain"
+grep -q 'data: \[DONE\]' "$WORK/slow.out" || fail "drained stream truncated: $(cat "$WORK/slow.out")"
+for _ in $(seq 200); do kill -0 "$PROXY_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$PROXY_PID" 2>/dev/null && fail "serve did not exit after drain"
+wait "$PROXY_PID" || fail "serve exited non-zero after SIGTERM"
+
+# A config with problems never starts serving.
+printf 'server:\n  listn: ":0"\nbackends: []\n' > "$WORK/bad.yaml"
+if "$LLMPROXY" serve --config "$WORK/bad.yaml" > "$WORK/bad.log" 2>&1; then fail "bad config started"; fi
+grep -q 'did you mean' "$WORK/bad.log" || fail "bad config message: $(cat "$WORK/bad.log")"
+echo "serve e2e: ok"
