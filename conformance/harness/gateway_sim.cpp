@@ -78,8 +78,12 @@ env::Task<void> run_client(sim::SimEnv& cenv, const ClientRequest& req, ClientRe
 std::string request_id_for(std::size_t index) { return "req-" + std::to_string(index); }
 
 SimOutcome run_gateway_sim(const Scenario& sc) {
-  SimOutcome out;
   sim::World world(sc.seed);
+  return run_gateway_sim_in(world, sc);
+}
+
+SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
+  SimOutcome out;
   auto& net = world.network();
   net.set_default_latency(sc.latency);
   net.stream_options().random_read_split = sc.random_read_split;

@@ -18,6 +18,10 @@
 #include "proxy/shell/shell_config.h"
 #include "proxy/shell/testing/http_test_client.h"
 
+namespace llmproxy::sim {
+class World;
+}
+
 namespace llmproxy::harness {
 
 struct ClientRequest {
@@ -67,6 +71,8 @@ struct SimOutcome {
 };
 
 SimOutcome run_gateway_sim(const Scenario& scenario);
+// The same in a world the caller made (e.g. sim::check_determinism's).
+SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& scenario);
 
 // The request id the harness gives request i (sent as X-Request-Id).
 std::string request_id_for(std::size_t index);

@@ -9,25 +9,20 @@
 //   - no upstream connection outlives its request (closed, or idle in the pool),
 //     and no backend is left generating for a client that went away.
 // A failure prints the seed and the command that replays it.
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
-#include <map>
-#include <sstream>
 
+#include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
+#include "conformance/harness/random_scenario.h"
 #include "proxy/core/log/log.h"
 
 namespace llmproxy::harness {
 namespace {
 
 using namespace std::chrono_literals;
-namespace bhttp = boost::beast::http;
 
 // The gateway logs every upstream failure; the faults here are on purpose.
 const bool kQuietLogs = [] {
@@ -36,90 +31,6 @@ const bool kQuietLogs = [] {
   log::configure(o);
   return true;
 }();
-
-// ---- upstream transcript: split a tapped connection into exchanges ----------
-
-struct UpstreamExchange {
-  std::string request_id;
-  int status = 0;
-  bool complete = false;
-  bool event_stream = false;
-  std::string body;
-};
-
-std::vector<UpstreamExchange> split_exchanges(const ConnectionTap& tap) {
-  std::vector<UpstreamExchange> out;
-  std::string_view w = tap.written;
-  while (!w.empty()) {
-    bhttp::request_parser<bhttp::string_body> p;
-    p.eager(true);
-    p.body_limit(boost::none);
-    boost::system::error_code ec;
-    const std::size_t used = p.put(boost::asio::buffer(w.data(), w.size()), ec);
-    if (ec || !p.is_done()) break;
-    UpstreamExchange x;
-    x.request_id = std::string(p.get()["X-Request-Id"]);
-    out.push_back(std::move(x));
-    w.remove_prefix(used);
-  }
-  std::string_view r = tap.read;
-  for (auto& x : out) {
-    if (r.empty()) break;
-    bhttp::response_parser<bhttp::string_body> p;
-    p.eager(true);
-    p.body_limit(boost::none);
-    boost::system::error_code ec;
-    std::size_t used = p.put(boost::asio::buffer(r.data(), r.size()), ec);
-    if (ec == bhttp::error::need_more) ec = {};
-    if (p.is_header_done()) {
-      x.status = static_cast<int>(p.get().result_int());
-      x.event_stream = std::string(p.get()["Content-Type"]).rfind("text/event-stream", 0) == 0;
-    }
-    if (!ec && !p.is_done() && tap.is_closed && p.is_header_done() && !p.chunked() &&
-        !p.content_length()) {
-      p.put_eof(ec);  // close-delimited
-    }
-    x.body = p.get().body();
-    x.complete = !ec && p.is_done();
-    if (!x.complete) break;
-    r.remove_prefix(used);
-  }
-  return out;
-}
-
-// The stream the client should see when the gateway strips the usage chunk
-// it asked for: the upstream events minus the one with "choices":[] (the
-// fake writes one event per "\n\n"-terminated block).
-std::string without_usage_events(std::string_view body) {
-  std::string out;
-  while (!body.empty()) {
-    auto end = body.find("\n\n");
-    std::string_view ev = end == std::string_view::npos ? body : body.substr(0, end + 2);
-    if (ev.find("\"choices\":[]") == std::string_view::npos) out += ev;
-    body.remove_prefix(ev.size());
-  }
-  return out;
-}
-
-// True when every data payload of the stream is JSON or [DONE] (checked with
-// Boost.JSON, independently of the gateway's own scanner).
-bool stream_well_formed(std::string_view body) {
-  std::size_t pos = 0;
-  while (pos < body.size()) {
-    auto eol = body.find('\n', pos);
-    if (eol == std::string_view::npos) eol = body.size();
-    std::string_view line = body.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.substr(0, 6) != "data: ") continue;
-    line.remove_prefix(6);
-    if (line == "[DONE]") continue;
-    boost::system::error_code ec;
-    boost::json::parse(line, ec);
-    if (ec) return false;
-  }
-  return true;
-}
-
 
 // ---- workload generation ----------------------------------------------------
 
@@ -182,24 +93,6 @@ Scenario gen_scenario() {
   return sc;
 }
 
-std::string describe(const Scenario& sc) {
-  std::ostringstream os;
-  os << "seed=" << sc.seed << " backends=" << sc.backends
-     << " ttft=" << sc.profile.ttft.count() / 1000000 << "ms itl=" << sc.profile.itl.count() / 1000000
-     << "ms tokens=" << sc.profile.output_tokens
-     << " first_byte_timeout=" << sc.backend_template.first_byte_timeout.count() / 1000000
-     << "ms stream_idle_timeout=" << sc.backend_template.stream_idle_timeout.count() / 1000000
-     << "ms\n";
-  for (std::size_t i = 0; i < sc.requests.size(); ++i) {
-    const auto& r = sc.requests[i];
-    os << "  req-" << i << " at=" << r.at.count() / 1000000 << "ms stream=" << r.stream
-       << " ask_usage=" << r.ask_usage << " fault='" << r.fault << "'";
-    if (r.cancel_after_bytes) os << " cancel_after_bytes=" << *r.cancel_after_bytes;
-    if (r.cancel_after && *r.cancel_after < 10min) os << " cancel_after=" << r.cancel_after->count() / 1000000 << "ms";
-    os << "\n";
-  }
-  return os.str();
-}
 
 // ---- the property -------------------------------------------------------------
 
@@ -207,96 +100,9 @@ void check_run(const Scenario& sc) {
   RC_TAG(sc.requests.size());
   const SimOutcome out = run_gateway_sim(sc);
   RC_LOG() << describe(sc);
-  RC_ASSERT(out.all_clients_done);
-
-  // Exactly once.
-  std::map<std::string, const shell::RequestRecord*> by_id;
-  for (const auto& rec : out.records) {
-    RC_ASSERT(by_id.emplace(rec.request_id, &rec).second);  // never twice
-  }
-  for (const auto& c : out.clients) {
-    if (c.response.status != 0) RC_ASSERT(by_id.count(c.request_id) == 1u);
-  }
-  RC_ASSERT(out.records.size() <= sc.requests.size());
-
-  // Upstream transcripts by request id (the last attempt's exchange).
-  std::map<std::string, UpstreamExchange> upstream;
-  for (const auto& tap : out.upstream)
-    for (auto& x : split_exchanges(tap)) upstream[x.request_id] = std::move(x);
-
-  for (std::size_t i = 0; i < sc.requests.size(); ++i) {
-    const auto& req = sc.requests[i];
-    const auto& c = out.clients[i];
-    const auto it = by_id.find(c.request_id);
-    if (it == by_id.end()) continue;
-    const shell::RequestRecord& rec = *it->second;
-    const auto up = upstream.find(c.request_id);
-    const bool client_sse = c.response.header("content-type").rfind("text/event-stream", 0) == 0;
-
-    // A broken stream never ends in [DONE].
-    const bool upstream_clean = up != upstream.end() && up->second.complete &&
-                                up->second.body.find("[DONE]") != std::string::npos &&
-                                stream_well_formed(up->second.body);
-    if (!upstream_clean) RC_ASSERT(c.response.body.find("data: [DONE]") == std::string::npos);
-    if (rec.saw_done) RC_ASSERT(upstream_clean);
-
-    // Client bytes equal upstream bytes.
-    if (up != upstream.end() && c.response.status == up->second.status && c.response.status != 0) {
-      const std::string expected = (client_sse && req.stream && !req.ask_usage)
-                                       ? without_usage_events(up->second.body)
-                                       : up->second.body;
-      const std::string_view got = c.response.body;
-      if (up->second.complete && c.response.complete && !c.cancelled &&
-          rec.outcome == shell::Outcome::completed) {
-        RC_ASSERT(got == expected);
-      } else {
-        // What the client got is a prefix of the upstream stream, possibly
-        // followed by the gateway's error event (cut anywhere if the client
-        // itself went away).
-        std::size_t common = 0;
-        while (common < got.size() && common < expected.size() && got[common] == expected[common])
-          ++common;
-        // The error event starts a line: compare from the start of that line.
-        if (common < got.size()) {
-          const auto nl = got.substr(0, common).rfind('\n');
-          common = nl == std::string_view::npos ? 0 : nl + 1;
-        }
-        std::string_view tail = got.substr(common);
-        while (!tail.empty() && tail.front() == '\n') tail.remove_prefix(1);
-        constexpr std::string_view kErr = "data: {\"error\"";
-        const bool tail_ok = tail.empty() || tail.substr(0, kErr.size()) == kErr ||
-                             (c.cancelled && kErr.substr(0, tail.size()) == tail);
-        if (!tail_ok) RC_LOG() << c.request_id << " got:\n" << got << "\nexpected:\n" << expected << "\n";
-        RC_ASSERT(tail_ok);
-        if (rec.outcome == shell::Outcome::error && client_sse && !c.cancelled)
-          RC_ASSERT(tail.substr(0, kErr.size()) == kErr);
-      }
-    }
-
-    // Timeouts fire at exactly their virtual deadline: a request that ended
-    // with upstream_timeout ended exactly at one of its deadlines.
-    if (rec.error_code == "upstream_timeout") {
-      const auto& b = sc.backend_template;
-      const bool first_byte = b.first_byte_timeout.count() > 0 &&
-                              rec.attempt_end - rec.upstream_sent == b.first_byte_timeout;
-      const bool idle = b.stream_idle_timeout.count() > 0 && rec.first_byte != TimePoint{} &&
-                        rec.attempt_end - rec.last_upstream_read == b.stream_idle_timeout;
-      const bool attempt = rec.attempt_end - rec.upstream_sent == b.timeout;
-      RC_LOG() << c.request_id << " timed out: sent " << rec.upstream_sent.time_since_epoch().count()
-               << " last read " << rec.last_upstream_read.time_since_epoch().count() << " end "
-               << rec.attempt_end.time_since_epoch().count() << "\n";
-      RC_ASSERT(first_byte || idle || attempt);
-    }
-  }
-
-  // No upstream connection outlives its request; no backend keeps generating.
-  std::size_t open = 0;
-  for (const auto& t : out.upstream) open += t.is_closed ? 0 : 1;
-  RC_ASSERT(open == out.pool_idle);
-  for (const auto& s : out.backend_stats) {
-    RC_ASSERT(s.in_flight == 0u);
-    RC_ASSERT(s.internal_errors == 0u);
-  }
+  const Violations v = check_invariants(sc, out);
+  RC_LOG() << describe(v);
+  RC_ASSERT(v.empty());
 }
 
 // 200 cases in the default run (meson sets RC_PARAMS=max_success=200); more

@@ -1,0 +1,91 @@
+#include "conformance/harness/random_scenario.h"
+
+#include <sstream>
+
+namespace llmproxy::harness {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+std::int64_t in_range(Rng& r, std::int64_t lo, std::int64_t hi) {  // [lo, hi)
+  return lo + static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>(hi - lo)));
+}
+
+std::string random_fault(Rng& r, bool first_byte_timeout, bool idle_timeout) {
+  const int kinds = 9 + (first_byte_timeout ? 1 : 0) + (idle_timeout ? 1 : 0);
+  int k = static_cast<int>(in_range(r, 0, kinds));
+  if (!first_byte_timeout && k >= 9) ++k;  // "hang" needs a timeout to end
+  switch (k) {
+    case 0:
+    case 1: return "";
+    case 2: return "reset_after=" + std::to_string(in_range(r, 0, 6));
+    case 3: return "no_done";
+    case 4: return "malformed_at=" + std::to_string(in_range(r, 0, 5));
+    case 5: return "status=500";
+    case 6: return "status=400,code=context_length_exceeded";
+    case 7: return "reset_before_headers";
+    case 8: return "slow_headers=" + std::to_string(in_range(r, 1, 300)) + "ms";
+    case 9: return "hang";
+    default:
+      return "stall_after=" + std::to_string(in_range(r, 0, 4)) + ",for=" +
+             std::to_string(in_range(r, 10, 2000)) + "ms";
+  }
+}
+
+}  // namespace
+
+Scenario random_scenario(std::uint64_t seed, int max_requests) {
+  Rng r(seed);
+  Scenario sc;
+  sc.seed = seed;
+  sc.backends = static_cast<int>(in_range(r, 1, 4));
+  sc.profile.ttft = std::chrono::milliseconds(in_range(r, 0, 200));
+  sc.profile.itl = std::chrono::milliseconds(in_range(r, 0, 30));
+  sc.profile.output_tokens = static_cast<std::uint32_t>(in_range(r, 1, 24));
+  sc.backend_template.timeout = 60s;
+  sc.backend_template.connect_timeout = 5s;
+  if (r.below(2)) sc.backend_template.first_byte_timeout = std::chrono::milliseconds(in_range(r, 250, 2000));
+  if (r.below(2)) sc.backend_template.stream_idle_timeout = std::chrono::milliseconds(in_range(r, 100, 1500));
+  sc.gateway.read_timeout = 30s;
+  sc.gateway.idle_timeout = 60s;
+  sc.random_read_split = r.below(2) == 1;
+  const bool fbt = sc.backend_template.first_byte_timeout.count() > 0;
+  const bool idle = sc.backend_template.stream_idle_timeout.count() > 0;
+  const int n = static_cast<int>(in_range(r, 1, max_requests + 1));
+  for (int i = 0; i < n; ++i) {
+    ClientRequest q;
+    q.at = std::chrono::milliseconds(in_range(r, 0, 1500));
+    q.stream = r.below(2) == 1;
+    q.ask_usage = q.stream && r.below(2) == 1;
+    q.prompt_words = static_cast<int>(in_range(r, 1, 200));
+    q.fault = random_fault(r, fbt, idle);
+    const auto cancel = r.below(6);
+    if (cancel == 0) q.cancel_after_bytes = static_cast<std::size_t>(in_range(r, 1, 2000));
+    if (cancel == 1) q.cancel_after = std::chrono::milliseconds(in_range(r, 1, 400));
+    if (!q.cancel_after) q.cancel_after = 10min;  // bounds every client
+    sc.requests.push_back(std::move(q));
+  }
+  return sc;
+}
+
+std::string describe(const Scenario& sc) {
+  std::ostringstream os;
+  os << "seed=" << sc.seed << " backends=" << sc.backends
+     << " ttft=" << sc.profile.ttft.count() / 1000000 << "ms itl=" << sc.profile.itl.count() / 1000000
+     << "ms tokens=" << sc.profile.output_tokens
+     << " first_byte_timeout=" << sc.backend_template.first_byte_timeout.count() / 1000000
+     << "ms stream_idle_timeout=" << sc.backend_template.stream_idle_timeout.count() / 1000000
+     << "ms\n";
+  for (std::size_t i = 0; i < sc.requests.size(); ++i) {
+    const auto& r = sc.requests[i];
+    os << "  req-" << i << " at=" << r.at.count() / 1000000 << "ms stream=" << r.stream
+       << " ask_usage=" << r.ask_usage << " fault='" << r.fault << "'";
+    if (r.cancel_after_bytes) os << " cancel_after_bytes=" << *r.cancel_after_bytes;
+    if (r.cancel_after && *r.cancel_after < 10min) os << " cancel_after=" << r.cancel_after->count() / 1000000 << "ms";
+    os << "\n";
+  }
+  return os.str();
+}
+
+}  // namespace llmproxy::harness
