@@ -771,7 +771,11 @@ env::Task<void> Session::send_simple(int status, std::string_view content_type,
   head_ += extra_headers;
   if (!keep_alive_ || worker_.draining()) head_ += "Connection: close\r\n";
   head_ += kCrlf;
-  const asio::const_buffer out[2] = {asio::buffer(head_), asio::buffer(body)};
+  // A HEAD request gets the headers of the GET answer, without its body.
+  const bool head_only = parser_ && parser_->is_header_done() &&
+                         parser_->get().method() == bhttp::verb::head;
+  const asio::const_buffer out[2] = {asio::buffer(head_),
+                                     asio::buffer(head_only ? std::string_view() : body)};
   const bool written = co_await write_all(std::span<const asio::const_buffer>(out, 2));
   if (!written) keep_alive_ = false;
 }
