@@ -429,6 +429,9 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   std::unique_ptr<env::Stream> up;
   error_code ec;
   UpstreamResponseParser parser;
+  // The answer to HEAD has headers only, whatever Content-Length says.
+  const bool head_request = req.method() == bhttp::verb::head;
+  if (head_request) parser.skip(true);
   beast::flat_buffer ubuf;
   bool reused = false;
 
@@ -516,9 +519,13 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   // Decide how the body is framed for the client.
   const bool sse = parser.is_event_stream();
   const bool client_11 = req.version() >= 11;
-  const bool pass_length = !sse && parser.declared_length().has_value() && !strip_usage;
-  const bool chunked = !pass_length && client_11;
-  if (!pass_length && !client_11) keep_alive_ = false;  // close-delimited
+  // 1xx, 204, 304 and answers to HEAD never have a body (RFC 9112 §6.3).
+  const int st = parser.status();
+  const bool bodiless = head_request || st == 204 || st == 304 || (st >= 100 && st < 200);
+  const bool pass_length =
+      !sse && parser.declared_length().has_value() && !strip_usage && !bodiless;
+  const bool chunked = !pass_length && client_11 && !bodiless;
+  if (!pass_length && !client_11 && !bodiless) keep_alive_ = false;  // close-delimited
   record_.status = parser.status();
 
   std::string& rh = head_;
@@ -526,7 +533,10 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   append_response_head(rh, parser.status(), parser.reason());
   for (const auto& [name, value] : parser.fields()) {
     if (http::is_hop_by_hop(name, {})) continue;
-    if (iequals(name, "content-length") || iequals(name, "x-request-id")) continue;
+    if (iequals(name, "x-request-id")) continue;
+    // Bodiless answers keep the backend's Content-Length (it describes the
+    // GET answer); otherwise the gateway frames the body itself.
+    if (iequals(name, "content-length") && !bodiless) continue;
     rh += name;
     rh += ": ";
     rh += value;
@@ -707,7 +717,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   } else {
     worker_.pool().give_back(backend_index, std::move(up), env.now(), b.max_idle_conns);
   }
-  if (!pass_length && !chunked) keep_alive_ = false;
+  if (!pass_length && !chunked && !bodiless) keep_alive_ = false;
   finish_record(client_ok ? Outcome::completed : Outcome::client_cancel);
   co_return client_ok;
 }
