@@ -11,6 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <limits>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -156,9 +157,17 @@ int run_serve(int argc, char** argv) {
 
   std::function<void()> check_drained = [&] {
     std::size_t open = 0;
-    for (auto& t : threads) open += t->sessions.load();
+    bool unknown = false;
+    for (auto& t : threads) {
+      const std::size_t n = t->sessions.load();
+      if (n == std::numeric_limits<std::size_t>::max()) {
+        unknown = true;
+      } else {
+        open += n;
+      }
+    }
     const bool timed_out = std::chrono::steady_clock::now() >= drain_deadline;
-    if (open == 0 || timed_out) {
+    if ((open == 0 && !unknown) || timed_out) {
       if (open > 0) log::warn("drain deadline passed; closing open connections",
                               {{"open", std::to_string(open)}});
       for (auto& t : threads) {
@@ -198,6 +207,8 @@ int run_serve(int argc, char** argv) {
                          shell_cfg->drain_timeout);
     for (auto& t : threads) {
       WorkerThread* w = t.get();
+      // Unknown until the worker answers: never read as "nothing open".
+      w->sessions.store(std::numeric_limits<std::size_t>::max());
       asio::post(w->ioc, [w] {
         w->acceptor->close();
         w->worker->start_draining();

@@ -31,9 +31,11 @@ listening_port() {
 PIDS+=($!)
 FAKE_PORT=$(listening_port "$WORK/fake.log")
 
+# server.listen must name a real port (1..65535): take a free one.
+GW_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 cat > "$WORK/gw.yaml" <<EOF2
 server:
-  listen: "127.0.0.1:0"
+  listen: "127.0.0.1:$GW_PORT"
   workers: 2
   drain_timeout: 10s
 log:

@@ -16,6 +16,7 @@ constexpr std::array kFeatures{
     FeatureInfo{Feature::circuit_breaker, "routing.circuit_breaker", false, "BEHAVIOR §4"},
     FeatureInfo{Feature::request_timeout, "routing.request_timeout", false, "BEHAVIOR §3"},
     FeatureInfo{Feature::backend_models, "backends[].models", false, "BEHAVIOR §4"},
+    FeatureInfo{Feature::https_backends, "https:// backends", false, "BEHAVIOR §13"},
     FeatureInfo{Feature::health_check, "health_check", false, "BEHAVIOR §5"},
     FeatureInfo{Feature::rate_limit, "rate_limit", false, "BEHAVIOR §6"},
     FeatureInfo{Feature::auth, "auth", false, "BEHAVIOR §7"},

@@ -19,6 +19,7 @@ enum class Feature {
   circuit_breaker,
   request_timeout,
   backend_models,
+  https_backends,  // backends[].url with https:// (TLS to upstreams)
   health_check,
   rate_limit,
   auth,

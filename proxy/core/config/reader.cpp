@@ -83,6 +83,7 @@ bool Reader::push_frame(const YAML::Node& n, const std::string& path) {
       error(position(k), (path.empty() ? name : path + "." + name) + ": duplicate key '" + name + "'");
       continue;
     }
+    f.index.emplace(name, f.entries.size());
     f.entries.push_back(Entry{name, k, it->second, false});
   }
   frames_.push_back(std::move(f));
@@ -214,6 +215,7 @@ void Reader::read_value(const YAML::Node& n, HeaderMap& out, const std::string& 
   if (!n.IsMap()) return type_error(n, path, "a map of header names to values");
   out.entries.clear();
   if (!charge(n, path, n.size())) return;
+  std::set<std::string> seen;
   for (auto it = n.begin(); it != n.end(); ++it) {
     const YAML::Node k = it->first;
     if (!k.IsScalar() || k.Scalar().empty() || !util::is_valid_utf8(k.Scalar())) {
@@ -222,9 +224,7 @@ void Reader::read_value(const YAML::Node& n, HeaderMap& out, const std::string& 
     }
     const std::string& name = k.Scalar();
     const std::string item_path = path + "." + name;
-    const bool dup = std::any_of(out.entries.begin(), out.entries.end(),
-                                 [&](const auto& e) { return lower(e.first) == lower(name); });
-    if (dup) {
+    if (!seen.insert(lower(name)).second) {  // header names are case-insensitive
       error(position(k), item_path + ": duplicate header");
       continue;
     }

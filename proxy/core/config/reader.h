@@ -115,10 +115,10 @@ class Reader {
     std::string path;
     std::vector<Entry> entries;
     std::vector<std::string_view> known;
+    std::map<std::string, std::size_t, std::less<>> index;  // key → entries position
     Entry* find(std::string_view k) {
-      for (auto& e : entries)
-        if (e.key == k) return &e;
-      return nullptr;
+      auto it = index.find(k);
+      return it == index.end() ? nullptr : &entries[it->second];
     }
   };
 

@@ -344,6 +344,9 @@ void check_features(const Config& c, Context& ctx) {
   for (std::size_t i = 0; i < c.backends.size(); ++i)
     if (!c.backends[i].models.empty())
       ctx.not_implemented(idx("backends", i) + ".models", idx("backends", i) + ".models", Feature::backend_models);
+  for (std::size_t i = 0; i < c.backends.size(); ++i)
+    if (c.backends[i].parsed_url.tls())
+      ctx.not_implemented(idx("backends", i) + ".url", "https:// backends", Feature::https_backends);
   module(c.health_check.enabled, "health_check", Feature::health_check);
   module(c.rate_limit.enabled, "rate_limit", Feature::rate_limit);
   module(c.auth.enabled, "auth", Feature::auth);
