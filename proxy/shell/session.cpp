@@ -23,7 +23,13 @@ namespace bhttp = boost::beast::http;
 using env::error_code;
 using openai::ErrorId;
 
+// Upstream reads: SSE chunks are small, but non-stream answers (embeddings)
+// can be large, so reads are generous.
 constexpr std::size_t kReadChunk = 16 * 1024;
+// Client reads: requests are small and an idle stream holds this buffer for
+// its whole life (memory per open stream), so it starts small and grows only
+// as a large body needs it.
+constexpr std::size_t kClientReadChunk = 4 * 1024;
 // A watcher stops reading a busy client's pipelined bytes past this much; TCP
 // back-pressure then holds the rest.
 constexpr std::size_t kWatchLimit = 64 * 1024;
@@ -220,7 +226,7 @@ env::Task<Session::ReadResult> Session::read_request() {
     idle_ = !started;
     error_code ec;
     const std::size_t n =
-        co_await client_->read_some(in_.prepare(kReadChunk), deadline, ec);
+        co_await client_->read_some(in_.prepare(kClientReadChunk), deadline, ec);
     idle_ = false;
     in_.commit(n);
     if (ec) {
