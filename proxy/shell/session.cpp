@@ -731,7 +731,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
 env::Task<void> Session::watch_client(std::shared_ptr<ClientWatch> watch) {
   while (watch->active && in_.size() < kWatchLimit) {
     error_code ec;
-    const std::size_t n = co_await client_->read_some(in_.prepare(4096), kNoDeadline, ec);
+    const std::size_t n = co_await client_->read_some(in_.prepare(kClientReadChunk), kNoDeadline, ec);
     in_.commit(n);
     if (ec) {
       if (ec != asio::error::operation_aborted || watch->active) {
