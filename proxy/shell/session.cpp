@@ -60,17 +60,6 @@ std::size_t chunk_header(char (&buf)[24], std::size_t n) {
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 bool is_http_parse_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::need_more).category();
 }
@@ -215,7 +204,7 @@ env::Task<Session::ReadResult> Session::read_request() {
       if (parser_->is_header_done() && !sent_continue) {
         sent_continue = true;
         auto expect = parser_->get()[bhttp::field::expect];
-        if (iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
+        if (http::iequals(std::string_view(expect.data(), expect.size()), "100-continue")) {
           static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
           error_code wec;
           co_await client_->write(asio::buffer(kContinue), after(env.now(), cfg.write_timeout), wec);
@@ -397,12 +386,12 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
         break;
       default:
         // Set by the gateway itself below (Beast has no enum for these).
-        if (iequals(n, "x-request-id") || iequals(n, "x-forwarded-proto")) continue;
-        if (iequals(n, "x-forwarded-for")) {
+        if (http::iequals(n, "x-request-id") || http::iequals(n, "x-forwarded-proto")) continue;
+        if (http::iequals(n, "x-forwarded-for")) {
           prior_xff = value;
           continue;
         }
-        if (!b.forward_api_key && iequals(n, "x-api-key")) continue;
+        if (!b.forward_api_key && http::iequals(n, "x-api-key")) continue;
         break;
     }
     head += n;
@@ -539,10 +528,10 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   append_response_head(rh, parser.status(), parser.reason());
   for (const auto& [name, value] : parser.fields()) {
     if (http::is_hop_by_hop(name, {})) continue;
-    if (iequals(name, "x-request-id")) continue;
+    if (http::iequals(name, "x-request-id")) continue;
     // Bodiless answers keep the backend's Content-Length (it describes the
     // GET answer); otherwise the gateway frames the body itself.
-    if (iequals(name, "content-length") && !bodiless) continue;
+    if (http::iequals(name, "content-length") && !bodiless) continue;
     rh += name;
     rh += ": ";
     rh += value;

@@ -2,20 +2,9 @@
 
 #include <boost/beast/http/error.hpp>
 
+#include "proxy/core/http/request_rules.h"
+
 namespace llmproxy::shell {
-namespace {
-
-bool iequals_prefix(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 UpstreamResponseParser::UpstreamResponseParser() {
   // Backends may stream for hours: no body limit; header_limit guards memory.
@@ -39,7 +28,7 @@ void UpstreamResponseParser::on_field_impl(bhttp::field name, bsv name_string,
   if (name == bhttp::field::content_type) {
     std::string_view v = value;
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
-    event_stream_ = iequals_prefix(v, "text/event-stream");
+    event_stream_ = http::istarts_with(v, "text/event-stream");
   }
   fields_.emplace_back(std::string(name_string), std::string(value));
 }

@@ -42,6 +42,10 @@ bool needs_json_body(Route r);
 // every name listed in the message's Connection header (case-insensitive).
 bool is_hop_by_hop(std::string_view name, std::string_view connection_header);
 
+// ASCII case-insensitive comparisons for header names and token values.
+bool iequals(std::string_view a, std::string_view b);
+bool istarts_with(std::string_view s, std::string_view prefix);
+
 // A client-supplied X-Request-Id is kept when it is 1–128 visible ASCII
 // characters (no spaces or controls); otherwise the gateway makes one.
 bool valid_request_id(std::string_view id);

@@ -90,3 +90,16 @@ TEST(RequestId, Boundaries) {
 
 }  // namespace
 }  // namespace llmproxy::http
+
+namespace llmproxy::http {
+namespace {
+
+TEST(CaseInsensitive, EqualsAndPrefix) {
+  EXPECT_TRUE(iequals("Content-Length", "content-length"));
+  EXPECT_FALSE(iequals("Content-Length", "content-lengt"));
+  EXPECT_TRUE(istarts_with("Text/Event-Stream; charset=utf-8", "text/event-stream"));
+  EXPECT_FALSE(istarts_with("text/even", "text/event-stream"));
+}
+
+}  // namespace
+}  // namespace llmproxy::http
