@@ -11,11 +11,17 @@
 #   bench/e2e.sh                     # needs build-bench (see README) or BUILD_DIR
 #   DURATION=5 bench/e2e.sh          # shorter runs
 #   IDLE_STREAMS=5000 bench/e2e.sh   # also measure RSS holding N idle streams
+#   VARIANTS=0 bench/e2e.sh          # skip the llmproxy variants below
+# Variants, each its own llmproxy process on the same backend:
+#   llmp+rt     retry (2 retries), fallback rule, circuit breaker, active health checks every 1s
+#   llmp+mem    rate limits (global, per key requests and tokens, concurrency) in memory, never hit
+#   llmp+redis  the same limits on a redis-server started here (one EVALSHA per admit and per finish)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-bench}
 DURATION=${DURATION:-10}
 IDLE_STREAMS=${IDLE_STREAMS:-0}
+VARIANTS=${VARIANTS:-1}
 LLMPROXY="$BUILD_DIR/proxy/app/llmproxy"
 FAKE="$BUILD_DIR/fake_backends/fake-openai"
 for b in "$LLMPROXY" "$FAKE"; do
@@ -68,6 +74,46 @@ EOF
 "$LLMPROXY" serve --config "$WORK/llmproxy.yaml" > "$WORK/llmproxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
+
+# The variants: the base config plus one module each.
+declare -A VPORT VPID
+TARGETS=(llmproxy)
+LIMITS='  global: {requests_per_second: 10000000}
+  per_key: {requests_per_minute: 1000000000, tokens_per_minute: 100000000000, max_concurrent: 100000}'
+start_variant() {  # NAME YAML-TAIL
+  local port; port=$(free_port)
+  sed "s/127.0.0.1:$PROXY_PORT/127.0.0.1:$port/" "$WORK/llmproxy.yaml" > "$WORK/$1.yaml"
+  printf '%s\n' "$2" >> "$WORK/$1.yaml"
+  "$LLMPROXY" serve --config "$WORK/$1.yaml" > "$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  VPORT[$1]=$port; VPID[$1]=$!
+  TARGETS+=("$1")
+}
+VPORT[llmproxy]=$PROXY_PORT; VPID[llmproxy]=$PROXY_PID
+if [ "$VARIANTS" = 1 ]; then
+  start_variant llmp+rt "  - {name: spare, url: \"http://127.0.0.1:$FAKE_PORT/\", max_idle_conns: 256}
+routing:
+  retry: {enabled: true, max_retries: 2, initial_wait: 10ms, max_wait: 100ms}
+  fallback: [{primary: fake, fallback: [spare]}]
+  circuit_breaker: {enabled: true}
+health_check: {enabled: true, interval: 1s, timeout: 1s}"
+  start_variant llmp+mem "rate_limit:
+  enabled: true
+$LIMITS"
+  if command -v redis-server >/dev/null; then
+    REDIS_PORT=$(free_port)
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" \
+      --logfile "$WORK/redis.log" &
+    PIDS+=($!)
+    wait_port "$REDIS_PORT"
+    start_variant llmp+redis "storage:
+  caches: [{name: rl, driver: redis, addr: \"127.0.0.1:$REDIS_PORT\"}]
+rate_limit:
+  enabled: true
+  storage: rl
+$LIMITS"
+  fi
+fi
 mkdir -p "$WORK/nginx-tmp"
 cat > "$WORK/nginx.conf" <<EOF
 worker_processes 1;
@@ -100,6 +146,7 @@ http {
 EOF
 "$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" -p "$WORK" -g 'daemon on;'
 wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"; wait_port "$NGINX_PORT"
+for t in "${TARGETS[@]}"; do wait_port "${VPORT[$t]}"; done
 NGINX_MASTER=$(cat "$WORK/nginx.pid")
 NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -1)
 
@@ -152,7 +199,7 @@ echo "LLMProxy end-to-end benchmark — $(date -u +%FT%TZ), $(nproc) cores ($(gr
 echo "backend: fake-openai (ttft 0, itl 0, 16 tokens); llmproxy workers=1; nginx worker_processes=1; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "cpu_us/req: CPU time of the process under test per request (direct: the backend; llmproxy/nginx: the proxy alone)"
 echo
-printf "%-10s %-8s %5s %9s %9s %9s %9s %9s %7s %10s\n" mode target conc rps p50_ms p99_ms +p50_ms +p99_ms errors cpu_us/req
+printf "%-10s %-10s %5s %9s %9s %9s %9s %9s %7s %10s\n" mode target conc rps p50_ms p99_ms +p50_ms +p99_ms errors cpu_us/req
 RSS_IDLE=$(rss_kb $PROXY_PID)
 NGINX_RSS_IDLE=$(( $(rss_kb "$NGINX_MASTER") + $(rss_kb "$NGINX_WORKER") ))
 CPU0=$(cpu_ticks $PROXY_PID)
@@ -160,12 +207,11 @@ for mode in nonstream stream; do
   body=$BODY; if [ $mode = stream ]; then body=$SBODY; fi
   for conc in 1 64; do
     read -r d_rps d_p50 d_p99 d_err d_cpu < <(run "$FAKE_PORT" "$conc" "$body" "$FAKE_PID")
-    printf "%-10s %-8s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode direct "$conc" "$d_rps" "$d_p50" "$d_p99" - - "$d_err" "$d_cpu"
-    for target in llmproxy nginx; do
-      port=$PROXY_PORT; pid=$PROXY_PID
-      if [ $target = nginx ]; then port=$NGINX_PORT; pid=$NGINX_WORKER; fi
+    printf "%-10s %-10s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode direct "$conc" "$d_rps" "$d_p50" "$d_p99" - - "$d_err" "$d_cpu"
+    for target in "${TARGETS[@]}" nginx; do
+      if [ $target = nginx ]; then port=$NGINX_PORT; pid=$NGINX_WORKER; else port=${VPORT[$target]}; pid=${VPID[$target]}; fi
       read -r rps p50 p99 err cpu < <(run "$port" "$conc" "$body" "$pid")
-      printf "%-10s %-8s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode $target "$conc" "$rps" "$p50" "$p99" \
+      printf "%-10s %-10s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode $target "$conc" "$rps" "$p50" "$p99" \
         "$(sub "$p50" "$d_p50")" "$(sub "$p99" "$d_p99")" "$err" "$cpu"
     done
   done

@@ -1,65 +1,13 @@
 #include "conformance/harness/checks.h"
 
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include "conformance/harness/upstream_transcript.h"
+
 #include <boost/json/parse.hpp>
 
 #include <map>
 
 namespace llmproxy::harness {
 namespace {
-
-namespace bhttp = boost::beast::http;
-
-// ---- upstream transcript: split a tapped connection into exchanges ----------
-
-struct UpstreamExchange {
-  std::string request_id;
-  int status = 0;
-  bool complete = false;
-  bool event_stream = false;
-  std::string body;
-};
-
-std::vector<UpstreamExchange> split_exchanges(const ConnectionTap& tap) {
-  std::vector<UpstreamExchange> out;
-  std::string_view w = tap.written;
-  while (!w.empty()) {
-    bhttp::request_parser<bhttp::string_body> p;
-    p.eager(true);
-    p.body_limit(boost::none);
-    boost::system::error_code ec;
-    const std::size_t used = p.put(boost::asio::buffer(w.data(), w.size()), ec);
-    if (ec || !p.is_done()) break;
-    UpstreamExchange x;
-    x.request_id = std::string(p.get()["X-Request-Id"]);
-    out.push_back(std::move(x));
-    w.remove_prefix(used);
-  }
-  std::string_view r = tap.read;
-  for (auto& x : out) {
-    if (r.empty()) break;
-    bhttp::response_parser<bhttp::string_body> p;
-    p.eager(true);
-    p.body_limit(boost::none);
-    boost::system::error_code ec;
-    std::size_t used = p.put(boost::asio::buffer(r.data(), r.size()), ec);
-    if (ec == bhttp::error::need_more) ec = {};
-    if (p.is_header_done()) {
-      x.status = static_cast<int>(p.get().result_int());
-      x.event_stream = std::string(p.get()["Content-Type"]).rfind("text/event-stream", 0) == 0;
-    }
-    if (!ec && !p.is_done() && tap.is_closed && p.is_header_done() && !p.chunked() &&
-        !p.content_length()) {
-      p.put_eof(ec);  // close-delimited
-    }
-    x.body = p.get().body();
-    x.complete = !ec && p.is_done();
-    if (!x.complete) break;
-    r.remove_prefix(used);
-  }
-  return out;
-}
 
 // The stream the client should see when the gateway strips the usage chunk
 // it asked for: the upstream events minus the one with "choices":[] (the
@@ -95,6 +43,15 @@ bool stream_well_formed(std::string_view body) {
 }
 
 
+// The timeouts in force for a backend: its own when the run took the
+// backends from a config, the scenario's template otherwise.
+const shell::BackendTarget& target_of(const Scenario& sc, const std::string& backend) {
+  if (sc.backends_from_config)
+    for (const auto& b : sc.gateway.backends)
+      if (b.name == backend) return b;
+  return sc.backend_template;
+}
+
 }  // namespace
 
 // CHECK(cond): records a violation naming the invariant (the condition's text)
@@ -121,10 +78,10 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
   }
   CHECK(out.records.size() <= sc.requests.size());
 
-  // Upstream transcripts by request id (the last attempt's exchange).
+  // Upstream transcripts by request id: the last attempt's exchange (in the
+  // order they were sent; a retry may reuse an older pooled connection).
   std::map<std::string, UpstreamExchange> upstream;
-  for (const auto& tap : out.upstream)
-    for (auto& x : split_exchanges(tap)) upstream[x.request_id] = std::move(x);
+  for (auto& x : all_exchanges(out.upstream)) upstream[x.request_id] = std::move(x);
 
   for (std::size_t i = 0; i < sc.requests.size(); ++i) {
     const auto& req = sc.requests[i];
@@ -178,13 +135,16 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     // Timeouts fire at exactly their virtual deadline: a request that ended
     // with upstream_timeout ended exactly at one of its deadlines.
     if (rec.error_code == "upstream_timeout") {
-      const auto& b = sc.backend_template;
+      const shell::BackendTarget& b = target_of(sc, rec.backend);
       const bool first_byte = b.first_byte_timeout.count() > 0 &&
                               rec.attempt_end - rec.upstream_sent == b.first_byte_timeout;
       const bool idle = b.stream_idle_timeout.count() > 0 && rec.first_byte != TimePoint{} &&
                         rec.attempt_end - rec.last_upstream_read == b.stream_idle_timeout;
       const bool attempt = rec.attempt_end - rec.upstream_sent == b.timeout;
-      CHECK_DETAIL(first_byte || idle || attempt,
+      // routing.request_timeout bounds all attempts and waits together.
+      const Duration rt = sc.gateway.routing.request_timeout;
+      const bool request = rt.count() > 0 && rec.attempt_end - rec.start == rt;
+      CHECK_DETAIL(first_byte || idle || attempt || request,
                    "sent at " + std::to_string(rec.upstream_sent.time_since_epoch().count()) +
                        "ns, last read at " +
                        std::to_string(rec.last_upstream_read.time_since_epoch().count()) +

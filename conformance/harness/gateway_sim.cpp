@@ -1,6 +1,11 @@
 #include "conformance/harness/gateway_sim.h"
 
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
 #include <cstdio>
+#include <map>
 
 #include "fake_backends/fake_server.h"
 #include "proxy/shell/worker.h"
@@ -20,7 +25,7 @@ std::string request_body(const ClientRequest& r, std::size_t index) {
     if (i) words += ' ';
     words += "w" + std::to_string((index * 7 + static_cast<std::size_t>(i)) % 97);
   }
-  std::string body = R"({"model":"fake-model")";
+  std::string body = R"({"model":")" + r.model + "\"";
   if (r.stream) body += R"(,"stream":true)";
   if (r.ask_usage) body += R"(,"stream_options":{"include_usage":true})";
   if (r.max_tokens) body += R"(,"max_tokens":)" + std::to_string(r.max_tokens);
@@ -34,15 +39,70 @@ std::string request_body(const ClientRequest& r, std::size_t index) {
   return body;
 }
 
+// A client that reads its answer a little at a time with pauses (a slow
+// network or a slow consumer): the gateway must not buffer without bound,
+// and its write timeout must end the connection.
+env::Task<testing::ClientResponse> slow_exchange(env::Env& env, env::Stream& s, std::string request,
+                                                 TimePoint deadline, std::size_t chunk,
+                                                 Duration pause) {
+  namespace bhttp = boost::beast::http;
+  testing::ClientResponse res;
+  env::error_code ec;
+  const std::array<env::asio::const_buffer, 1> out{env::asio::buffer(request)};
+  co_await s.write(out, deadline, ec);
+  if (ec) {
+    res.error = ec;
+    co_return res;
+  }
+  bhttp::response_parser<bhttp::string_body> p;
+  p.eager(true);
+  p.body_limit(boost::none);
+  std::string buf(chunk, '\0');
+  std::string pending;
+  boost::system::error_code pec;
+  while (!p.is_done()) {
+    const std::size_t n = co_await s.read_some(env::asio::buffer(buf.data(), chunk), deadline, ec);
+    if (ec) {
+      if (ec == boost::asio::error::eof && p.is_header_done() && !p.chunked() &&
+          !p.content_length()) {
+        p.put_eof(pec);
+      } else {
+        res.error = ec;
+      }
+      break;
+    }
+    pending.append(buf.data(), n);
+    while (!pending.empty() && !p.is_done()) {
+      const std::size_t used = p.put(env::asio::buffer(pending), pec);
+      if (pec == bhttp::error::need_more) pec = {};
+      if (pec || used == 0) break;
+      pending.erase(0, used);
+    }
+    if (pec) break;
+    if (p.is_header_done()) res.status = static_cast<int>(p.get().result_int());
+    res.arrivals.emplace_back(env.now(), p.get().body().size());
+    if (p.is_done()) break;
+    co_await env.sleep_for(pause, ec);
+    ec = {};
+  }
+  if (p.is_header_done()) {
+    res.status = static_cast<int>(p.get().result_int());
+    for (const auto& f : p.get()) res.headers.emplace_back(f.name_string(), f.value());
+    res.body = p.get().body();
+  }
+  res.complete = !pec && p.is_done();
+  co_return res;
+}
+
 // One client: waits for its start time, sends its request, reads the answer
 // (or goes away as the scenario says). A coroutine function, not a lambda, so
 // its state lives in the frame.
 env::Task<void> run_client(sim::SimEnv& cenv, const ClientRequest& req, ClientResult& res,
-                           std::size_t i, std::size_t& done) {
+                           std::size_t i, std::uint16_t gateway_port, std::size_t& done) {
   env::error_code cec;
   co_await cenv.sleep_for(req.at, cec);
   res.start = cenv.now();
-  auto s = co_await cenv.connect("gateway", kGatewayPort, cenv.now() + std::chrono::seconds(30),
+  auto s = co_await cenv.connect("gateway", gateway_port, cenv.now() + std::chrono::seconds(30),
                                  cec);
   if (!s) {
     res.end = cenv.now();
@@ -52,6 +112,7 @@ env::Task<void> run_client(sim::SimEnv& cenv, const ClientRequest& req, ClientRe
   res.connected = true;
   std::string headers = "X-Request-Id: " + res.request_id + "\r\n";
   if (!req.fault.empty()) headers += "x-fake-fault: " + req.fault + "\r\n";
+  headers += req.headers;
   const std::string body = request_body(req, i);
   std::function<bool(const testing::ClientResponse&)> stop;
   if (req.cancel_after_bytes) {
@@ -64,8 +125,13 @@ env::Task<void> run_client(sim::SimEnv& cenv, const ClientRequest& req, ClientRe
   }
   TimePoint deadline = kNoDeadline;
   if (req.cancel_after) deadline = cenv.now() + *req.cancel_after;
-  res.response = co_await testing::exchange(
-      cenv, *s, testing::json_request("POST", req.path, body, headers), deadline, stop);
+  std::string request = testing::json_request("POST", req.path, body, headers);
+  if (req.slow_read_bytes > 0) {
+    res.response = co_await slow_exchange(cenv, *s, std::move(request), deadline,
+                                          req.slow_read_bytes, req.slow_read_pause);
+  } else {
+    res.response = co_await testing::exchange(cenv, *s, std::move(request), deadline, stop);
+  }
   if (req.cancel_after && res.response.error == boost::asio::error::timed_out)
     res.cancelled = true;
   s->close();
@@ -84,6 +150,7 @@ SimOutcome run_gateway_sim(const Scenario& sc) {
 
 SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   SimOutcome out;
+  out.started = world.now();
   auto& net = world.network();
   net.set_default_latency(sc.latency);
   net.stream_options().random_read_split = sc.random_read_split;
@@ -93,34 +160,59 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   std::vector<std::unique_ptr<fake::FakeServer>> fakes;
   std::vector<std::unique_ptr<env::Acceptor>> backend_acceptors;
   auto cfg = std::make_shared<shell::ShellConfig>(sc.gateway);
-  cfg->backends.clear();
-  for (int i = 0; i < sc.backends; ++i) {
-    const std::string host = "backend-" + std::to_string(i);
+  std::uint16_t gateway_port = kGatewayPort;
+  auto start_fake = [&](const std::string& host, std::uint16_t port, const std::string& name,
+                        const fake::Profile& profile, const std::vector<fake::FaultWindow>& faults) {
     backend_envs.push_back(std::make_unique<sim::SimEnv>(world, host));
     fake::FakeConfig fc;
-    fc.name = host;
-    fc.profile = sc.profile;
+    fc.name = name;
+    fc.profile = profile;
+    fc.faults = faults;
     fc.log = [](std::string_view) {};
     fakes.push_back(std::make_unique<fake::FakeServer>(*backend_envs.back(), fc));
     env::error_code ec;
-    backend_acceptors.push_back(backend_envs.back()->listen("", kBackendPort, false, ec));
-    if (ec) throw std::runtime_error("backend listen: " + ec.message());
+    backend_acceptors.push_back(backend_envs.back()->listen("", port, false, ec));
+    if (ec) throw std::runtime_error("backend " + name + " listen on " + host + ":" +
+                                     std::to_string(port) + ": " + ec.message());
     world.spawn(fakes.back()->run(*backend_acceptors.back()));
-    shell::BackendTarget b = sc.backend_template;
-    b.name = host;
-    b.host = host;
-    b.port = kBackendPort;
-    b.host_header = host + ":" + std::to_string(kBackendPort);
-    cfg->backends.push_back(std::move(b));
+  };
+  if (sc.backends_from_config) {
+    std::map<std::pair<std::string, std::uint16_t>, bool> started;
+    std::map<std::uint16_t, bool> gateway_ports_used;
+    for (std::size_t i = 0; i < cfg->backends.size(); ++i) {
+      const auto& b = cfg->backends[i];
+      const bool loopback = b.host == "localhost" || b.host == "127.0.0.1" || b.host == "::1";
+      const std::string host = loopback ? "gateway" : b.host;
+      if (!started.emplace(std::pair(host, b.port), true).second) continue;
+      if (loopback) gateway_ports_used[b.port] = true;
+      const FakeBackend fb = i < sc.fakes.size() ? sc.fakes[i] : FakeBackend{sc.profile, {}};
+      start_fake(host, b.port, b.name, fb.profile, fb.faults);
+    }
+    while (gateway_ports_used.count(gateway_port)) ++gateway_port;
+  } else {
+    cfg->backends.clear();
+    for (int i = 0; i < sc.backends; ++i) {
+      const std::string host = "backend-" + std::to_string(i);
+      start_fake(host, kBackendPort, host, sc.profile, {});
+      shell::BackendTarget b = sc.backend_template;
+      b.name = host;
+      b.host = host;
+      b.port = kBackendPort;
+      b.host_header = host + ":" + std::to_string(kBackendPort);
+      cfg->backends.push_back(std::move(b));
+    }
   }
+  out.backends = cfg->backends;
 
   // Gateway.
   sim::SimEnv gateway_env(world, "gateway");
   TapEnv tap(gateway_env);
-  shell::Worker worker(tap, cfg);
+  shell::Worker worker(tap, cfg, sc.worker_options ? sc.worker_options() : shell::WorkerOptions{});
   worker.on_request_end = [&](const shell::RequestRecord& r) { out.records.push_back(r); };
+  worker.start_background();  // active health probes, when configured
+  if (sc.on_worker) sc.on_worker(worker, gateway_env);
   env::error_code ec;
-  auto gateway_acceptor = gateway_env.listen("", kGatewayPort, false, ec);
+  auto gateway_acceptor = gateway_env.listen("", gateway_port, false, ec);
   if (ec) throw std::runtime_error("gateway listen: " + ec.message());
   world.spawn(worker.serve(*gateway_acceptor));
 
@@ -135,10 +227,14 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
     const ClientRequest& req = sc.requests[i];
     ClientResult& res = out.clients[i];
     res.request_id = request_id_for(i);
-    world.spawn(run_client(cenv, req, res, i, done));
+    world.spawn(run_client(cenv, req, res, i, gateway_port, done));
   }
 
-  world.run_until(world.now() + sc.horizon);
+  // Run until every client is done (background work such as health probes
+  // never lets the world go idle), at most until the horizon.
+  const TimePoint horizon = world.now() + sc.horizon;
+  while (done < sc.requests.size() && world.now() < horizon)
+    world.run_until(std::min(horizon, world.now() + std::chrono::milliseconds(100)));
   out.all_clients_done = done == sc.requests.size();
   out.finished = world.now();
   // Let the gateway settle (cancelled upstreams close, pools fill), then

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "fake_backends/fake_stats.h"
 #include "proxy/shell/request_record.h"
 #include "proxy/shell/shell_config.h"
+#include "proxy/shell/worker.h"
 #include "proxy/shell/testing/http_test_client.h"
 
 namespace llmproxy::sim {
@@ -32,10 +34,22 @@ struct ClientRequest {
   std::uint32_t max_tokens = 0;  // 0 = not sent
   std::string fault;           // x-fake-fault header ("" = none)
   std::string path = "/v1/chat/completions";
+  std::string model = "fake-model";
+  std::string headers;         // extra header lines, each ending in "\r\n"
+  // A slow reader: reads at most `slow_read_bytes` at a time and pauses
+  // `slow_read_pause` after each read (0 bytes = reads at full speed).
+  std::size_t slow_read_bytes = 0;
+  Duration slow_read_pause{0};
   // The client goes away after this many response body bytes (or, with 0,
   // right after sending the request once `cancel_after` has passed).
   std::optional<std::size_t> cancel_after_bytes;
   std::optional<Duration> cancel_after;
+};
+
+// One fake backend's behaviour when the backends come from a config.
+struct FakeBackend {
+  fake::Profile profile;
+  std::vector<fake::FaultWindow> faults;
 };
 
 struct Scenario {
@@ -43,6 +57,21 @@ struct Scenario {
   int backends = 2;
   fake::Profile profile;
   shell::ShellConfig gateway;  // backends are filled in by the harness
+  // When set, `gateway.backends` are used as they are (e.g. built from a
+  // user's config file) instead of `backends` generated ones: every distinct
+  // host:port becomes a fake server listening on that port of a simulated
+  // host of that name (loopback names mean the gateway's own host).
+  // fakes[i] gives gateway.backends[i]'s behaviour (missing: `profile`, no
+  // faults); backends sharing a host:port share the first one's fake.
+  bool backends_from_config = false;
+  std::vector<FakeBackend> fakes;
+  // Makes the gateway worker's options for one run (fresh state each time:
+  // e.g. an in-memory rate limiter standing in for the configured store).
+  // Null = defaults.
+  std::function<shell::WorkerOptions()> worker_options;
+  // Called once the gateway's Worker exists and its background work started
+  // (e.g. to observe health probes). Null = nothing.
+  std::function<void(shell::Worker&, env::Env&)> on_worker;
   shell::BackendTarget backend_template;  // timeouts etc. for every backend
   std::vector<ClientRequest> requests;
   Duration latency = std::chrono::microseconds(100);  // one way, every link
@@ -59,6 +88,7 @@ struct ClientResult {
 };
 
 struct SimOutcome {
+  std::vector<shell::BackendTarget> backends;   // as the gateway ran them
   std::vector<ClientResult> clients;            // index = request index
   std::vector<shell::RequestRecord> records;    // in end order
   std::vector<ConnectionTap> upstream;          // every gateway→backend connection
@@ -66,6 +96,7 @@ struct SimOutcome {
   std::size_t pool_idle = 0;                    // idle upstream connections at the end
   std::size_t gateway_sessions_at_end = 0;
   std::string event_log_hash;
+  TimePoint started{};   // the clients' and fakes' time zero
   TimePoint finished{};
   bool all_clients_done = false;
 };

@@ -14,6 +14,7 @@ class TapStream final : public env::Stream {
                                    env::error_code& ec) override {
     const std::size_t n = co_await inner_->read_some(buf, deadline, ec);
     tap_->read.append(static_cast<const char*>(buf.data()), n);
+    if (n) tap_->read_marks.emplace_back(env_.now(), tap_->read.size());
     co_return n;
   }
   env::Task<std::size_t> write(std::span<const env::asio::const_buffer> bufs, TimePoint deadline,
@@ -28,6 +29,7 @@ class TapStream final : public env::Stream {
       left -= take;
       if (left == 0) break;
     }
+    if (n) tap_->write_marks.emplace_back(env_.now(), tap_->written.size());
     co_return n;
   }
   void shutdown_send() override { inner_->shutdown_send(); }

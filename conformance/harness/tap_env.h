@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "proxy/env/env.h"
@@ -16,6 +17,9 @@ struct ConnectionTap {
   std::string peer;       // "host:port" as connected (or the remote address if accepted)
   std::string written;    // bytes written by our side, in order
   std::string read;       // bytes read by our side, in order
+  // (time, size of `written` / `read` after it) for every write / read that
+  // moved bytes: when each upstream exchange was sent and answered.
+  std::vector<std::pair<TimePoint, std::size_t>> write_marks, read_marks;
   TimePoint opened{};
   TimePoint closed{};     // when close()/reset() was called or the stream destroyed
   bool is_closed = false;

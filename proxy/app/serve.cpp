@@ -26,7 +26,10 @@
 #include "proxy/core/log/log.h"
 #include "proxy/core/util/env_expand.h"
 #include "proxy/env/real/real_env.h"
+#include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/shell/worker.h"
+#include "proxy/stores/memory_limiter_store.h"
+#include "proxy/stores/redis/redis_limiter_store.h"
 
 namespace llmproxy::app {
 namespace {
@@ -112,10 +115,41 @@ int run_serve(int argc, char** argv) {
 
   std::vector<std::unique_ptr<WorkerThread>> threads;
   std::uint16_t port = shell_cfg->listen_port;
+  // One health state for the process; worker 0 runs the probes.
+  auto health = std::make_shared<shell::HealthBoard>(shell_cfg->backends.size());
+  // Rate limits: one in-process limiter shared by the workers, or one store
+  // client per worker for a shared store.
+  const ratelimit::LimitSet limits = ratelimit::limits_from(cfg.rate_limit);
+  const bool limiting = cfg.rate_limit.enabled && !limits.empty();
+  const config::CacheConfig* limit_cache = limiting ? rate_limit_cache(cfg) : nullptr;
+  std::shared_ptr<ratelimit::MemoryLimiter> memory_limiter;
+  if (limiting && (!limit_cache || limit_cache->driver == config::CacheDriver::memory))
+    memory_limiter = std::make_shared<ratelimit::MemoryLimiter>(limits);
   for (unsigned i = 0; i < workers; ++i) {
     auto t = std::make_unique<WorkerThread>();
     t->env = std::make_unique<env::RealEnv>(t->ioc, seed + i);
-    t->worker = std::make_unique<shell::Worker>(*t->env, shell_cfg);
+    shell::WorkerOptions options;
+    options.health = health;
+    options.probe_health = i == 0;
+    if (memory_limiter) {
+      options.limiter = std::make_shared<stores::MemoryLimiterStore>(memory_limiter);
+    } else if (limiting) {
+      env::error_code rec;
+      auto redis_cfg = stores::redis::ClientConfig::from(*limit_cache, rec);
+      if (rec) {
+        std::fprintf(stderr, "serve: rate_limit cache '%s': %s\n", limit_cache->name.c_str(),
+                     rec.message().c_str());
+        return 1;
+      }
+      stores::redis::RedisLimiterOptions ro;
+      // A crashed gateway's slots expire; a live request never outlives this.
+      Duration longest{0};
+      for (const auto& b : shell_cfg->backends) longest = std::max(longest, b.timeout);
+      ro.slot_ttl = std::max<Duration>(2 * longest, std::chrono::minutes(10));
+      options.limiter =
+          std::make_shared<stores::redis::RedisLimiterStore>(*t->env, redis_cfg, limits, ro);
+    }
+    t->worker = std::make_unique<shell::Worker>(*t->env, shell_cfg, std::move(options));
     env::error_code ec;
     t->acceptor = t->env->listen(shell_cfg->listen_host, port, workers > 1, ec);
     if (ec) {
@@ -138,6 +172,7 @@ int run_serve(int argc, char** argv) {
     asio::co_spawn(w->ioc, w->worker->serve(*w->acceptor), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
+    w->worker->start_background();
     w->thread = std::thread([w] {
       try {
         w->ioc.run();

@@ -54,9 +54,46 @@ std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config
         b.stream_idle_timeout.count() > 0 ? b.stream_idle_timeout : r.stream_idle_timeout;
     t.max_idle_conns = static_cast<std::size_t>(b.max_idle_conns);
     t.forward_api_key = b.forward_api_key;
+    t.url = b.url;
+    t.models = b.models;
     out->backends.push_back(std::move(t));
   }
+
+  // Routing (BEHAVIOR §4). `routing.enabled: false` keeps plain round robin
+  // with one attempt per request.
+  auto& rs = out->routing;
+  if (r.enabled) {
+    rs.strategy = routing::strategy_from(r.load_balance);
+    rs.retry = routing::RetryPolicy::from(r.retry);
+    std::vector<std::string> names, urls;
+    for (const auto& t : out->backends) {
+      names.push_back(t.name);
+      urls.push_back(t.url);
+    }
+    rs.fallback = routing::FallbackChains(r.fallback, names, urls);
+    rs.circuit_breaker = r.circuit_breaker;
+    rs.request_timeout = r.request_timeout;
+  }
+
+  // Active health checks (BEHAVIOR §5).
+  const auto& hc = cfg.health_check;
+  auto& hs = out->health;
+  hs.enabled = hc.enabled;
+  hs.interval = hc.interval;
+  hs.timeout = hc.timeout;
+  hs.method = hc.method;
+  hs.path = hc.path;
+  hs.expected_status = hc.expected_status;
+  hs.unhealthy_threshold = hc.unhealthy_threshold;
+  hs.healthy_threshold = hc.healthy_threshold;
   return out;
+}
+
+const config::CacheConfig* rate_limit_cache(const config::Config& cfg) {
+  const auto& rl = cfg.rate_limit;
+  if (rl.storage == "memory") return nullptr;
+  if (rl.storage == "redis") return config::resolve_cache(cfg, rl.redis.empty() ? "cache" : rl.redis);
+  return config::resolve_cache(cfg, rl.storage);
 }
 
 }  // namespace llmproxy::app

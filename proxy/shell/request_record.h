@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "proxy/core/time.h"
 
@@ -15,6 +16,19 @@ enum class Outcome : std::uint8_t {
   error,          // the gateway answered with its own error (or ended a stream with one)
   rejected,       // refused before any backend was tried (limits, 404/405, 400…)
   client_cancel,  // the client went away first
+};
+
+// One upstream attempt of a request, for checkers, traces and logs.
+struct AttemptLog {
+  std::uint32_t backend = 0;   // index into the shell config's backends
+  int status = 0;              // upstream status, 0 if no response head
+  std::uint8_t failure = 0;    // routing::AttemptFailure (0 = none)
+  bool relayed = false;        // this attempt's response went to the client
+  std::uint64_t seq_start = 0; // worker-wide order of attempt starts and ends
+  std::uint64_t seq_end = 0;
+  TimePoint start{};
+  TimePoint end{};
+  std::vector<AttemptLog> attempt_log;  // in order
 };
 
 struct RequestRecord {
@@ -40,6 +54,7 @@ struct RequestRecord {
   TimePoint last_upstream_read{};  // last upstream read that returned bytes
   TimePoint attempt_end{};      // the last attempt ended (success or failure)
   TimePoint end{};
+  std::vector<AttemptLog> attempt_log;  // in order
 };
 
 const char* outcome_name(Outcome o);

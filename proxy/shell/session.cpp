@@ -12,7 +12,10 @@
 #include "proxy/core/openai/sse_relay.h"
 #include "proxy/core/openai/usage.h"
 #include "proxy/core/http/request_rules.h"
+#include "proxy/core/ratelimit/limits.h"
+#include "proxy/core/routing/fallback_chains.h"
 #include "proxy/shell/upstream_response.h"
+#include "proxy/stores/limiter_store.h"
 
 namespace llmproxy::shell {
 namespace {
@@ -72,6 +75,27 @@ ErrorId upstream_error_for(const error_code& ec) {
     return ErrorId::upstream_connect_failed;
   if (is_http_parse_error(ec)) return ErrorId::upstream_protocol_error;
   return ErrorId::upstream_reset;
+}
+
+routing::AttemptFailure failure_for(const error_code& ec, bool connecting) {
+  if (ec == asio::error::timed_out) return routing::AttemptFailure::timeout;
+  if (connecting) return routing::AttemptFailure::connect_failure;
+  return routing::AttemptFailure::reset;
+}
+
+// The API key a client presented (Authorization: Bearer …, else x-api-key);
+// "" when none. Rate limits per key use it until auth exists (BEHAVIOR §6).
+template <class Request>
+std::string_view presented_key(const Request& req) {
+  auto auth = req[bhttp::field::authorization];
+  std::string_view a(auth.data(), auth.size());
+  if (a.size() > 7 && http::iequals(a.substr(0, 7), "bearer ")) {
+    a.remove_prefix(7);
+    while (!a.empty() && a.front() == ' ') a.remove_prefix(1);
+    return a;
+  }
+  auto x = req["x-api-key"];
+  return std::string_view(x.data(), x.size());
 }
 
 // Collects what the SSE filter forwards for one batch of body pieces. Views
@@ -241,6 +265,10 @@ void Session::finish_record(Outcome outcome) {
   record_open_ = false;
   record_.outcome = outcome;
   record_.end = worker_.env().now();
+  if (!record_.attempt_log.empty() && record_.attempt_log.back().seq_end == 0) {
+    record_.attempt_log.back().end = record_.end;
+    record_.attempt_log.back().seq_end = worker_.next_attempt_seq();
+  }
   if (worker_.on_request_end) worker_.on_request_end(record_);
 }
 
@@ -258,8 +286,15 @@ env::Task<void> Session::handle_request() {
     request_id_ = http::generate_request_id(env.rng());
   }
 
-  record_ = RequestRecord{};
+  {
+    // Keep the attempt log's capacity: no allocation per request for it.
+    auto attempts = std::move(record_.attempt_log);
+    attempts.clear();
+    record_ = RequestRecord{};
+    record_.attempt_log = std::move(attempts);
+  }
   record_open_ = true;
+  rate_headers_.clear();
   record_.request_id = request_id_;
   record_.start = env.now();
   auto method = req.method_string();
@@ -315,8 +350,9 @@ env::Task<void> Session::handle_request() {
 
 env::Task<void> Session::proxy_request(http::Route route, std::string_view target) {
   auto& req = parser_->get();
-  const ShellConfig& cfg = worker_.config();
 
+  std::int64_t max_tokens = -1;  // for the token reservation
+  std::size_t prompt_bytes = 0;
   if (http::needs_json_body(route)) {
     const auto fields = openai::read_request_fields(req.body(), scratch_);
     if (fields.error) {
@@ -326,6 +362,9 @@ env::Task<void> Session::proxy_request(http::Route route, std::string_view targe
     }
     if (fields.model) record_.model.assign(*fields.model);
     record_.stream = fields.stream;
+    if (fields.max_completion_tokens) max_tokens = *fields.max_completion_tokens;
+    if (fields.max_tokens) max_tokens = *fields.max_tokens;
+    prompt_bytes = fields.prompt_bytes;
     // Streaming requests learn their usage: ask the backend for it (the
     // extra chunk is stripped again on the way back).
     body_out_.clear();
@@ -333,24 +372,242 @@ env::Task<void> Session::proxy_request(http::Route route, std::string_view targe
   } else {
     strip_usage_ = false;
   }
-  if (cfg.backends.empty()) {
-    co_await send_error(ErrorId::no_backend_available);
+  // Rate limits: one store round trip; the verdict's headers go on every
+  // response of this request, and the slot is always given back at the end.
+  stores::LimiterStore* limiter = worker_.limiter();
+  stores::AdmitRequest admit;
+  if (limiter) {
+    admit.now = worker_.env().now();
+    admit.key = presented_key(req);
+    admit.token_reservation = ratelimit::token_reservation(
+        max_tokens, prompt_bytes);
+    const ratelimit::Verdict verdict = co_await limiter->admit(admit);
+    ratelimit::append_rate_limit_headers(rate_headers_, verdict);
+    if (!verdict.admitted) {
+      std::string msg = "rate limit exceeded: ";
+      msg += verdict.limit;
+      co_await send_error(ErrorId::rate_limit_exceeded, msg);
+      finish_record(Outcome::rejected);
+      co_return;
+    }
+  }
+  co_await route_request(target);
+  if (limiter) {
+    stores::FinishRequest fin;
+    fin.now = worker_.env().now();
+    fin.key = admit.key;
+    fin.token_reservation = admit.token_reservation;
+    fin.actual_tokens = record_.total_tokens;
+    co_await limiter->finish(fin);
+  }
+}
+
+// Picks the first backend and walks retries and fallbacks (BEHAVIOR §4,
+// docs/routing.md) until a response is relayed or nothing is left to try.
+env::Task<void> Session::route_request(std::string_view target) {
+  auto& env = worker_.env();
+  const ShellConfig& cfg = worker_.config();
+  const auto& rs = cfg.routing;
+  const std::size_t n = cfg.backends.size();
+  route_.failed.assign(n, 0);
+  route_.fallbacks = {};
+  route_.next_fallback = 0;
+  route_.retries = 0;
+  route_.model = record_.model;
+  route_.deadline = after(record_.start, rs.request_timeout);
+
+  std::size_t backend = pick(false);
+  route_.balanced = true;
+  if (backend != routing::kNoBackend) {
+    route_.fallbacks = rs.fallback.fallbacks_of(backend, route_.model);
+    route_.balanced = route_.fallbacks.empty();
+  } else {
+    // No primary is routable: a fallback chain still may be.
+    route_.fallbacks = rs.fallback.first_fallbacks(route_.model);
+    route_.balanced = false;
+    for (; route_.next_fallback < route_.fallbacks.size(); ++route_.next_fallback) {
+      const std::size_t f = route_.fallbacks[route_.next_fallback];
+      if (worker_.routable(f, env.now()) &&
+          routing::model_matches(cfg.backends[f].models, route_.model)) {
+        backend = f;
+        ++route_.next_fallback;
+        break;
+      }
+    }
+  }
+  if (backend == routing::kNoBackend) {
+    std::string msg;
+    if (n == 0) {
+      msg = "no backends configured";
+    } else if (!record_.model.empty()) {
+      msg = "no healthy backend for model " + record_.model;
+    }
+    co_await send_error(ErrorId::no_backend_available, msg);
     finish_record(Outcome::error);
     co_return;
   }
-  const std::size_t idx = worker_.pick_backend();
-  co_await run_attempt(idx, target);
+
+  for (;;) {
+    route_.planned = Step{};
+    AttemptResult r = co_await run_attempt(backend, target);
+    if (r.finished) co_return;
+    route_.failed[backend] = 1;
+    // A response head already decided the next step; other failures decide now.
+    Step step = r.failure == routing::AttemptFailure::none ||
+                        route_.planned.kind != Step::stop
+                    ? route_.planned
+                    : next_step(backend, r.failure, std::nullopt);
+    if (step.kind == Step::stop) {
+      co_await send_error(r.error, r.detail);
+      finish_record(Outcome::error);
+      co_return;
+    }
+    if (step.kind == Step::retry && step.wait.count() > 0) {
+      error_code ec;
+      co_await env.sleep_for(step.wait, ec);
+    }
+    backend = step.backend;
+  }
 }
 
-// One attempt against one backend, relaying its response. Returns true when a
-// response (of any status) was relayed to its end.
-env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view target) {
+std::size_t Session::pick(bool exclude_failed) {
+  auto& env = worker_.env();
+  const ShellConfig& cfg = worker_.config();
+  const std::size_t n = cfg.backends.size();
+  auto& eligible = route_.eligible;
+  eligible.assign(n, 0);
+  if (!cfg.routing.fallback.empty()) cfg.routing.fallback.standbys(route_.model, eligible);
+  const TimePoint now = env.now();
+  for (std::size_t i = 0; i < n; ++i) {
+    // `eligible` holds the standby marks so far; turn it into the answer.
+    const bool standby = eligible[i] != 0;
+    eligible[i] = !standby && worker_.routable(i, now) &&
+                  !(exclude_failed && route_.failed[i]) &&
+                  routing::model_matches(cfg.backends[i].models, route_.model);
+  }
+  return worker_.balancer().pick(eligible, env.rng(), now);
+}
+
+// After backend `backend` failed: retry (same backend, or a re-pick when the
+// balancer chose it), move to the next fallback, or stop. A retry whose wait
+// would pass max_wait (a long Retry-After) or the request deadline moves on
+// to the fallbacks instead of sleeping.
+Session::Step Session::next_step(std::size_t backend, routing::AttemptFailure failure,
+                                 std::optional<Duration> retry_after) {
+  using routing::AttemptFailure;
+  auto& env = worker_.env();
+  const ShellConfig& cfg = worker_.config();
+  const auto& policy = cfg.routing.retry;
+  const TimePoint now = env.now();
+  Step step;
+  if (failure == AttemptFailure::none || failure == AttemptFailure::client_error) return step;
+  if (now >= route_.deadline) return step;  // routing.request_timeout: nothing more
+  if (policy.retryable(failure) && route_.retries < policy.max_retries) {
+    Duration wait = policy.wait_before(route_.retries + 1, env.rng());
+    bool fits = true;
+    if (retry_after) {
+      if (*retry_after > policy.max_wait) fits = false;
+      wait = std::max(wait, *retry_after);
+    }
+    if (fits && route_.deadline != kNoDeadline && now + wait >= route_.deadline) fits = false;
+    if (fits) {
+      std::size_t next = backend;
+      if (route_.balanced) {
+        // A retry may go elsewhere: another routable backend first.
+        next = pick(true);
+        if (next == routing::kNoBackend) next = pick(false);
+      } else if (!worker_.routable(backend, now)) {
+        next = routing::kNoBackend;
+      }
+      if (next != routing::kNoBackend) {
+        ++route_.retries;
+        step.kind = Step::retry;
+        step.wait = wait;
+        step.backend = next;
+        return step;
+      }
+    }
+  }
+  for (; route_.next_fallback < route_.fallbacks.size(); ++route_.next_fallback) {
+    const std::size_t f = route_.fallbacks[route_.next_fallback];
+    if (!worker_.routable(f, now) || !routing::model_matches(cfg.backends[f].models, route_.model))
+      continue;
+    ++route_.next_fallback;
+    route_.balanced = false;
+    step.kind = Step::fallback;
+    step.backend = f;
+    return step;
+  }
+  return step;
+}
+
+// Balancer and circuit-breaker bookkeeping of one attempt: started when the
+// attempt starts, ended exactly once however it ends.
+class AttemptAccounting {
+ public:
+  AttemptAccounting(Worker& w, std::size_t i, AttemptLog& log) : w_(w), i_(i), log_(log) {
+    w_.balancer().on_start(i_);
+    w_.circuit().on_attempt(i_, w_.env().now());
+    log_.backend = static_cast<std::uint32_t>(i_);
+    log_.start = w_.env().now();
+    log_.seq_start = w_.next_attempt_seq();
+  }
+  ~AttemptAccounting() {
+    w_.balancer().on_end(i_);
+    if (!reported_) w_.circuit().on_abandoned(i_);
+    if (log_.seq_end == 0) {  // finish_record() closes it first when the request ends here
+      log_.end = w_.env().now();
+      log_.seq_end = w_.next_attempt_seq();
+    }
+  }
+  AttemptAccounting(const AttemptAccounting&) = delete;
+  AttemptAccounting& operator=(const AttemptAccounting&) = delete;
+  void result(bool backend_ok) {
+    if (reported_) return;
+    reported_ = true;
+    w_.circuit().on_result(i_, backend_ok, w_.env().now());
+  }
+
+ private:
+  Worker& w_;
+  std::size_t i_;
+  AttemptLog& log_;
+  bool reported_ = false;
+};
+
+// One attempt against one backend. Relays the response unless it is a
+// failure the request will try again after (next_step()); failures before a
+// response head are returned for route_request() to decide.
+env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index,
+                                                       std::string_view target) {
   auto& env = worker_.env();
   const ShellConfig& cfg = worker_.config();
   const BackendTarget& b = cfg.backends[backend_index];
   auto& req = parser_->get();
   record_.backend = b.name;
   ++record_.attempts;
+  // The record's timings describe the last attempt.
+  record_.upstream_sent = {};
+  record_.first_byte = {};
+  record_.last_upstream_read = {};
+  record_.attempt_log.emplace_back();
+  const std::size_t log_index = record_.attempt_log.size() - 1;
+  AttemptAccounting accounting(worker_, backend_index, record_.attempt_log[log_index]);
+  AttemptResult result;
+  auto fail = [&](routing::AttemptFailure f, ErrorId id, std::string detail) {
+    record_.attempt_log[log_index].failure = static_cast<std::uint8_t>(f);
+    accounting.result(false);
+    result.finished = false;
+    result.failure = f;
+    result.error = id;
+    result.detail = std::move(detail);
+    return result;
+  };
+  auto finished = [&] {
+    record_.attempt_log[log_index].relayed = response_started_;
+    result.finished = true;
+    return result;
+  };
 
   // Body: byte for byte, unless a streaming request must learn its usage.
   const bool strip_usage = strip_usage_;
@@ -420,7 +677,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   const std::string upstream_head = std::move(head);  // head_ is reused for the response
   head_.clear();
 
-  const TimePoint attempt_deadline = after(env.now(), b.timeout);
+  const TimePoint attempt_deadline = earliest(after(env.now(), b.timeout), route_.deadline);
   std::unique_ptr<env::Stream> up;
   error_code ec;
   UpstreamResponseParser parser;
@@ -444,9 +701,9 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
       if (ec) {
         log::warn("upstream connect failed", {{"backend", b.name}, {"error", ec.message()},
                                               {"request_id", request_id_}});
-        co_await send_error(upstream_error_for(ec), "backend " + b.name + ": " + ec.message());
-        finish_record(Outcome::error);
-        co_return false;
+        record_.attempt_end = env.now();
+        co_return fail(failure_for(ec, true), upstream_error_for(ec),
+                       "backend " + b.name + ": " + ec.message());
       }
     }
     const asio::const_buffer out[2] = {asio::buffer(upstream_head), asio::buffer(body)};
@@ -457,9 +714,9 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
     }
     up->close();
     if (!reused) {
-      co_await send_error(upstream_error_for(ec), "backend " + b.name + ": " + ec.message());
-      finish_record(Outcome::error);
-      co_return false;
+      record_.attempt_end = env.now();
+      co_return fail(failure_for(ec, false), upstream_error_for(ec),
+                     "backend " + b.name + ": " + ec.message());
     }
   }
 
@@ -475,7 +732,16 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   const TimePoint first_byte_deadline =
       earliest(attempt_deadline, after(env.now(), b.first_byte_timeout));
   bool got_bytes = false;
-  while (!parser.is_header_done()) {
+  // A stream's head alone is not an answer yet: it is held until the first
+  // event (within the same first-byte deadline), so a backend that is slow
+  // to produce its first token can still be retried or fallen back from.
+  // The head then goes out together with that first event.
+  auto awaiting_answer = [&] {
+    if (!parser.is_header_done()) return true;
+    return parser.is_event_stream() && parser.status() / 100 == 2 && parser.body().empty() &&
+           !parser.is_done();
+  };
+  while (awaiting_answer()) {
     const std::size_t n =
         co_await up->read_some(ubuf.prepare(kReadChunk), first_byte_deadline, ec);
     ubuf.commit(n);
@@ -501,14 +767,49 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
     if (watch->client_gone) {
       finish_record(Outcome::client_cancel);
       keep_alive_ = false;
-      co_return false;
+      co_return finished();
     }
+    // A backend that never answers must look slow to latency_based.
+    if (ec == asio::error::timed_out && !got_bytes)
+      worker_.balancer().on_first_byte(backend_index, env.now() - record_.upstream_sent);
     const ErrorId id = upstream_error_for(ec);
     log::warn("upstream failed before response", {{"backend", b.name}, {"error", ec.message()},
                                                   {"request_id", request_id_}});
-    co_await send_error(id, "backend " + b.name + ": " + ec.message());
-    finish_record(Outcome::error);
-    co_return false;
+    co_return fail(failure_for(ec, false), id, "backend " + b.name + ": " + ec.message());
+  }
+  if (got_bytes && record_.first_byte >= record_.upstream_sent)
+    worker_.balancer().on_first_byte(backend_index, record_.first_byte - record_.upstream_sent);
+
+  // An error status the request will try again after is not relayed.
+  {
+    const routing::AttemptFailure f = routing::classify_status(parser.status());
+    if (f != routing::AttemptFailure::none) {
+      std::optional<Duration> retry_after;
+      for (const auto& [name, value] : parser.fields())
+        if (http::iequals(name, "retry-after"))
+          retry_after = routing::parse_retry_after(value, env.wall_now());
+      record_.attempt_log[log_index].status = parser.status();
+      record_.attempt_log[log_index].failure = static_cast<std::uint8_t>(f);
+      const Step step = next_step(backend_index, f, retry_after);
+      if (step.kind != Step::stop) {
+        route_.planned = step;
+        record_.status = parser.status();
+        record_.attempt_end = env.now();
+        up->close();
+        co_await stop_watch(watch);
+        accounting.result(f == routing::AttemptFailure::too_many_requests);
+        if (watch->client_gone) {
+          finish_record(Outcome::client_cancel);
+          keep_alive_ = false;
+          co_return finished();
+        }
+        log::info("retrying after upstream status",
+                  {{"backend", b.name}, {"status", std::to_string(parser.status())},
+                   {"request_id", request_id_}});
+        result.failure = f;
+        co_return result;
+      }
+    }
   }
 
   // Decide how the body is framed for the client.
@@ -522,6 +823,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   const bool chunked = !pass_length && client_11 && !bodiless;
   if (!pass_length && !client_11 && !bodiless) keep_alive_ = false;  // close-delimited
   record_.status = parser.status();
+  record_.attempt_log[log_index].status = parser.status();
 
   std::string& rh = head_;
   rh.clear();
@@ -529,6 +831,8 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   for (const auto& [name, value] : parser.fields()) {
     if (http::is_hop_by_hop(name, {})) continue;
     if (http::iequals(name, "x-request-id")) continue;
+    // The gateway's own limits replace whatever the backend said.
+    if (!rate_headers_.empty() && http::istarts_with(name, "x-ratelimit-")) continue;
     // Bodiless answers keep the backend's Content-Length (it describes the
     // GET answer); otherwise the gateway frames the body itself.
     if (http::iequals(name, "content-length") && !bodiless) continue;
@@ -673,10 +977,12 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
     up->close();
     keep_alive_ = false;
     client_->close();
+    accounting.result(parser.status() < 500);
     finish_record(Outcome::client_cancel);
-    co_return false;
+    co_return finished();
   }
   if (failure) {
+    accounting.result(false);
     up->close();
     keep_alive_ = false;
     log::warn("upstream failed mid-response", {{"backend", b.name}, {"error", failure_detail},
@@ -692,8 +998,9 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
     client_->close();
     record_.error_code = std::string(openai::error_info(*failure).code);
     finish_record(Outcome::error);
-    co_return false;
+    co_return finished();
   }
+  accounting.result(parser.status() < 500);
 
   // Clean end. A stream without [DONE] is finalised now, not waited on.
   if (sse) {
@@ -714,7 +1021,7 @@ env::Task<bool> Session::run_attempt(std::size_t backend_index, std::string_view
   }
   if (!pass_length && !chunked && !bodiless) keep_alive_ = false;
   finish_record(client_ok ? Outcome::completed : Outcome::client_cancel);
-  co_return client_ok;
+  co_return finished();
 }
 
 env::Task<void> Session::watch_client(std::shared_ptr<ClientWatch> watch) {
@@ -752,6 +1059,7 @@ void Session::append_response_head(std::string& out, int status, std::string_vie
   out += "\r\nx-request-id: ";
   out += request_id_;
   out += kCrlf;
+  out += rate_headers_;
 }
 
 env::Task<bool> Session::write_all(std::span<const asio::const_buffer> bufs) {

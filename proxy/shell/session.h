@@ -12,11 +12,13 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "proxy/core/http/request_rules.h"
 #include "proxy/core/openai/error_catalogue.h"
+#include "proxy/core/routing/retry_policy.h"
 #include "proxy/env/env.h"
 #include "proxy/shell/request_record.h"
 #include "proxy/shell/worker.h"
@@ -39,13 +41,46 @@ class Session {
 
  private:
   enum class ReadResult { request, closed, failed };
-  struct Attempt;
   struct ClientWatch;
+
+  // How one attempt ended. `finished`: the request is over (a response was
+  // relayed, an error sent, or the client left). Otherwise nothing reached
+  // the client and the request may try again (see next_step()).
+  struct AttemptResult {
+    bool finished = false;
+    routing::AttemptFailure failure = routing::AttemptFailure::none;
+    openai::ErrorId error = openai::ErrorId::upstream_reset;  // for the client if nothing follows
+    std::string detail;
+  };
+  // What the request does after a failed attempt.
+  struct Step {
+    enum Kind : std::uint8_t { stop, retry, fallback } kind = stop;
+    Duration wait{0};             // retry: the backoff before it
+    std::size_t backend = 0;      // the backend of the next attempt
+  };
+  // Per-request routing state (buffers reused across requests).
+  struct RouteState {
+    std::vector<std::uint8_t> eligible;
+    std::vector<std::uint8_t> failed;   // backends that failed this request
+    std::span<const std::size_t> fallbacks;
+    std::size_t next_fallback = 0;
+    bool balanced = true;   // the current backend came from the balancer
+    int retries = 0;
+    TimePoint deadline = kNoDeadline;  // routing.request_timeout
+    std::string_view model;
+    Step planned;           // decided when a response head arrived
+  };
 
   env::Task<ReadResult> read_request();
   env::Task<void> handle_request();
   env::Task<void> proxy_request(http::Route route, std::string_view target);
-  env::Task<bool> run_attempt(std::size_t backend_index, std::string_view target);
+  env::Task<void> route_request(std::string_view target);
+  env::Task<AttemptResult> run_attempt(std::size_t backend_index, std::string_view target);
+  // Chooses the backend for a new request (or after a failure, a retry may
+  // re-pick); routing::kNoBackend when nothing is eligible.
+  std::size_t pick(bool exclude_failed);
+  Step next_step(std::size_t backend, routing::AttemptFailure failure,
+                 std::optional<Duration> retry_after);
 
   env::Task<void> send_error(openai::ErrorId id, std::string_view message = {},
                              std::string_view extra_headers = {});
@@ -74,6 +109,8 @@ class Session {
   std::string scratch_;      // reused: JSON decoding, error bodies
   std::string body_out_;     // reused: rewritten request body
   std::vector<boost::asio::const_buffer> wbufs_;  // reused: gather writes
+  RouteState route_;
+  std::string rate_headers_;  // x-ratelimit-* lines for every response of the request
   std::list<Session*>::iterator registry_;
 };
 

@@ -11,12 +11,18 @@
 #include <utility>
 #include <vector>
 
+#include "proxy/core/config/config.h"
+#include "proxy/core/routing/balancer.h"
+#include "proxy/core/routing/fallback_chains.h"
+#include "proxy/core/routing/retry_policy.h"
 #include "proxy/core/time.h"
 
 namespace llmproxy::shell {
 
 struct BackendTarget {
   std::string name;
+  std::string url;            // as configured (fallback rules may name it)
+  std::vector<std::string> models;  // served models (exact or "prefix*"); empty = all
   std::string host;           // name or IP literal (no brackets)
   std::uint16_t port = 80;
   std::string base_path;      // "" or "/prefix" without trailing slash
@@ -30,6 +36,29 @@ struct BackendTarget {
   Duration stream_idle_timeout{0}; // max silence between body reads; 0 = off
   std::size_t max_idle_conns = 64;
   bool forward_api_key = false;
+};
+
+// How a request's backends are chosen and how failures are handled
+// (BEHAVIOR §4; docs/routing.md).
+struct RoutingSettings {
+  routing::Strategy strategy = routing::Strategy::round_robin;
+  routing::LatencyOptions latency;
+  routing::RetryPolicy retry;                    // max_retries 0: one attempt
+  routing::FallbackChains fallback;
+  config::CircuitBreakerConfig circuit_breaker;  // enabled = false: off
+  Duration request_timeout{0};  // all attempts and waits together; 0 = off
+};
+
+// Active health checks (BEHAVIOR §5).
+struct HealthSettings {
+  bool enabled = false;
+  Duration interval = std::chrono::seconds(30);
+  Duration timeout = std::chrono::seconds(5);
+  std::string method = "GET";
+  std::string path = "/health";
+  int expected_status = 200;
+  int unhealthy_threshold = 3;
+  int healthy_threshold = 2;
 };
 
 struct ShellConfig {
@@ -46,6 +75,8 @@ struct ShellConfig {
   // uvicorn close keep-alive connections after 5 s by default).
   Duration upstream_idle_max = std::chrono::seconds(4);
   std::vector<BackendTarget> backends;
+  RoutingSettings routing;
+  HealthSettings health;
 };
 
 }  // namespace llmproxy::shell

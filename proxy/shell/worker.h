@@ -10,18 +10,38 @@
 #include <list>
 #include <memory>
 
+#include "proxy/core/routing/balancer.h"
+#include "proxy/core/routing/circuit_breaker.h"
 #include "proxy/env/env.h"
+#include "proxy/shell/health_board.h"
 #include "proxy/shell/request_record.h"
 #include "proxy/shell/shell_config.h"
 #include "proxy/shell/upstream_pool.h"
 
-namespace llmproxy::shell {
+namespace llmproxy {
+
+namespace stores {
+class LimiterStore;
+}
+
+namespace shell {
 
 class Session;
+class HealthProber;
+
+// What a worker shares with the others of its process, or owns alone.
+struct WorkerOptions {
+  // Health state shared by all workers; null = the worker makes its own.
+  std::shared_ptr<HealthBoard> health;
+  // This worker runs the active health probes (one per process).
+  bool probe_health = true;
+  // Rate limiting (null = none configured): this worker's store client.
+  std::shared_ptr<stores::LimiterStore> limiter;
+};
 
 class Worker {
  public:
-  Worker(env::Env& env, std::shared_ptr<const ShellConfig> config);
+  Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerOptions options = {});
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -44,13 +64,29 @@ class Worker {
   std::size_t sessions() const { return sessions_.size(); }
   std::size_t in_flight() const { return in_flight_; }
 
-  // Plain round robin over the static backends (the routing issue replaces
-  // this with the configured strategy). Returns backends().size() if none.
-  std::size_t pick_backend();
-  bool any_backend_routable() const { return !config_->backends.empty(); }
+  // Starts the background work: active health probes when configured and
+  // this worker probes. stop_background() ends it (drain, end of a run).
+  void start_background();
+  void stop_background();
+  HealthProber* health_prober() { return prober_.get(); }
+
+  // Routing state of this worker (docs/routing.md).
+  routing::Balancer& balancer() { return balancer_; }
+  routing::CircuitBreaker& circuit() { return circuit_; }
+  const HealthBoard& health() const { return *health_; }
+  stores::LimiterStore* limiter() { return options_limiter_.get(); }
+  // May backend i get a request now (healthy and its circuit allows)?
+  bool routable(std::size_t i, TimePoint now) const {
+    return health_->healthy(i) && circuit_.allows(i, now);
+  }
+  // /ready: some backend is healthy (and none configured means not ready).
+  bool any_backend_routable() const { return health_->any_healthy(); }
 
   // Called once per request when it ends.
   std::function<void(const RequestRecord&)> on_request_end;
+
+  // Orders attempt starts and ends on this worker (AttemptLog::seq_*).
+  std::uint64_t next_attempt_seq() { return ++attempt_seq_; }
 
   // Totals since start (this worker).
   struct Counters {
@@ -66,7 +102,13 @@ class Worker {
   env::Env& env_;
   std::shared_ptr<const ShellConfig> config_;
   UpstreamPool pool_;
-  std::size_t next_backend_ = 0;
+  std::shared_ptr<HealthBoard> health_;
+  bool probe_health_;
+  std::shared_ptr<stores::LimiterStore> options_limiter_;
+  std::unique_ptr<HealthProber> prober_;
+  routing::Balancer balancer_;
+  routing::CircuitBreaker circuit_;
+  std::uint64_t attempt_seq_ = 0;
   bool draining_ = false;
   bool closed_ = false;
   std::size_t in_flight_ = 0;
@@ -74,4 +116,5 @@ class Worker {
   Counters counters_;
 };
 
-}  // namespace llmproxy::shell
+}  // namespace shell
+}  // namespace llmproxy

@@ -348,14 +348,17 @@ void check_features(const Config& c, Context& ctx) {
     if (c.backends[i].parsed_url.tls())
       ctx.not_implemented(idx("backends", i) + ".url", "https:// backends", Feature::https_backends);
   module(c.health_check.enabled, "health_check", Feature::health_check);
+  module(c.health_check.script.enabled, "health_check.script", Feature::lua_scripts);
   module(c.rate_limit.enabled, "rate_limit", Feature::rate_limit);
+  module(c.rate_limit.script.enabled, "rate_limit.script", Feature::lua_scripts);
   module(c.auth.enabled, "auth", Feature::auth);
   if (!c.api_keys.empty()) ctx.not_implemented("api_keys", "api_keys", Feature::api_keys);
   module(c.discovery.enabled, "discovery", Feature::discovery);
   module(c.logging.enabled, "logging", Feature::logging);
   module(c.metrics.enabled, "metrics", Feature::metrics);
   module(c.usage.enabled, "usage", Feature::usage);
-  // Script blocks of the other modules are covered by their module's entry.
+  // Script blocks of modules that are not built yet are covered by their
+  // module's entry; built modules name their script block above.
   module(c.scripts.enabled, "scripts", Feature::lua_scripts);
   module(c.hooks.enabled, "hooks", Feature::lua_scripts);
   module(c.admin.enabled, "admin", Feature::admin);

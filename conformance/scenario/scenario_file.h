@@ -1,0 +1,100 @@
+// A conformance scenario file (conformance/scenarios/*.yaml, or a user's):
+// which config it is meant for, how each backend behaves (profile and fault
+// timeline), the client workload, and what must hold afterwards. Loading is
+// strict: an unknown key, a wrong type or a bad value is an error that names
+// file:line. Every key is documented in docs/conform.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "fake_backends/fake_config.h"
+#include "fake_backends/fault_spec.h"
+#include "proxy/core/time.h"
+
+namespace llmproxy::conform {
+
+// A bound on a count or a ratio: "<= 3", ">= 0.99", "== 0", "5", "100%".
+// A value written with a decimal point or a % sign is a ratio of the
+// requests; an integer is an exact count.
+struct Bound {
+  enum class Op : std::uint8_t { eq, ne, lt, le, gt, ge };
+  Op op = Op::eq;
+  double value = 0;
+  bool ratio = false;
+  std::string text;  // as written, for messages
+
+  bool holds(double count, double total) const;
+};
+
+struct BackendBehaviour {
+  std::string key;  // backend name or URL, as written in the scenario
+  int line = 0;
+  fake::Profile profile;
+  std::vector<fake::FaultWindow> faults;
+};
+
+struct Workload {
+  std::size_t requests = 10;
+  Duration start{0};                           // first request
+  Duration interval = std::chrono::milliseconds(100);  // between request starts
+  double stream = 0;                           // fraction of streaming requests (true = 1)
+  bool include_usage = false;
+  std::string model = "fake-model";
+  std::uint32_t max_tokens = 0;
+  int prompt_words = 8;
+  std::string path = "/v1/chat/completions";
+  std::vector<std::string> api_keys;           // sent in turn as Authorization: Bearer
+  std::string fault;                           // x-fake-fault header on every request
+  double cancel = 0;                           // fraction of requests that give up early
+  std::optional<Duration> cancel_after;        // ... after this long
+  std::optional<std::size_t> cancel_after_bytes;  // ... or after this many body bytes
+  std::size_t slow_read_bytes = 0;             // slow clients: bytes per read ...
+  Duration slow_read_pause{0};                 // ... and the pause after each read
+  Duration client_timeout = std::chrono::minutes(10);  // a client gives up after this
+};
+
+struct Expectations {
+  std::map<std::string, Bound> status;       // "200", "2xx", "other"
+  std::map<std::string, Bound> error_codes;  // catalogue code of the gateway's errors
+  std::map<std::string, Bound> outcomes;     // completed, error, rejected, client_cancel
+  std::optional<std::uint32_t> attempts_per_request_max;
+  std::optional<std::uint32_t> attempts_per_request_min;
+  std::map<std::string, double> backend_share;  // backend name or URL → share of 2xx answers
+  double share_tolerance = 0.02;
+  std::map<std::string, std::uint64_t> upstream_requests_max;  // backend → upstream requests
+  std::optional<Duration> max_latency;
+  std::optional<Duration> p99_latency;
+  std::optional<Duration> p50_latency;
+  std::optional<Duration> failover_within;
+  std::optional<Duration> recovers_within;
+  bool retry_after_honoured = false;
+  bool jittered_retries = false;
+  int line = 0;
+};
+
+struct ScenarioFile {
+  std::string path;
+  std::string name;
+  std::string description;
+  std::string config;  // resolved against the scenario's folder; "" = none given
+  std::uint64_t seeds = 3;
+  std::vector<BackendBehaviour> backends;
+  fake::Profile default_profile;  // `default_backend:` (models "*" unless set)
+  Workload workload;
+  Expectations expect;
+};
+
+// Loads and checks `path`. On failure returns nullopt and appends
+// "file:line: message" lines to `errors`.
+std::optional<ScenarioFile> load_scenario_file(const std::string& path,
+                                               std::vector<std::string>& errors);
+// The same from text (`path` names it in messages and resolves `config`).
+std::optional<ScenarioFile> load_scenario_text(const std::string& text, const std::string& path,
+                                               std::vector<std::string>& errors);
+
+}  // namespace llmproxy::conform

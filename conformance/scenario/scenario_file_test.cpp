@@ -1,0 +1,128 @@
+#include "conformance/scenario/scenario_file.h"
+
+#include <gtest/gtest.h>
+
+namespace llmproxy::conform {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<ScenarioFile> load(const std::string& text, std::vector<std::string>& errors) {
+  return load_scenario_text(text, "dir/s.yaml", errors);
+}
+
+TEST(ScenarioFile, ReadsEveryPart) {
+  std::vector<std::string> errors;
+  const auto f = load(R"(
+name: flapping
+description: d
+config: ../examples/x.yaml
+seeds: 4
+default_backend: {ttft: 20ms, itl: 5ms, output_tokens: 8}
+backends:
+  primary:
+    profile: {ttft: 100ms, max_concurrency: 4}
+    faults:
+      - {from: 2s, to: 5s, fault: "status=503"}
+      - "status=429,retry_after=1"
+  "http://10.0.0.2:8000":
+    request_fault: "p=0.5,status=500"
+workload: {rate: 20, duration: 10s, stream: 0.5, model: m, api_keys: [k1, k2]}
+expect:
+  status: {200: ">= 0.99", 5xx: 0, other: "<= 1%"}
+  attempts_per_request_max: 4
+  backend_share: {primary: 0.5}
+  share_tolerance: 0.1
+  upstream_requests_max: {primary: 100}
+  failover_within: 1s
+  no_done_on_truncated: true
+)",
+                      errors);
+  ASSERT_TRUE(f) << (errors.empty() ? "" : errors.front());
+  EXPECT_EQ(f->name, "flapping");
+  EXPECT_EQ(f->config, "examples/x.yaml");
+  EXPECT_EQ(f->seeds, 4u);
+  ASSERT_EQ(f->backends.size(), 2u);
+  EXPECT_EQ(f->backends[0].key, "primary");
+  EXPECT_EQ(f->backends[0].profile.ttft, 100ms);
+  EXPECT_EQ(f->backends[0].profile.itl, 5ms);  // from default_backend
+  EXPECT_EQ(f->backends[0].profile.max_concurrency, 4u);
+  ASSERT_EQ(f->backends[0].faults.size(), 2u);
+  EXPECT_EQ(f->backends[0].faults[0].from, 2s);
+  EXPECT_EQ(f->backends[0].faults[0].to, 5s);
+  EXPECT_EQ(f->backends[0].faults[0].spec.status, 503);
+  EXPECT_EQ(f->backends[0].faults[1].to, Duration::max());
+  EXPECT_EQ(f->backends[1].faults.at(0).spec.probability, 0.5);
+  EXPECT_EQ(f->workload.requests, 200u);
+  EXPECT_EQ(f->workload.interval, 50ms);
+  EXPECT_EQ(f->workload.stream, 0.5);
+  EXPECT_EQ(f->workload.api_keys.size(), 2u);
+  const auto& st = f->expect.status;
+  EXPECT_TRUE(st.at("200").ratio);
+  EXPECT_EQ(st.at("200").op, Bound::Op::ge);
+  EXPECT_FALSE(st.at("5xx").ratio);
+  EXPECT_TRUE(st.at("other").ratio);
+  EXPECT_DOUBLE_EQ(st.at("other").value, 0.01);
+  EXPECT_EQ(f->expect.attempts_per_request_max, 4u);
+  EXPECT_EQ(f->expect.failover_within, 1s);
+}
+
+TEST(ScenarioFile, UnknownKeysAreErrorsWithTheirLine) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(load("name: x\nworkload:\n  requests: 3\n  rqeuests: 4\n", errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("dir/s.yaml:4: unknown key 'rqeuests' in workload", 0), 0u) << errors[0];
+}
+
+TEST(ScenarioFile, BadValuesAreErrors) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(load(R"(
+name: x
+backends:
+  a: {faults: [{from: 2s, to: 1s, fault: "status=503"}], request_fault: "bogus=1"}
+workload: {rate: 2, interval: 1s, stream: maybe}
+expect: {status: {200: "about half"}, max_latency: soon}
+)",
+                    errors));
+  std::string all;
+  for (const auto& e : errors) all += e + "\n";
+  EXPECT_NE(all.find(":4: backends.a.faults[]: 'to' must be after 'from'"), std::string::npos) << all;
+  EXPECT_NE(all.find(":4: backends.a.request_fault.fault: unknown fault key 'bogus'"), std::string::npos) << all;
+  EXPECT_NE(all.find("workload.stream must be a number"), std::string::npos) << all;
+  EXPECT_NE(all.find("give rate or interval, not both"), std::string::npos) << all;
+  EXPECT_NE(all.find(":6: expect.status.200: 'about half' is not a bound"), std::string::npos) << all;
+  EXPECT_NE(all.find("expect.max_latency must be a duration"), std::string::npos) << all;
+}
+
+TEST(ScenarioFile, NeedsAName) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(load("seeds: 2\n", errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("needs a name"), std::string::npos);
+}
+
+TEST(ScenarioFile, SyntaxErrorsNameTheLine) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(load("name: x\nexpect: {status: [\n", errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("dir/s.yaml:", 0), 0u);
+}
+
+TEST(Bound, CountsAndRatios) {
+  Bound exact;
+  exact.value = 3;
+  EXPECT_TRUE(exact.holds(3, 10));
+  EXPECT_FALSE(exact.holds(4, 10));
+  Bound share;
+  share.op = Bound::Op::ge;
+  share.value = 0.9;
+  share.ratio = true;
+  EXPECT_TRUE(share.holds(9, 10));
+  EXPECT_FALSE(share.holds(8, 10));
+  Bound none;
+  none.op = Bound::Op::le;
+  EXPECT_TRUE(none.holds(0, 0));
+}
+
+}  // namespace
+}  // namespace llmproxy::conform

@@ -1,0 +1,166 @@
+#include "proxy/core/routing/circuit_breaker.h"
+
+#include <gtest/gtest.h>
+
+namespace llmproxy::routing {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+const TimePoint t0 = TimePoint{} + seconds(1000);
+
+config::CircuitBreakerConfig cfg(int consecutive = 3, double ratio = 0.5, int min_requests = 10) {
+  config::CircuitBreakerConfig c;
+  c.enabled = true;
+  c.consecutive_failures = consecutive;
+  c.error_ratio = ratio;
+  c.window = seconds(10);
+  c.min_requests = min_requests;
+  c.cool_down = seconds(30);
+  c.max_cool_down = minutes(5);
+  return c;
+}
+
+void fail(CircuitBreaker& cb, std::size_t i, TimePoint now, int n = 1) {
+  for (int k = 0; k < n; ++k) {
+    cb.on_attempt(i, now);
+    cb.on_result(i, false, now);
+  }
+}
+
+TEST(CircuitBreaker, DisabledAllowsEverything) {
+  config::CircuitBreakerConfig c = cfg();
+  c.enabled = false;
+  CircuitBreaker cb(2, c);
+  EXPECT_FALSE(cb.enabled());
+  fail(cb, 0, t0, 100);
+  EXPECT_TRUE(cb.allows(0, t0));
+  EXPECT_EQ(cb.state(0, t0), CircuitState::closed);
+  EXPECT_EQ(cb.ejections(0), 0);
+}
+
+TEST(CircuitBreaker, EjectsAfterConsecutiveFailures) {
+  CircuitBreaker cb(2, cfg(3));
+  fail(cb, 0, t0, 2);
+  EXPECT_TRUE(cb.allows(0, t0));
+  cb.on_result(0, true, t0);  // breaks the run
+  fail(cb, 0, t0, 2);
+  EXPECT_EQ(cb.state(0, t0), CircuitState::closed);
+  fail(cb, 0, t0);
+  EXPECT_EQ(cb.state(0, t0), CircuitState::open);
+  EXPECT_FALSE(cb.allows(0, t0));
+  EXPECT_EQ(cb.open_until(0), t0 + seconds(30));
+  EXPECT_EQ(cb.ejections(0), 1);
+  EXPECT_TRUE(cb.allows(1, t0));  // other backends unaffected
+}
+
+TEST(CircuitBreaker, EjectsOnErrorRatioWithMinRequests) {
+  CircuitBreaker cb(1, cfg(100, 0.5, 10));
+  // Alternate success/failure: 5 of 10 failed (ratio 0.5) at request 10.
+  for (int k = 0; k < 9; ++k) cb.on_result(0, k % 2 == 0, t0 + milliseconds(k));
+  EXPECT_EQ(cb.state(0, t0), CircuitState::closed);
+  cb.on_result(0, false, t0 + milliseconds(9));
+  EXPECT_EQ(cb.state(0, t0 + milliseconds(9)), CircuitState::open);
+}
+
+TEST(CircuitBreaker, ErrorRatioWindowTumbles) {
+  CircuitBreaker cb(1, cfg(100, 0.5, 4));
+  cb.on_result(0, false, t0);
+  cb.on_result(0, false, t0 + seconds(1));
+  cb.on_result(0, true, t0 + seconds(2));
+  // The window [t0, t0+10s) ends; the next result starts a fresh one.
+  cb.on_result(0, false, t0 + seconds(10));
+  EXPECT_EQ(cb.state(0, t0 + seconds(10)), CircuitState::closed);
+  cb.on_result(0, true, t0 + seconds(11));
+  cb.on_result(0, true, t0 + seconds(12));
+  EXPECT_EQ(cb.state(0, t0 + seconds(12)), CircuitState::closed);
+  cb.on_result(0, false, t0 + seconds(13));  // 2 of 4 in the window
+  EXPECT_EQ(cb.state(0, t0 + seconds(13)), CircuitState::open);
+}
+
+TEST(CircuitBreaker, HalfOpenAdmitsOneProbe) {
+  CircuitBreaker cb(1, cfg(1));
+  fail(cb, 0, t0);
+  const TimePoint later = t0 + seconds(30);
+  EXPECT_FALSE(cb.allows(0, later - milliseconds(1)));
+  EXPECT_EQ(cb.state(0, later), CircuitState::half_open);
+  EXPECT_TRUE(cb.allows(0, later));
+  cb.on_attempt(0, later);
+  EXPECT_FALSE(cb.allows(0, later));  // the probe holds the slot
+  cb.on_attempt(0, later);            // a caller ignoring allows() does not take it twice
+  cb.on_result(0, true, later + seconds(1));
+  EXPECT_EQ(cb.state(0, later + seconds(1)), CircuitState::closed);
+  EXPECT_EQ(cb.ejections(0), 0);
+  EXPECT_TRUE(cb.allows(0, later + seconds(1)));
+}
+
+TEST(CircuitBreaker, AbandonedProbeFreesTheSlotWithoutDeciding) {
+  CircuitBreaker cb(1, cfg(1));
+  fail(cb, 0, t0);
+  const TimePoint later = cb.open_until(0);
+  cb.on_attempt(0, later);
+  EXPECT_FALSE(cb.allows(0, later));
+  cb.on_abandoned(0);
+  EXPECT_EQ(cb.state(0, later), CircuitState::half_open);
+  EXPECT_EQ(cb.ejections(0), 1);
+  EXPECT_TRUE(cb.allows(0, later));
+  // While closed, an abandoned attempt records nothing.
+  cb.on_attempt(0, later);
+  cb.on_result(0, true, later);
+  cb.on_abandoned(0);
+  EXPECT_EQ(cb.state(0, later), CircuitState::closed);
+}
+
+TEST(CircuitBreaker, FailedProbeReopensWithLongerCoolDown) {
+  CircuitBreaker cb(1, cfg(1));
+  TimePoint now = t0;
+  Duration expected = seconds(30);
+  for (int k = 1; k <= 6; ++k) {
+    if (k == 1) {
+      fail(cb, 0, now);
+    } else {
+      now = cb.open_until(0);
+      ASSERT_TRUE(cb.allows(0, now));
+      fail(cb, 0, now);
+    }
+    EXPECT_EQ(cb.ejections(0), k);
+    EXPECT_EQ(cb.open_until(0), now + expected) << "ejection " << k;
+    expected = std::min<Duration>(expected * 2, minutes(5));
+  }
+  // Success on the probe resets the ladder.
+  now = cb.open_until(0);
+  cb.on_attempt(0, now);
+  cb.on_result(0, true, now);
+  fail(cb, 0, now);
+  EXPECT_EQ(cb.open_until(0), now + seconds(30));
+}
+
+TEST(CircuitBreaker, ResultsOfRequestsStartedBeforeEjectionAreIgnored) {
+  CircuitBreaker cb(1, cfg(1));
+  fail(cb, 0, t0);
+  const TimePoint until = cb.open_until(0);
+  cb.on_result(0, true, t0 + seconds(1));  // an old request finishing
+  EXPECT_EQ(cb.state(0, t0 + seconds(1)), CircuitState::open);
+  cb.on_result(0, false, t0 + seconds(2));
+  EXPECT_EQ(cb.open_until(0), until);
+  EXPECT_EQ(cb.ejections(0), 1);
+}
+
+TEST(CircuitBreaker, HugeEjectionCountDoesNotOverflow) {
+  config::CircuitBreakerConfig c = cfg(1);
+  c.max_cool_down = Duration::max() / 4;
+  CircuitBreaker cb(1, c);
+  TimePoint now = t0;
+  fail(cb, 0, now);
+  for (int k = 0; k < 80; ++k) {
+    now = cb.open_until(0);
+    if (now > TimePoint{} + Duration::max() / 2) break;
+    fail(cb, 0, now);
+    EXPECT_GE(cb.open_until(0), now);
+  }
+}
+
+}  // namespace
+}  // namespace llmproxy::routing
