@@ -39,6 +39,10 @@ std::string request_body(const ClientRequest& r, std::size_t index) {
   return body;
 }
 
+std::string gateway_host(int instance) {
+  return instance == 0 ? std::string("gateway") : "gateway-" + std::to_string(instance);
+}
+
 // A client that reads its answer a little at a time with pauses (a slow
 // network or a slow consumer): the gateway must not buffer without bound,
 // and its write timeout must end the connection.
@@ -98,11 +102,12 @@ env::Task<testing::ClientResponse> slow_exchange(env::Env& env, env::Stream& s, 
 // (or goes away as the scenario says). A coroutine function, not a lambda, so
 // its state lives in the frame.
 env::Task<void> run_client(sim::SimEnv& cenv, const ClientRequest& req, ClientResult& res,
-                           std::size_t i, std::uint16_t gateway_port, std::size_t& done) {
+                           std::size_t i, std::string gateway_host, std::uint16_t gateway_port,
+                           std::size_t& done) {
   env::error_code cec;
   co_await cenv.sleep_for(req.at, cec);
   res.start = cenv.now();
-  auto s = co_await cenv.connect("gateway", gateway_port, cenv.now() + std::chrono::seconds(30),
+  auto s = co_await cenv.connect(gateway_host, gateway_port, cenv.now() + std::chrono::seconds(30),
                                  cec);
   if (!s) {
     res.end = cenv.now();
@@ -204,17 +209,30 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   }
   out.backends = cfg->backends;
 
-  // Gateway.
-  sim::SimEnv gateway_env(world, "gateway");
-  TapEnv tap(gateway_env);
-  shell::Worker worker(tap, cfg, sc.worker_options ? sc.worker_options() : shell::WorkerOptions{});
-  worker.on_request_end = [&](const shell::RequestRecord& r) { out.records.push_back(r); };
-  worker.start_background();  // active health probes, when configured
-  if (sc.on_worker) sc.on_worker(worker, gateway_env);
-  env::error_code ec;
-  auto gateway_acceptor = gateway_env.listen("", gateway_port, false, ec);
-  if (ec) throw std::runtime_error("gateway listen: " + ec.message());
-  world.spawn(worker.serve(*gateway_acceptor));
+  // Gateways.
+  struct Gateway {
+    std::unique_ptr<sim::SimEnv> env;
+    std::unique_ptr<TapEnv> tap;
+    std::unique_ptr<shell::Worker> worker;
+    std::unique_ptr<env::Acceptor> acceptor;
+  };
+  std::vector<Gateway> gateways;
+  const int instances = std::max(1, sc.gateways);
+  for (int g = 0; g < instances; ++g) {
+    Gateway gw;
+    gw.env = std::make_unique<sim::SimEnv>(world, gateway_host(g));
+    gw.tap = std::make_unique<TapEnv>(*gw.env);
+    gw.worker = std::make_unique<shell::Worker>(
+        *gw.tap, cfg, sc.worker_options ? sc.worker_options() : shell::WorkerOptions{});
+    gw.worker->on_request_end = [&out](const shell::RequestRecord& r) { out.records.push_back(r); };
+    gw.worker->start_background();  // active health probes, when configured
+    if (sc.on_worker) sc.on_worker(*gw.worker, *gw.env);
+    env::error_code ec;
+    gw.acceptor = gw.env->listen("", gateway_port, false, ec);
+    if (ec) throw std::runtime_error("gateway listen: " + ec.message());
+    world.spawn(gw.worker->serve(*gw.acceptor));
+    gateways.push_back(std::move(gw));
+  }
 
   // Clients.
   out.clients.resize(sc.requests.size());
@@ -227,7 +245,8 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
     const ClientRequest& req = sc.requests[i];
     ClientResult& res = out.clients[i];
     res.request_id = request_id_for(i);
-    world.spawn(run_client(cenv, req, res, i, gateway_port, done));
+    world.spawn(run_client(cenv, req, res, i, gateway_host(static_cast<int>(i % gateways.size())),
+                           gateway_port, done));
   }
 
   // Run until every client is done (background work such as health probes
@@ -241,13 +260,19 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   // take the measurements before shutting anything down.
   world.run_for(std::chrono::seconds(1));
   out.pool_idle = 0;
-  for (std::size_t b = 0; b < cfg->backends.size(); ++b) out.pool_idle += worker.pool().idle_count(b);
-  out.gateway_sessions_at_end = worker.sessions();
-  for (const auto& t : tap.taps()) out.upstream.push_back(*t);
+  out.gateway_sessions_at_end = 0;
+  for (auto& gw : gateways) {
+    for (std::size_t b = 0; b < cfg->backends.size(); ++b)
+      out.pool_idle += gw.worker->pool().idle_count(b);
+    out.gateway_sessions_at_end += gw.worker->sessions();
+    for (const auto& t : gw.tap->taps()) out.upstream.push_back(*t);
+  }
   for (const auto& f : fakes) out.backend_stats.push_back(f->stats());
 
-  gateway_acceptor->close();
-  worker.close_all_sessions();
+  for (auto& gw : gateways) {
+    gw.acceptor->close();
+    gw.worker->close_all_sessions();
+  }
   for (auto& f : fakes) f->stop();
   world.run_for(std::chrono::seconds(1));
   char hash[32];

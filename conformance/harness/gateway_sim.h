@@ -77,6 +77,10 @@ struct Scenario {
   Duration latency = std::chrono::microseconds(100);  // one way, every link
   bool random_read_split = true;
   Duration horizon = std::chrono::minutes(30);  // virtual time bound
+  // Gateway instances (hosts "gateway", "gateway-1", …), each its own Worker
+  // with its own worker_options() (e.g. stores sharing one backing state);
+  // request i goes to instance i % gateways. Backends are shared.
+  int gateways = 1;
 };
 
 struct ClientResult {

@@ -8,8 +8,9 @@
 //   - tokens charged in any 60 s window ≤ 2·T + one request's tokens;
 //   - slots are released on every ending (errors, timeouts, client cancels):
 //     afterwards each key is admitted again.
-// Two gateway instances sharing one store are covered on real Redis by
-// proxy/app/ratelimit_redistest.sh and proxy/stores/redis/*_redistest.cpp.
+// Runs use one or two gateway instances sharing the store: the limits hold
+// jointly. (On real Redis: proxy/app/ratelimit_redistest.sh and
+// proxy/stores/redis/*_redistest.cpp.)
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -118,6 +119,7 @@ RC_GTEST_PROP(RateLimitSim, EveryLimitHoldsOnTheRequestPath, ()) {
     if (fault == 3) q.cancel_after_bytes = *rc::gen::inRange<std::size_t>(1, 100);
     sc.requests.push_back(q);
   }
+  sc.gateways = *rc::gen::inRange(1, 3);
   const LimitRun run = run_limited(sc, cfg, latency);
   const SimOutcome& out = run.out;
   RC_ASSERT(out.all_clients_done);
@@ -225,6 +227,7 @@ RC_GTEST_PROP(RateLimitSim, SlotsAreReleasedOnEveryEnding, ()) {
     if (fault == 4) q.cancel_after = ms(*rc::gen::inRange(1, 100));
     sc.requests.push_back(q);
   }
+  sc.gateways = *rc::gen::inRange(1, 3);
   // Long after everything ended, the key gets its slots back.
   for (int i = 0; i < cfg.per_key.max_concurrent; ++i) {
     ClientRequest q;
