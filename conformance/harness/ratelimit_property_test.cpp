@@ -20,7 +20,7 @@
 
 #include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
-#include "proxy/core/log/log.h"
+#include "conformance/harness/quiet_logs.h"
 #include "proxy/core/ratelimit/limits.h"
 #include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/stores/latency_limiter_store.h"
@@ -32,12 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const bool kQuietLogs = [] {
-  log::LoggerOptions o;
-  o.level = log::Level::error;
-  log::configure(o);
-  return true;
-}();
 
 Duration ms(std::int64_t v) { return std::chrono::milliseconds(v); }
 

@@ -17,20 +17,13 @@
 #include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/harness/random_scenario.h"
-#include "proxy/core/log/log.h"
+#include "conformance/harness/quiet_logs.h"
 
 namespace llmproxy::harness {
 namespace {
 
 using namespace std::chrono_literals;
 
-// The gateway logs every upstream failure; the faults here are on purpose.
-const bool kQuietLogs = [] {
-  log::LoggerOptions o;
-  o.level = log::Level::error;
-  log::configure(o);
-  return true;
-}();
 
 // ---- workload generation ----------------------------------------------------
 

@@ -23,7 +23,7 @@
 #include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
 #include "fake_backends/fault_spec.h"
-#include "proxy/core/log/log.h"
+#include "conformance/harness/quiet_logs.h"
 #include "proxy/core/routing/retry_policy.h"
 #include "proxy/shell/health_prober.h"
 
@@ -33,12 +33,6 @@ namespace {
 using namespace std::chrono_literals;
 using routing::AttemptFailure;
 
-const bool kQuietLogs = [] {
-  log::LoggerOptions o;
-  o.level = log::Level::error;
-  log::configure(o);
-  return true;
-}();
 
 Duration ms(int v) { return std::chrono::milliseconds(v); }
 

@@ -26,18 +26,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 command -v redis-server >/dev/null || fail "redis-server is not installed (run scripts/install-deps)"
 
-listening_port() {
-  for _ in $(seq 200); do
-    if grep -q "listening on" "$1" 2>/dev/null; then
-      grep -m1 "listening on" "$1" | sed -E 's/.*:([0-9]+)$/\1/'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "never listened: $(cat "$1")" >&2
-  return 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=proxy/app/e2e_lib.sh
+source "$(dirname "$0")/e2e_lib.sh"
 
 REDIS_PORT=$(free_port)
 start_redis() {

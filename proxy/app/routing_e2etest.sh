@@ -15,18 +15,8 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; for f in "$WORK"/proxy*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
 
-listening_port() {
-  for _ in $(seq 200); do
-    if grep -q "listening on" "$1" 2>/dev/null; then
-      grep -m1 "listening on" "$1" | sed -E 's/.*:([0-9]+)$/\1/'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "never listened: $(cat "$1")" >&2
-  return 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=proxy/app/e2e_lib.sh
+source "$(dirname "$0")/e2e_lib.sh"
 
 # start_fake NAME [fake-openai options…] → sets PORT_<NAME>
 start_fake() {

@@ -14,25 +14,15 @@ cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- llmproxy log"; cat "$WORK/proxy.log" 2>/dev/null || true; exit 1; }
 
-# Waits (bounded) for "... listening on HOST:PORT" in a log and prints PORT.
-listening_port() {
-  for _ in $(seq 200); do
-    if grep -q "listening on" "$1" 2>/dev/null; then
-      grep -m1 "listening on" "$1" | sed -E 's/.*:([0-9]+)$/\1/'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "never listened: $(cat "$1")" >&2
-  return 1
-}
+# shellcheck source=proxy/app/e2e_lib.sh
+source "$(dirname "$0")/e2e_lib.sh"
 
 "$FAKE" --listen 127.0.0.1:0 --ttft 5ms --itl 2ms --tokens 6 > "$WORK/fake.log" 2>&1 &
 PIDS+=($!)
 FAKE_PORT=$(listening_port "$WORK/fake.log")
 
 # server.listen must name a real port (1..65535): take a free one.
-GW_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+GW_PORT=$(free_port)
 cat > "$WORK/gw.yaml" <<EOF2
 server:
   listen: "127.0.0.1:$GW_PORT"

@@ -1,0 +1,19 @@
+# Helpers shared by the end-to-end scripts in this folder (sourced).
+
+# Waits (bounded) for "... listening on HOST:PORT" in a log and prints PORT.
+listening_port() {
+  for _ in $(seq 200); do
+    if grep -q "listening on" "$1" 2>/dev/null; then
+      grep -m1 "listening on" "$1" | sed -E 's/.*:([0-9]+)$/\1/'
+      return 0
+    fi
+    sleep 0.05
+  done
+  echo "never listened: $(cat "$1")" >&2
+  return 1
+}
+
+# A free loopback TCP port (for configs that must name one).
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
