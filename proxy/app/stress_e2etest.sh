@@ -28,7 +28,10 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   # STRESS_LOG_DIR: keep the logs (scripts/tsan-stress reads them).
-  if [ -n "${STRESS_LOG_DIR:-}" ]; then mkdir -p "$STRESS_LOG_DIR" && cp "$WORK"/*.log "$STRESS_LOG_DIR"/ 2>/dev/null || true; fi
+  if [ -n "${STRESS_LOG_DIR:-}" ]; then
+    mkdir -p "$STRESS_LOG_DIR"
+    cp "$WORK"/*.log "$STRESS_LOG_DIR"/ 2>/dev/null || true
+  fi
   [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -38,19 +41,8 @@ fail() {
   exit 1
 }
 
-listening_port() {
-  # Sanitized binaries start slowly on a loaded machine: up to 60 s.
-  for _ in $(seq 1200); do
-    if grep -q "listening on" "$1" 2>/dev/null; then
-      grep -m1 "listening on" "$1" | sed -E 's/.*:([0-9]+)$/\1/'
-      return 0
-    fi
-    sleep 0.05
-  done
-  echo "never listened: $(cat "$1")" >&2
-  return 1
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+# shellcheck source=proxy/app/e2e_lib.sh
+source "$(dirname "$0")/e2e_lib.sh"
 
 # start_fake NAME [fake-openai options…] → sets PORT_<NAME>
 start_fake() {
@@ -60,6 +52,7 @@ start_fake() {
   printf -v "PORT_$name" '%s' "$(listening_port "$WORK/fake-$name.log")"
 }
 
+PORT_a='' PORT_b=''
 start_fake a
 # b's /health flaps (its timeline starts when it does, just before the
 # proxy): worker 0's prober flips the shared board while the other workers
@@ -124,7 +117,7 @@ rate_limit:
 EOF
 "$LLMPROXY" serve --config "$WORK/gw.yaml" > "$WORK/proxy.log" 2>&1 &
 PROXY_PID=$!
-PIDS+=($PROXY_PID)
+PIDS+=("$PROXY_PID")
 PORT=$(listening_port "$WORK/proxy.log") || fail "proxy did not start"
 BASE="http://127.0.0.1:$PORT"
 URL="$BASE/v1/chat/completions"
@@ -133,7 +126,7 @@ KEYS=6
 # client KIND ID: requests until $WORK/stop exists; one line per request
 # "<curl exit> <http code>" in $WORK/status-KIND-ID.
 client() {
-  local kind=$1 id=$2 n=0 key out code rc body
+  local kind=$1 id=$2 n=0 key code rc body
   local -a extra
   local plain='{"model":"fake-model","messages":[{"role":"user","content":"stress test"}]}'
   local stream='{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"stress test"}]}'
@@ -210,12 +203,12 @@ end
 EOF
   wrk -t2 -c16 -d"${SECONDS_TO_RUN}s" --timeout 30s -s "$WORK/stress.lua" "$URL" > "$WORK/wrk.out" 2>&1 &
   WRK_PID=$!
-  PIDS+=($WRK_PID)
+  PIDS+=("$WRK_PID")
 fi
 
 # Halfway, a SIGHUP: the main thread's signal handling runs under load.
 sleep "$(( SECONDS_TO_RUN / 2 ))"
-kill -HUP "$PROXY_PID"
+kill -HUP "$PROXY_PID" 2>/dev/null || fail "proxy died under load"
 sleep "$(( SECONDS_TO_RUN - SECONDS_TO_RUN / 2 ))"
 kill -0 "$PROXY_PID" 2>/dev/null || fail "proxy died under load"
 
@@ -243,9 +236,9 @@ curl -sS -N --max-time 40 -o "$WORK/long.out" "$URL" \
   -d '{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"long"}]}' \
   > /dev/null 2>&1 &
 LONG_PID=$!
-PIDS+=($LONG_PID)
+PIDS+=("$LONG_PID")
 sleep 0.4
-kill -TERM "$PROXY_PID"
+kill -TERM "$PROXY_PID" 2>/dev/null || fail "proxy died before SIGTERM"
 for p in "${SLOW_PIDS[@]}"; do wait "$p" || fail "a stream in flight failed during the drain"; done
 wait "$LONG_PID" && fail "the stream outliving the drain deadline was not cut"
 grep -q 'data: \[DONE\]' "$WORK/long.out" && fail "the stream outliving the drain deadline ended with [DONE]"
@@ -271,7 +264,8 @@ wait "$PROXY_PID" || rc=$?
 total=0
 declare -A seen=()
 for f in "$WORK"/status-*; do
-  kind=$(basename "$f" | cut -d- -f2)
+  name=$(basename "$f")
+  kind=$(cut -d- -f2 <<<"$name")
   while read -r crc code; do
     total=$((total + 1))
     seen[$code]=$(( ${seen[$code]:-0} + 1 ))
@@ -279,7 +273,7 @@ for f in "$WORK"/status-*; do
       */0/200|*/0/429|*/0/502|*/0/503|*/0/504) ;;
       cut/28/000|cut/28/200) ;;
       fault/18/200|fault/56/200) ;;
-      *) fail "$(basename "$f"): curl exit $crc, status $code ($(tail -n 3 "$WORK/curl-${f#"$WORK"/status-}.err" 2>/dev/null))" ;;
+      *) fail "$name: curl exit $crc, status $code ($(tail -n 3 "$WORK/curl-${name#status-}.err" 2>/dev/null))" ;;
     esac
   done < "$f"
 done
