@@ -3,20 +3,10 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "proxy/core/util/fnv1a.h"
 #include "sim/world.h"
 
 namespace llmproxy::sim {
-
-namespace {
-
-void fnv1a(std::uint64_t& h, std::string_view bytes) {
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-}
-
-}  // namespace
 
 std::string hex64(std::uint64_t value) {
   char buf[17];
@@ -47,7 +37,7 @@ std::string EventLog::render(const LogRecord& r) {
 void EventLog::add(TimePoint at, std::string_view host, std::string_view kind,
                    std::string detail) {
   LogRecord record{at, std::string(host), std::string(kind), std::move(detail)};
-  fnv1a(hash_, render(record));
+  hash_ = util::fnv1a(render(record), hash_);
   ++count_;
   if (keep_records_) records_.push_back(std::move(record));
 }

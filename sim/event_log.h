@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "proxy/core/time.h"
+#include "proxy/core/util/fnv1a.h"
 
 namespace llmproxy::sim {
 
@@ -53,7 +54,7 @@ class EventLog {
   bool keep_records_;
   bool data_events_ = true;
   std::size_t count_ = 0;
-  std::uint64_t hash_ = 0xcbf29ce484222325ULL;
+  std::uint64_t hash_ = util::kFnv1aOffset;
   std::vector<LogRecord> records_;
 };
 

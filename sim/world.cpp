@@ -7,20 +7,12 @@
 
 #include <exception>
 
+#include "proxy/core/util/fnv1a.h"
 #include "sim/network.h"
 
 namespace llmproxy::sim {
 
 namespace {
-
-std::uint64_t fnv1a64(std::string_view s) {
-  std::uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 
 std::string stamp(TimePoint t) {
   const auto ns = t.time_since_epoch().count();
@@ -79,7 +71,7 @@ void World::spawn(asio::awaitable<void> task) {
 }
 
 Rng World::rng_for(std::string_view component) const {
-  Rng parent(options_.seed ^ fnv1a64(component));
+  Rng parent(options_.seed ^ util::fnv1a(component));
   return parent.split();
 }
 

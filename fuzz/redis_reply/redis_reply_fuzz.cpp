@@ -11,6 +11,7 @@
 
 #include "proxy/core/random.h"
 #include "proxy/stores/redis/reply.h"
+#include "proxy/core/util/fnv1a.h"
 
 namespace {
 
@@ -55,19 +56,13 @@ Result run(std::string_view input, NextCut next_cut) {
   return out;
 }
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const Result whole = run(input, [](std::size_t rest) { return rest; });
   const Result bytes = run(input, [](std::size_t) { return std::size_t{1}; });
-  llmproxy::Rng rng(fnv1a(input));
+  llmproxy::Rng rng(llmproxy::util::fnv1a(input));
   const Result cuts = run(input, [&](std::size_t rest) { return 1 + rng.below(rest); });
   check(whole == bytes);
   check(whole == cuts);

@@ -11,6 +11,7 @@
 
 #include "proxy/core/openai/sse_relay.h"
 #include "proxy/core/random.h"
+#include "proxy/core/util/fnv1a.h"
 
 namespace {
 
@@ -45,18 +46,12 @@ Result run(std::string_view input, bool strip, std::size_t max_event, NextCut ne
           f.usage(), f.events(), f.stripped_events()};
 }
 
-std::uint64_t fnv1a(std::string_view s) {
-  std::uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   // Sometimes a small event limit, so the oversize paths are split-tested too.
-  const std::uint64_t h = fnv1a(input);
+  const std::uint64_t h = llmproxy::util::fnv1a(input);
   const std::size_t max_event = h % 4 == 0 ? 16 + h / 4 % 512 : std::size_t{1} << 16;
   for (const bool strip : {false, true}) {
     const Result whole = run(input, strip, max_event, [](std::size_t rest) { return rest; });
