@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the end-to-end scripts in this folder (sourced).
 
 # Waits (bounded) for "... listening on HOST:PORT" in a log and prints PORT.
@@ -16,4 +17,14 @@ listening_port() {
 # A free loopback TCP port (for configs that must name one).
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_fake NAME [fake-openai options…] → starts $FAKE on a free loopback
+# port, logging to $WORK/fake-NAME.log, adds its pid to PIDS and sets
+# PORT_<NAME>. A fast default profile; later options override it.
+start_fake() {
+  local name=$1; shift
+  "$FAKE" --listen 127.0.0.1:0 --name "$name" --ttft 2ms --itl 1ms --tokens 4 "$@" > "$WORK/fake-$name.log" 2>&1 &
+  PIDS+=($!)
+  printf -v "PORT_$name" '%s' "$(listening_port "$WORK/fake-$name.log")"
 }

@@ -18,7 +18,7 @@ PIDS=()
 REDIS_PID=
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
+  if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null || true; fi
   wait 2>/dev/null || true
   rm -rf "$WORK"
 }

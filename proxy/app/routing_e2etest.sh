@@ -18,14 +18,6 @@ fail() { echo "FAIL: $*"; for f in "$WORK"/proxy*.log; do echo "--- $f"; cat "$f
 # shellcheck source=proxy/app/e2e_lib.sh
 source "$(dirname "$0")/e2e_lib.sh"
 
-# start_fake NAME [fake-openai options…] → sets PORT_<NAME>
-start_fake() {
-  local name=$1; shift
-  "$FAKE" --listen 127.0.0.1:0 --name "$name" --ttft 2ms --itl 1ms --tokens 4 "$@" > "$WORK/fake-$name.log" 2>&1 &
-  PIDS+=($!)
-  printf -v "PORT_$name" '%s' "$(listening_port "$WORK/fake-$name.log")"
-}
-
 # start_proxy NAME CONFIG_BODY → sets BASE
 start_proxy() {
   local name=$1 body=$2 port

@@ -44,20 +44,15 @@ fail() {
 # shellcheck source=proxy/app/e2e_lib.sh
 source "$(dirname "$0")/e2e_lib.sh"
 
-# start_fake NAME [fake-openai options…] → sets PORT_<NAME>
-start_fake() {
-  local name=$1; shift
-  "$FAKE" --listen 127.0.0.1:0 --name "$name" --ttft 3ms --itl 2ms --tokens 8 "$@" > "$WORK/fake-$name.log" 2>&1 &
-  PIDS+=($!)
-  printf -v "PORT_$name" '%s' "$(listening_port "$WORK/fake-$name.log")"
-}
+# The stress profile: a little slower and longer than e2e_lib's default.
+STRESS_PROFILE=(--ttft 3ms --itl 2ms --tokens 8)
 
 PORT_a='' PORT_b=''
-start_fake a
+start_fake a "${STRESS_PROFILE[@]}"
 # b's /health flaps (its timeline starts when it does, just before the
 # proxy): worker 0's prober flips the shared board while the other workers
 # route by it. One window also fails its completions, for the breakers.
-start_fake b --fault from=1s,to=2s,health=down --fault from=3500ms,to=4500ms,health=down \
+start_fake b "${STRESS_PROFILE[@]}" --fault from=1s,to=2s,health=down --fault from=3500ms,to=4500ms,health=down \
   --fault from=6s,to=7s,health=down --fault from=5s,to=5500ms,status=503 \
   --fault from=8s,to=9s,health=hang
 

@@ -52,7 +52,6 @@ void HealthProber::stop() {
 }
 
 env::Task<void> HealthProber::run() {
-  running_ = true;
   const auto& h = config_->health;
   while (!stopped_) {
     const TimePoint round_start = env_.now();
@@ -72,7 +71,6 @@ env::Task<void> HealthProber::run() {
     error_code ec;
     co_await wait_->sleep_until(round_start + h.interval, ec);
   }
-  running_ = false;
 }
 
 env::Task<void> HealthProber::probe(std::size_t i, std::shared_ptr<Round> round) {

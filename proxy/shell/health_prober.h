@@ -30,7 +30,6 @@ class HealthProber {
   env::Task<void> run();
   // Ends run() promptly: the wait is cancelled and open probes are closed.
   void stop();
-  bool stopped() const { return stopped_; }
 
   const routing::HealthTracker& tracker() const { return tracker_; }
 
@@ -50,7 +49,6 @@ class HealthProber {
   std::unique_ptr<env::Timer> wait_;
   std::vector<env::Stream*> open_;  // the probe connection of each backend, if any
   bool stopped_ = false;
-  bool running_ = false;
 };
 
 }  // namespace llmproxy::shell

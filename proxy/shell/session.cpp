@@ -425,15 +425,7 @@ env::Task<void> Session::route_request(std::string_view target) {
     // No primary is routable: a fallback chain still may be.
     route_.fallbacks = rs.fallback.first_fallbacks(route_.model);
     route_.balanced = false;
-    for (; route_.next_fallback < route_.fallbacks.size(); ++route_.next_fallback) {
-      const std::size_t f = route_.fallbacks[route_.next_fallback];
-      if (worker_.routable(f, env.now()) &&
-          routing::model_matches(cfg.backends[f].models, route_.model)) {
-        backend = f;
-        ++route_.next_fallback;
-        break;
-      }
-    }
+    backend = take_fallback(env.now());
   }
   if (backend == routing::kNoBackend) {
     std::string msg;
@@ -453,10 +445,9 @@ env::Task<void> Session::route_request(std::string_view target) {
     if (r.finished) co_return;
     route_.failed[backend] = 1;
     // A response head already decided the next step; other failures decide now.
-    Step step = r.failure == routing::AttemptFailure::none ||
-                        route_.planned.kind != Step::stop
-                    ? route_.planned
-                    : next_step(backend, r.failure, std::nullopt);
+    const Step step = route_.planned.kind != Step::stop
+                          ? route_.planned
+                          : next_step(backend, r.failure, std::nullopt);
     if (step.kind == Step::stop) {
       co_await send_error(r.error, r.detail);
       finish_record(Outcome::error);
@@ -481,11 +472,22 @@ std::size_t Session::pick(bool exclude_failed) {
   for (std::size_t i = 0; i < n; ++i) {
     // `eligible` holds the standby marks so far; turn it into the answer.
     const bool standby = eligible[i] != 0;
-    eligible[i] = !standby && worker_.routable(i, now) &&
-                  !(exclude_failed && route_.failed[i]) &&
-                  routing::model_matches(cfg.backends[i].models, route_.model);
+    eligible[i] = !standby && !(exclude_failed && route_.failed[i]) && can_serve(i, now);
   }
   return worker_.balancer().pick(eligible, env.rng(), now);
+}
+
+bool Session::can_serve(std::size_t backend, TimePoint now) const {
+  return worker_.routable(backend, now) &&
+         routing::model_matches(worker_.config().backends[backend].models, route_.model);
+}
+
+std::size_t Session::take_fallback(TimePoint now) {
+  while (route_.next_fallback < route_.fallbacks.size()) {
+    const std::size_t f = route_.fallbacks[route_.next_fallback++];
+    if (can_serve(f, now)) return f;
+  }
+  return routing::kNoBackend;
 }
 
 // After backend `backend` failed: retry (same backend, or a re-pick when the
@@ -496,8 +498,7 @@ Session::Step Session::next_step(std::size_t backend, routing::AttemptFailure fa
                                  std::optional<Duration> retry_after) {
   using routing::AttemptFailure;
   auto& env = worker_.env();
-  const ShellConfig& cfg = worker_.config();
-  const auto& policy = cfg.routing.retry;
+  const auto& policy = worker_.config().routing.retry;
   const TimePoint now = env.now();
   Step step;
   if (failure == AttemptFailure::none || failure == AttemptFailure::client_error) return step;
@@ -528,15 +529,10 @@ Session::Step Session::next_step(std::size_t backend, routing::AttemptFailure fa
       }
     }
   }
-  for (; route_.next_fallback < route_.fallbacks.size(); ++route_.next_fallback) {
-    const std::size_t f = route_.fallbacks[route_.next_fallback];
-    if (!worker_.routable(f, now) || !routing::model_matches(cfg.backends[f].models, route_.model))
-      continue;
-    ++route_.next_fallback;
+  if (const std::size_t f = take_fallback(now); f != routing::kNoBackend) {
     route_.balanced = false;
     step.kind = Step::fallback;
     step.backend = f;
-    return step;
   }
   return step;
 }

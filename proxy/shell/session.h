@@ -79,6 +79,10 @@ class Session {
   // Chooses the backend for a new request (or after a failure, a retry may
   // re-pick); routing::kNoBackend when nothing is eligible.
   std::size_t pick(bool exclude_failed);
+  // Backend i is routable now and serves the request's model.
+  bool can_serve(std::size_t backend, TimePoint now) const;
+  // The next fallback of the chain that can serve; kNoBackend when none is left.
+  std::size_t take_fallback(TimePoint now);
   Step next_step(std::size_t backend, routing::AttemptFailure failure,
                  std::optional<Duration> retry_after);
 

@@ -27,7 +27,7 @@ Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerO
       health_(options.health ? std::move(options.health)
                              : std::make_shared<HealthBoard>(config_->backends.size())),
       probe_health_(options.probe_health),
-      options_limiter_(std::move(options.limiter)),
+      limiter_(std::move(options.limiter)),
       balancer_(config_->routing.strategy, weights_of(*config_), config_->routing.latency),
       circuit_(config_->backends.size(), config_->routing.circuit_breaker) {}
 
@@ -55,7 +55,7 @@ void Worker::start_draining() {
 void Worker::close_all_sessions() {
   closed_ = true;
   stop_background();
-  if (options_limiter_) options_limiter_->close();
+  if (limiter_) limiter_->close();
   for (Session* s : sessions_) s->close_now();
   pool_.close_all();
 }

@@ -74,7 +74,7 @@ class Worker {
   routing::Balancer& balancer() { return balancer_; }
   routing::CircuitBreaker& circuit() { return circuit_; }
   const HealthBoard& health() const { return *health_; }
-  stores::LimiterStore* limiter() { return options_limiter_.get(); }
+  stores::LimiterStore* limiter() { return limiter_.get(); }
   // May backend i get a request now (healthy and its circuit allows)?
   bool routable(std::size_t i, TimePoint now) const {
     return health_->healthy(i) && circuit_.allows(i, now);
@@ -104,7 +104,7 @@ class Worker {
   UpstreamPool pool_;
   std::shared_ptr<HealthBoard> health_;
   bool probe_health_;
-  std::shared_ptr<stores::LimiterStore> options_limiter_;
+  std::shared_ptr<stores::LimiterStore> limiter_;
   std::unique_ptr<HealthProber> prober_;
   routing::Balancer balancer_;
   routing::CircuitBreaker circuit_;
