@@ -123,8 +123,12 @@ int run_serve(int argc, char** argv) {
   const bool limiting = cfg.rate_limit.enabled && !limits.empty();
   const config::CacheConfig* limit_cache = limiting ? rate_limit_cache(cfg) : nullptr;
   std::shared_ptr<ratelimit::MemoryLimiter> memory_limiter;
-  if (limiting && (!limit_cache || limit_cache->driver == config::CacheDriver::memory))
-    memory_limiter = std::make_shared<ratelimit::MemoryLimiter>(limits);
+  if (limiting && (!limit_cache || limit_cache->driver == config::CacheDriver::memory)) {
+    // A named memory cache bounds the limiter's key table with its max_size.
+    ratelimit::MemoryLimiterOptions mo;
+    if (limit_cache) mo.max_keys = static_cast<std::size_t>(limit_cache->max_size);
+    memory_limiter = std::make_shared<ratelimit::MemoryLimiter>(limits, mo);
+  }
   for (unsigned i = 0; i < workers; ++i) {
     auto t = std::make_unique<WorkerThread>();
     t->env = std::make_unique<env::RealEnv>(t->ioc, seed + i);
