@@ -7,6 +7,7 @@
 #include <cstring>
 #include <deque>
 #include <optional>
+#include <utility>
 
 namespace llmproxy::sim {
 
@@ -90,6 +91,11 @@ struct Side {
 
   std::optional<ReadOp> read;
   std::optional<WriteOp> write;
+
+  // Readiness watch: the listener, and a generation that makes notifications
+  // scheduled for an earlier watch void.
+  env::ReadListener* listener = nullptr;
+  std::uint64_t watch_gen = 0;
 };
 
 class Connection final : public World::OpOwner,
@@ -209,6 +215,25 @@ class Connection final : public World::OpOwner,
 
   void cancel(int s) { abort_ops(s); }
 
+  void watch(int s, env::ReadListener& listener) {
+    Side& me = sides_[s];
+    me.listener = &listener;
+    ++me.watch_gen;
+    notify_if_readable(s);
+  }
+  void unwatch(int s) {
+    Side& me = sides_[s];
+    me.listener = nullptr;
+    ++me.watch_gen;
+  }
+  env::Readiness readiness(int s) const {
+    const Side& me = sides_[s];
+    if (me.closed || me.reset_received) return env::Readiness::failed;
+    if (!me.rx.empty()) return env::Readiness::data;
+    if (me.fin_received) return env::Readiness::eof;
+    return env::Readiness::nothing;
+  }
+
   void abort_op(OpId id) override {
     for (Side& side : sides_) {
       if (side.read && side.read->id == id) {
@@ -234,6 +259,21 @@ class Connection final : public World::OpOwner,
     Side& me = sides_[s];
     if (me.read) finish_read(s, asio::error::operation_aborted);
     if (me.write) finish_write(s, asio::error::operation_aborted);
+    notify_if_readable(s);
+  }
+
+  // Tells side s's listener, through the event heap (never inline), when a
+  // read would find something. A pending read takes the bytes first.
+  void notify_if_readable(int s) {
+    Side& me = sides_[s];
+    if (!me.listener || me.read || readiness(s) == env::Readiness::nothing) return;
+    world_.schedule(world_.now(), [self = shared_from_this(), s, gen = me.watch_gen] {
+      Side& side = self->sides_[s];
+      if (!side.listener || side.watch_gen != gen) return;
+      env::ReadListener* l = std::exchange(side.listener, nullptr);
+      ++side.watch_gen;
+      l->on_readable();
+    });
   }
 
   void finish_read(int s, error_code ec) {
@@ -394,6 +434,7 @@ class Connection final : public World::OpOwner,
       }
     }
     try_satisfy_read(p);
+    notify_if_readable(p);
     if (window_opened) pump_write(1 - p);
   }
 
@@ -405,6 +446,7 @@ class Connection final : public World::OpOwner,
     world_.record(me.host->name, "rst-received", name_);
     if (me.read) finish_read(p, asio::error::connection_reset);
     if (me.write) finish_write(p, asio::error::connection_reset);
+    notify_if_readable(p);
   }
 
   // The partition healed: stalled segments are retransmitted.
@@ -442,7 +484,11 @@ class Connection final : public World::OpOwner,
 SimStream::SimStream(std::shared_ptr<detail::Connection> connection, int side)
     : conn_(std::move(connection)), side_(side) {}
 
-SimStream::~SimStream() { conn_->close(side_); }
+// Like a destroyed socket, a destroyed stream tells no listener.
+SimStream::~SimStream() {
+  conn_->unwatch(side_);
+  conn_->close(side_);
+}
 
 env::Task<std::size_t> SimStream::read_some(asio::mutable_buffer buf, TimePoint deadline,
                                             error_code& ec) {
@@ -477,6 +523,9 @@ env::Task<std::size_t> SimStream::write(std::span<const asio::const_buffer> bufs
   return write_impl(conn_, side_, detail::BufferList(bufs.begin(), bufs.end()), deadline, ec);
 }
 
+void SimStream::watch_readable(env::ReadListener& listener) { conn_->watch(side_, listener); }
+void SimStream::unwatch_readable() { conn_->unwatch(side_); }
+env::Readiness SimStream::peek() { return conn_->readiness(side_); }
 void SimStream::shutdown_send() { conn_->shutdown_send(side_); }
 void SimStream::close() { conn_->close(side_); }
 void SimStream::reset() { conn_->reset(side_); }

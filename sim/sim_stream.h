@@ -33,6 +33,9 @@ class SimStream final : public env::Stream {
   env::Task<std::size_t> write(std::span<const asio::const_buffer> bufs, TimePoint deadline,
                                error_code& ec) override;
   using env::Stream::write;
+  void watch_readable(env::ReadListener& listener) override;
+  void unwatch_readable() override;
+  env::Readiness peek() override;
   void shutdown_send() override;
   void close() override;
   void reset() override;

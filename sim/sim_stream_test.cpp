@@ -316,5 +316,76 @@ TEST_F(StreamTest, MaxReadCapsEveryRead) {
   EXPECT_EQ(sizes, (std::vector<std::size_t>{3, 3, 2}));
 }
 
+// Records when a readiness watch told its listener, and what peek() said then.
+struct Listener final : env::ReadListener {
+  Listener(World& w, env::Stream& s) : world(w), stream(s) {}
+  void on_readable() override {
+    ++told;
+    at = world.now();
+    seen = stream.peek();
+  }
+  World& world;
+  env::Stream& stream;
+  int told = 0;
+  TimePoint at{};
+  env::Readiness seen = env::Readiness::nothing;
+};
+
+TEST_F(StreamTest, WatchTellsWhenBytesArriveAndConsumesNothing) {
+  Listener l(world, *s);
+  s->watch_readable(l);
+  world.run_until_idle();
+  EXPECT_EQ(l.told, 0);
+  EXPECT_EQ(s->peek(), env::Readiness::nothing);
+  OpResult w, r;
+  world.spawn(write_once(world, *c, "next request", kNoDeadline, w));
+  world.run_until_idle();
+  EXPECT_EQ(l.told, 1);
+  EXPECT_EQ(l.at, at(1ms));
+  EXPECT_EQ(l.seen, env::Readiness::data);
+  // Told once per watch; the bytes are still there for a read.
+  world.run_until_idle();
+  EXPECT_EQ(l.told, 1);
+  world.spawn(read_once(world, *s, 64, kNoDeadline, r));
+  world.run_until_idle();
+  EXPECT_EQ(r.data, "next request");
+}
+
+TEST_F(StreamTest, WatchTellsEofAndResetAndAnAlreadyReadableStreamAtOnce) {
+  Listener l(world, *s);
+  c->shutdown_send();
+  world.run_until_idle();
+  s->watch_readable(l);  // EOF is already there: told, posted, not inline
+  EXPECT_EQ(l.told, 0);
+  world.run_until_idle();
+  EXPECT_EQ(l.told, 1);
+  EXPECT_EQ(l.seen, env::Readiness::eof);
+
+  make({});
+  Listener l2(world, *s);
+  s->watch_readable(l2);
+  c->reset();
+  world.run_until_idle();
+  EXPECT_EQ(l2.told, 1);
+  EXPECT_EQ(l2.seen, env::Readiness::failed);
+}
+
+TEST_F(StreamTest, UnwatchOrDestroyingTheStreamMeansTheListenerIsNeverTold) {
+  Listener l(world, *s);
+  s->watch_readable(l);
+  OpResult w;
+  world.spawn(write_once(world, *c, "x", kNoDeadline, w));
+  world.run_for(500us);
+  s->unwatch_readable();
+  world.run_until_idle();
+  EXPECT_EQ(l.told, 0);
+
+  // Readable already, watched, then destroyed before the posted notice runs.
+  s->watch_readable(l);
+  s.reset();
+  world.run_until_idle();
+  EXPECT_EQ(l.told, 0);
+}
+
 }  // namespace
 }  // namespace llmproxy::sim

@@ -32,6 +32,9 @@ class TapStream final : public env::Stream {
     if (n) tap_->write_marks.emplace_back(env_.now(), tap_->written.size());
     co_return n;
   }
+  void watch_readable(env::ReadListener& listener) override { inner_->watch_readable(listener); }
+  void unwatch_readable() override { inner_->unwatch_readable(); }
+  env::Readiness peek() override { return inner_->peek(); }
   void shutdown_send() override { inner_->shutdown_send(); }
   void close() override {
     mark_closed(false);

@@ -43,6 +43,18 @@ using boost::system::error_code;
 template <class T>
 using Task = asio::awaitable<T>;
 
+// Told when a watched stream becomes readable (Stream::watch_readable).
+class ReadListener {
+ public:
+  virtual void on_readable() = 0;
+
+ protected:
+  ~ReadListener() = default;
+};
+
+// What a read would find now (Stream::peek).
+enum class Readiness : std::uint8_t { nothing, data, eof, failed };
+
 // One bidirectional byte stream (a TCP connection, real or simulated).
 class Stream {
  public:
@@ -62,6 +74,18 @@ class Stream {
   Task<std::size_t> write(asio::const_buffer buf, TimePoint deadline, error_code& ec) {
     co_return co_await write(std::span<const asio::const_buffer>(&buf, 1), deadline, ec);
   }
+
+  // Watches for readability without a buffer and without reading: the
+  // listener is told once, later and never inline, when bytes, EOF or an
+  // error are there (at once, posted, if they already are). A spurious
+  // notification is possible (peek() then says `nothing`). One watch at a
+  // time: a new one replaces the old. unwatch_readable() ends it at once: the
+  // listener is never told afterwards and may be destroyed. This is how the
+  // gateway notices a client leaving while it holds no read buffer for it.
+  virtual void watch_readable(ReadListener& listener) = 0;
+  virtual void unwatch_readable() = 0;
+  // What a read would find now; consumes nothing.
+  virtual Readiness peek() = 0;
 
   // Half-close: the peer reads EOF once it has read everything sent before.
   virtual void shutdown_send() = 0;

@@ -355,5 +355,34 @@ TEST_F(Gateway, PipelinedRequestsAnswerInOrder) {
   });
 }
 
+// A response that is complete with its head (HEAD, 204, Content-Length: 0)
+// is relayed at once, and the connection goes on. (It once waited for a
+// body that never comes.)
+TEST_F(Gateway, HeadAnswerIsRelayedWithoutABody) {
+  run([&]() -> env::Task<void> {
+    auto s = co_await connect();
+    env::error_code ec;
+    co_await s->write(asio::buffer(std::string_view("HEAD /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")),
+                      env_->now() + 5s, ec);
+    std::string got;
+    char buf[4096];
+    while (got.find("\r\n\r\n") == std::string::npos && !ec) {
+      const std::size_t n = co_await s->read_some(asio::buffer(buf), env_->now() + 5s, ec);
+      got.append(buf, n);
+    }
+    EXPECT_FALSE(ec) << ec.message();
+    EXPECT_TRUE(got.starts_with("HTTP/1.1 405")) << got;  // the fake allows GET only
+    EXPECT_NE(got.find("Content-Length: 120"), std::string::npos) << got;
+    std::string carry = got.substr(got.find("\r\n\r\n") + 4);
+    EXPECT_EQ(carry, "");  // no body after a HEAD answer
+    auto next = co_await exchange(*env_, *s, carry, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
+                                  env_->now() + 10s);
+    EXPECT_EQ(next.status, 200);
+  });
+  ASSERT_EQ(records_.size(), 2u);  // the HEAD and the /health after it
+  EXPECT_EQ(records_[0].outcome, Outcome::completed);
+  EXPECT_EQ(records_[0].status, 405);
+}
+
 }  // namespace
 }  // namespace llmproxy::shell

@@ -1,6 +1,5 @@
 #include "proxy/shell/session.h"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/beast/http/error.hpp>
 
 #include <algorithm>
@@ -33,9 +32,6 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // ~0.3 KB per stream and added ~80 µs to the time to first SSE chunk
 // (bench/e2e.sh, 2026-11-26; cause not yet understood), so it stays 16 KiB.
 constexpr std::size_t kClientReadChunk = 16 * 1024;
-// A watcher stops reading a busy client's pipelined bytes past this much; TCP
-// back-pressure then holds the rest.
-constexpr std::size_t kWatchLimit = 64 * 1024;
 // Non-stream response bodies are copied up to this size for usage extraction.
 constexpr std::size_t kUsageCopyLimit = 4 * 1024 * 1024;
 
@@ -147,18 +143,6 @@ const char* outcome_name(Outcome o) {
   }
   return "error";
 }
-
-// The background reader that notices a client going away while the gateway
-// waits on a backend, so the upstream request is cancelled at once (vLLM frees
-// the slot) instead of when the next byte is written. Bytes it reads (a
-// pipelined next request) stay in the session's buffer.
-struct Session::ClientWatch {
-  bool active = true;
-  bool finished = false;
-  bool client_gone = false;
-  env::Stream* upstream = nullptr;
-  std::unique_ptr<env::Timer> joined;
-};
 
 Session::Session(Worker& worker, std::unique_ptr<env::Stream> client)
     : worker_(worker), client_(std::move(client)) {
@@ -283,7 +267,7 @@ env::Task<void> Session::handle_request() {
   if (http::valid_request_id(client_rid)) {
     request_id_.assign(client_rid);
   } else {
-    request_id_ = http::generate_request_id(env.rng());
+    http::generate_request_id(env.rng(), request_id_);
   }
 
   {
@@ -610,7 +594,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   const std::string_view body = strip_usage ? std::string_view(body_out_) : std::string_view(req.body());
 
   // Upstream request head.
-  std::string& head = head_;
+  std::string& head = upstream_head_;
   head.clear();
   auto method = req.method_string();
   head.append(method.data(), method.size());
@@ -670,17 +654,17 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     head += kCrlf;
   }
   head += kCrlf;
-  const std::string upstream_head = std::move(head);  // head_ is reused for the response
-  head_.clear();
+  const std::string& upstream_head = upstream_head_;
 
   const TimePoint attempt_deadline = earliest(after(env.now(), b.timeout), route_.deadline);
   std::unique_ptr<env::Stream> up;
   error_code ec;
-  UpstreamResponseParser parser;
+  UpstreamResponseParser parser(upstream_storage_);
   // The answer to HEAD has headers only, whatever Content-Length says.
   const bool head_request = req.method() == bhttp::verb::head;
   if (head_request) parser.skip(true);
-  beast::flat_buffer ubuf;
+  beast::flat_buffer& ubuf = ubuf_;
+  ubuf.clear();  // nothing of an earlier attempt's connection is kept
   bool reused = false;
 
   // Connect (or reuse) and send; a reused connection that the backend closed
@@ -717,12 +701,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   }
 
   // From here a client that goes away cancels the upstream request.
-  auto watch = std::make_shared<ClientWatch>();
-  watch->upstream = up.get();
-  watch->joined = env.make_timer();
-  asio::co_spawn(env.executor(), watch_client(watch), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
+  watch_client(*up);
 
   // Response head, bounded by the attempt and first-byte deadlines.
   const TimePoint first_byte_deadline =
@@ -759,8 +738,8 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   if (ec) {
     record_.attempt_end = env.now();
     up->close();
-    co_await stop_watch(watch);
-    if (watch->client_gone) {
+    stop_watch();
+    if (client_gone_) {
       finish_record(Outcome::client_cancel);
       keep_alive_ = false;
       co_return finished();
@@ -792,9 +771,9 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
         record_.status = parser.status();
         record_.attempt_end = env.now();
         up->close();
-        co_await stop_watch(watch);
+        stop_watch();
         accounting.result(f == routing::AttemptFailure::too_many_requests);
-        if (watch->client_gone) {
+        if (client_gone_) {
           finish_record(Outcome::client_cancel);
           keep_alive_ = false;
           co_return finished();
@@ -810,6 +789,10 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
 
   // Decide how the body is framed for the client.
   const bool sse = parser.is_event_stream();
+  // A stream may stay open for minutes with nothing to read from the client,
+  // which is watched without a buffer: its read buffer goes back now
+  // (read_request makes a new one for the next request).
+  if (sse && in_.size() == 0) in_.shrink_to_fit();
   const bool client_11 = req.version() >= 11;
   // 1xx, 204, 304 and answers to HEAD never have a body (RFC 9112 §6.3).
   const int st = parser.status();
@@ -848,7 +831,8 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   rh += kCrlf;
 
   openai::SseRelayFilter filter(strip_usage);
-  std::string usage_copy;
+  std::string& usage_copy = usage_copy_;
+  usage_copy.clear();
   const bool copy_for_usage = !sse && parser.status() < 300;
   bool client_ok = true;
   const TimePoint body_deadline = sse ? kNoDeadline : attempt_deadline;
@@ -884,10 +868,13 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     co_return co_await write_all(wbufs_);
   };
 
-  std::vector<std::string_view> out_pieces;
+  std::vector<std::string_view>& out_pieces = out_pieces_;
   CollectingSink sink;
+  // Relays what the last put() delivered. The head goes with the first call,
+  // whatever the body; the response's end (the SSE filter's finish, the last
+  // chunk) goes in the same write as its last bytes.
+  bool ended = false;
   auto process_body = [&]() -> env::Task<bool> {
-    if (parser.body().empty()) co_return true;
     out_pieces.clear();
     sink.begin(out_pieces);
     for (auto piece : parser.body()) {
@@ -900,17 +887,21 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
           usage_copy.append(piece);
       }
     }
+    // After a malformed event the stream ends with an error event instead.
+    const bool last = parser.is_done() && !(sse && filter.malformed());
+    if (last && sse) {
+      sink.set_piece({});
+      filter.finish(sink);  // a stream without [DONE] is finalised now
+    }
     sink.end();
-    co_return co_await relay(out_pieces, false);
+    ended = last;
+    if (out_pieces.empty() && !last && response_started_) co_return true;
+    co_return co_await relay(out_pieces, last);
   };
 
   // Head plus whatever body arrived with it.
   record_.upstream_body_bytes = parser.body_bytes();
-  if (parser.body().empty() && !parser.is_done()) {
-    client_ok = co_await relay({}, false);
-  } else {
-    client_ok = co_await process_body();
-  }
+  client_ok = co_await process_body();
 
   std::optional<ErrorId> failure;
   std::string failure_detail;
@@ -942,7 +933,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
       if (ec == bhttp::error::need_more) ec = {};
     }
     if (ec) {
-      if (ec == asio::error::operation_aborted && watch->client_gone) break;
+      if (ec == asio::error::operation_aborted && client_gone_) break;
       failure = ec == asio::error::eof ? ErrorId::upstream_reset : upstream_error_for(ec);
       failure_detail = ec.message();
       break;
@@ -952,7 +943,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     if (check_malformed()) break;
   }
   record_.attempt_end = env.now();
-  co_await stop_watch(watch);
+  stop_watch();
 
   if (sse) {
     if (auto u = filter.usage(); u.present) {
@@ -969,7 +960,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     }
   }
 
-  if (!client_ok || watch->client_gone) {
+  if (!client_ok || client_gone_) {
     up->close();
     keep_alive_ = false;
     client_->close();
@@ -998,16 +989,17 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   }
   accounting.result(parser.status() < 500);
 
-  // Clean end. A stream without [DONE] is finalised now, not waited on.
-  if (sse) {
+  // Clean end not relayed yet (a close-delimited body ended by EOF). A
+  // stream without [DONE] is finalised now, not waited on.
+  if (!ended) {
     out_pieces.clear();
     sink.begin(out_pieces);
-    sink.set_piece({});
-    filter.finish(sink);
+    if (sse) {
+      sink.set_piece({});
+      filter.finish(sink);
+    }
     sink.end();
     client_ok = co_await relay(out_pieces, true);
-  } else if (chunked) {
-    client_ok = co_await relay({}, true);
   }
   if (parser.backend_wants_close() || !parser.is_done() || worker_.draining() ||
       worker_.closed()) {
@@ -1020,30 +1012,36 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   co_return finished();
 }
 
-env::Task<void> Session::watch_client(std::shared_ptr<ClientWatch> watch) {
-  while (watch->active && in_.size() < kWatchLimit) {
-    error_code ec;
-    const std::size_t n = co_await client_->read_some(in_.prepare(kClientReadChunk), kNoDeadline, ec);
-    in_.commit(n);
-    if (ec) {
-      if (ec != asio::error::operation_aborted || watch->active) {
-        watch->client_gone = watch->active;
-        if (watch->active && watch->upstream) watch->upstream->cancel();
-      }
-      break;
-    }
-  }
-  watch->finished = true;
-  watch->joined->cancel();
+void Session::watch_client(env::Stream& upstream) {
+  watched_upstream_ = &upstream;
+  client_gone_ = false;
+  watching_ = true;
+  client_->watch_readable(*this);
 }
 
-env::Task<void> Session::stop_watch(const std::shared_ptr<ClientWatch>& watch) {
-  if (watch->finished) co_return;
-  watch->active = false;
-  client_->cancel();
-  while (!watch->finished) {
-    error_code ec;
-    co_await watch->joined->sleep_until(kNoDeadline, ec);
+void Session::stop_watch() {
+  if (watching_) client_->unwatch_readable();
+  watching_ = false;
+  watched_upstream_ = nullptr;
+}
+
+void Session::on_readable() {
+  if (!watching_) return;
+  switch (client_->peek()) {
+    case env::Readiness::nothing:  // spurious: keep watching
+      client_->watch_readable(*this);
+      return;
+    case env::Readiness::data:
+      // A pipelined next request: it waits in the kernel until this one is
+      // answered. The client cannot be watched further without reading it.
+      watching_ = false;
+      return;
+    case env::Readiness::eof:
+    case env::Readiness::failed:
+      watching_ = false;
+      client_gone_ = true;
+      if (watched_upstream_) watched_upstream_->cancel();
+      return;
   }
 }
 

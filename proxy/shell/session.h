@@ -21,11 +21,12 @@
 #include "proxy/core/routing/retry_policy.h"
 #include "proxy/env/env.h"
 #include "proxy/shell/request_record.h"
+#include "proxy/shell/upstream_response.h"
 #include "proxy/shell/worker.h"
 
 namespace llmproxy::shell {
 
-class Session {
+class Session final : private env::ReadListener {
  public:
   Session(Worker& worker, std::unique_ptr<env::Stream> client);
   ~Session();
@@ -41,7 +42,6 @@ class Session {
 
  private:
   enum class ReadResult { request, closed, failed };
-  struct ClientWatch;
 
   // How one attempt ended. `finished`: the request is over (a response was
   // relayed, an error sent, or the client left). Otherwise nothing reached
@@ -93,8 +93,13 @@ class Session {
   env::Task<bool> write_all(std::span<const boost::asio::const_buffer> bufs);
   void finish_record(Outcome outcome);
 
-  env::Task<void> watch_client(std::shared_ptr<ClientWatch> watch);
-  env::Task<void> stop_watch(const std::shared_ptr<ClientWatch>& watch);
+  // While the gateway waits on a backend, a client that goes away cancels
+  // the upstream request at once (vLLM frees the slot) instead of when the
+  // next byte is written. A readiness watch, not a read: no buffer is held,
+  // and bytes that arrive (a pipelined next request) stay in the kernel.
+  void watch_client(env::Stream& upstream);
+  void stop_watch();
+  void on_readable() override;
 
   void append_response_head(std::string& out, int status, std::string_view reason);
 
@@ -114,6 +119,17 @@ class Session {
   std::string body_out_;     // reused: rewritten request body
   std::vector<boost::asio::const_buffer> wbufs_;  // reused: gather writes
   RouteState route_;
+  env::Stream* watched_upstream_ = nullptr;  // cancelled when the client leaves
+  bool watching_ = false;
+  bool client_gone_ = false;
+  // Reused per attempt (capacity kept): the upstream request head, the
+  // upstream read buffer, the parsed upstream head, SSE pieces to write, and
+  // the copy of a non-stream body for usage extraction.
+  std::string upstream_head_;
+  boost::beast::flat_buffer ubuf_;
+  UpstreamHeadStorage upstream_storage_;
+  std::vector<std::string_view> out_pieces_;
+  std::string usage_copy_;
   std::string rate_headers_;  // x-ratelimit-* lines for every response of the request
   std::list<Session*>::iterator registry_;
 };

@@ -6,7 +6,8 @@
 
 namespace llmproxy::shell {
 
-UpstreamResponseParser::UpstreamResponseParser() {
+UpstreamResponseParser::UpstreamResponseParser(UpstreamHeadStorage& storage) : st_(storage) {
+  st_.clear();
   // Backends may stream for hours: no body limit; header_limit guards memory.
   body_limit(boost::none);
   header_limit(64 * 1024);
@@ -20,7 +21,8 @@ void UpstreamResponseParser::on_response_impl(int code, bsv reason, int version,
     return;
   }
   status_ = code;
-  reason_.assign(reason);
+  st_.text.assign(reason.data(), reason.size());
+  reason_len_ = reason.size();
 }
 
 void UpstreamResponseParser::on_field_impl(bhttp::field name, bsv name_string,
@@ -30,7 +32,13 @@ void UpstreamResponseParser::on_field_impl(bhttp::field name, bsv name_string,
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
     event_stream_ = http::istarts_with(v, "text/event-stream");
   }
-  fields_.emplace_back(std::string(name_string), std::string(value));
+  // Offsets fit: the head is bounded by header_limit.
+  const auto at = static_cast<std::uint32_t>(st_.text.size());
+  st_.text.append(name_string.data(), name_string.size());
+  st_.text.append(value.data(), value.size());
+  st_.fields.push_back({at, static_cast<std::uint32_t>(name_string.size()),
+                        at + static_cast<std::uint32_t>(name_string.size()),
+                        static_cast<std::uint32_t>(value.size())});
 }
 
 void UpstreamResponseParser::on_body_init_impl(const boost::optional<std::uint64_t>& content_length,
@@ -41,7 +49,7 @@ void UpstreamResponseParser::on_body_init_impl(const boost::optional<std::uint64
 std::size_t UpstreamResponseParser::on_body_impl(bsv body,
                                                  boost::system::error_code&) {
   if (!body.empty()) {
-    body_.push_back(body);
+    st_.body.push_back(body);
     body_bytes_ += body.size();
   }
   return body.size();
@@ -50,7 +58,7 @@ std::size_t UpstreamResponseParser::on_body_impl(bsv body,
 std::size_t UpstreamResponseParser::on_chunk_body_impl(std::uint64_t, bsv body,
                                                        boost::system::error_code&) {
   if (!body.empty()) {
-    body_.push_back(body);
+    st_.body.push_back(body);
     body_bytes_ += body.size();
   }
   return body.size();

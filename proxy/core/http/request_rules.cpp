@@ -110,14 +110,19 @@ bool valid_request_id(std::string_view id) {
 }
 
 std::string generate_request_id(Rng& rng) {
+  std::string s;
+  generate_request_id(rng, s);
+  return s;
+}
+
+void generate_request_id(Rng& rng, std::string& s) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string s(32, '0');
+  s.assign(32, '0');
   std::uint64_t a = rng.next(), b = rng.next();
   for (int i = 0; i < 16; ++i) {
     s[static_cast<std::size_t>(i)] = kHex[(a >> (i * 4)) & 15];
     s[static_cast<std::size_t>(16 + i)] = kHex[(b >> (i * 4)) & 15];
   }
-  return s;
 }
 
 void append_forwarded_for(std::string& out, std::string_view incoming, std::string_view peer_ip) {

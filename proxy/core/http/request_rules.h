@@ -51,6 +51,8 @@ bool istarts_with(std::string_view s, std::string_view prefix);
 bool valid_request_id(std::string_view id);
 // 32 lower-case hex characters from the environment's generator.
 std::string generate_request_id(Rng& rng);
+// The same, written into `out` (its capacity is reused).
+void generate_request_id(Rng& rng, std::string& out);
 
 // X-Forwarded-For for the upstream request, appended to `out`: the incoming
 // header's list followed by ", " and the peer address (what nginx's

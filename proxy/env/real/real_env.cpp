@@ -7,15 +7,19 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_suffix.hpp>
 
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <chrono>
+#include <utility>
 #include <random>
 
 namespace llmproxy::env {
 namespace {
 
+namespace beast = boost::beast;
 using asio::ip::tcp;
 using std::chrono::steady_clock;
 
@@ -30,14 +34,22 @@ TimePoint mono_now() {
 
 // One direction's deadline watchdog. Reads and writes may be pending at the
 // same time with different deadlines (a relay writes to a client while a
-// watcher reads from it), so each direction has its own timer, and a timeout
+// watch waits on it), so each direction has its own timer, and a timeout
 // cancels only that direction's operation (per-operation cancellation), never
 // the whole socket.
+//
+// The timer is lazy: deadlines mostly move later (now + timeout for each new
+// operation), and cancelling a queued timer wait costs a scheduler round
+// (the aborted handler runs) plus timer-queue work. So a queued wait that
+// fires no later than the new deadline is kept; when it fires it checks the
+// current deadline and waits again if that is still ahead. Only a deadline
+// earlier than the queued wait replaces it.
 struct Watchdog {
   explicit Watchdog(const asio::any_io_executor& ex) : timer(ex) {}
   asio::steady_timer timer;
   asio::cancellation_signal signal;
-  TimePoint armed = kNoDeadline;
+  TimePoint armed = kNoDeadline;   // the deadline of the current operation
+  TimePoint queued = kNoDeadline;  // when the queued timer wait fires (none: kNoDeadline)
   bool timed_out = false;
 };
 
@@ -48,31 +60,50 @@ struct SocketState {
       : socket(std::move(s)), rd(socket.get_executor()), wr(socket.get_executor()) {}
   tcp::socket socket;
   Watchdog rd, wr;
+  // Readiness watch (watch_readable): the listener to tell, and whether an
+  // async_wait is queued. A wait left behind by unwatch_readable() is not
+  // cancelled (that would cost a cancellation round); it completes on the
+  // next readiness, finds no listener, and is reused by the next watch.
+  ReadListener* listener = nullptr;
+  bool wait_queued = false;
 };
 
-// Arms a watchdog for `deadline`. Re-arming for the same deadline is free (no
-// timer syscall), which is the common case for a relay that reads many chunks
-// under one attempt deadline.
-void arm(const std::shared_ptr<SocketState>& st, Watchdog SocketState::*which, TimePoint deadline) {
+// Queues the watchdog's timer wait for `at`, replacing any queued one.
+void queue_wait(const std::shared_ptr<SocketState>& st, Watchdog SocketState::*which, TimePoint at) {
   Watchdog& w = (*st).*which;
-  w.timed_out = false;
-  if (deadline == w.armed) return;
-  w.armed = deadline;
-  if (deadline == kNoDeadline) {
-    w.timer.cancel();
-    return;
-  }
-  w.timer.expires_at(to_steady(deadline));
-  w.timer.async_wait([weak = std::weak_ptr<SocketState>(st), which, deadline](error_code ec) {
-    if (ec) return;
+  w.queued = at;
+  w.timer.expires_at(to_steady(at));
+  w.timer.async_wait([weak = std::weak_ptr<SocketState>(st), which, at](error_code ec) {
+    if (ec) return;  // replaced by an earlier deadline, or the stream closed
     auto s = weak.lock();
     if (!s) return;
     Watchdog& w = (*s).*which;
-    if (w.armed != deadline) return;
+    if (w.queued != at) return;
+    w.queued = kNoDeadline;
+    if (w.armed == kNoDeadline) return;  // nothing to guard any more
+    if (mono_now() < w.armed) return queue_wait(s, which, w.armed);  // moved later
     w.armed = kNoDeadline;
     w.timed_out = true;
     w.signal.emit(asio::cancellation_type::terminal);
   });
+}
+
+// Arms a watchdog for the operation about to start. Usually free: nothing is
+// done with the timer when a queued wait fires no later than `deadline`.
+void arm(const std::shared_ptr<SocketState>& st, Watchdog SocketState::*which, TimePoint deadline) {
+  Watchdog& w = (*st).*which;
+  w.timed_out = false;
+  w.armed = deadline;
+  if (deadline == kNoDeadline) return;  // a queued wait will find nothing to do
+  if (w.queued != kNoDeadline && w.queued <= deadline) return;
+  queue_wait(st, which, deadline);
+}
+
+// The stream is closing: queued waits are cancelled and forgotten.
+void disarm(Watchdog& w) {
+  w.timer.cancel();
+  w.queued = kNoDeadline;
+  w.armed = kNoDeadline;
 }
 
 // After an operation: a cancellation caused by the watchdog is a timeout.
@@ -86,6 +117,8 @@ class RealStream final : public Stream {
   explicit RealStream(tcp::socket s) : st_(std::make_shared<SocketState>(std::move(s))) {
     error_code ignored;
     st_->socket.set_option(tcp::no_delay(true), ignored);
+    // Synchronous calls (the first write attempt) never block the loop.
+    st_->socket.non_blocking(true, ignored);
     auto ep = st_->socket.remote_endpoint(ignored);
     if (!ignored) {
       remote_ip_ = ep.address().to_string();
@@ -117,14 +150,48 @@ class RealStream final : public Stream {
       co_return 0;
     }
     auto st = st_;
-    arm(st, &SocketState::wr, deadline);
     ec = {};
-    std::size_t n = co_await asio::async_write(
-        st->socket, bufs,
+    // Most writes fit in the socket's send buffer: one non-blocking attempt
+    // first lets the coroutine go on at once, without queueing a completion
+    // (a scheduler round and an extra reactor poll per write otherwise).
+    std::size_t n = st->socket.write_some(bufs, ec);
+    if (!ec && n == asio::buffer_size(bufs)) co_return n;
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return n;
+    ec = {};
+    beast::buffers_suffix<std::span<const asio::const_buffer>> rest(bufs);
+    rest.consume(n);
+    arm(st, &SocketState::wr, deadline);
+    n += co_await asio::async_write(
+        st->socket, rest,
         asio::bind_cancellation_slot(st->wr.signal.slot(),
                                      asio::redirect_error(asio::use_awaitable, ec)));
     settle(st->wr, ec);
     co_return n;
+  }
+
+  void watch_readable(ReadListener& listener) override {
+    st_->listener = &listener;
+    if (st_->wait_queued) return;
+    st_->wait_queued = true;
+    // Not speculative: asio re-arms the descriptor, so readiness that is
+    // already there is reported too.
+    st_->socket.async_wait(tcp::socket::wait_read,
+                           [weak = std::weak_ptr<SocketState>(st_)](error_code) {
+                             auto s = weak.lock();
+                             if (!s) return;
+                             s->wait_queued = false;
+                             if (ReadListener* l = std::exchange(s->listener, nullptr))
+                               l->on_readable();
+                           });
+  }
+  void unwatch_readable() override { st_->listener = nullptr; }
+  Readiness peek() override {
+    char c;
+    const ssize_t r = ::recv(st_->socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (r > 0) return Readiness::data;
+    if (r == 0) return Readiness::eof;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return Readiness::nothing;
+    return Readiness::failed;
   }
 
   void shutdown_send() override {
@@ -133,8 +200,8 @@ class RealStream final : public Stream {
   }
   void close() override {
     error_code ignored;
-    st_->rd.timer.cancel();
-    st_->wr.timer.cancel();
+    disarm(st_->rd);
+    disarm(st_->wr);
     if (st_->socket.is_open()) {
       st_->socket.shutdown(tcp::socket::shutdown_both, ignored);
       st_->socket.close(ignored);
@@ -145,8 +212,8 @@ class RealStream final : public Stream {
     if (!st_->socket.is_open()) return;
     // SO_LINGER with a zero timeout turns close() into an RST.
     st_->socket.set_option(asio::socket_base::linger(true, 0), ignored);
-    st_->rd.timer.cancel();
-    st_->wr.timer.cancel();
+    disarm(st_->rd);
+    disarm(st_->wr);
     st_->socket.close(ignored);
   }
   void cancel() override {

@@ -173,5 +173,62 @@ TEST(RealEnv, TimerSleepsAndCancels) {
   });
 }
 
+struct Listener final : ReadListener {
+  explicit Listener(Stream& s) : stream(s) {}
+  void on_readable() override {
+    ++told;
+    seen = stream.peek();
+  }
+  Stream& stream;
+  int told = 0;
+  Readiness seen = Readiness::nothing;
+};
+
+// Yields to the loop until `cond` holds (bounded by run()'s 10 s).
+Task<void> until(RealEnv& env, const std::function<bool()>& cond) {
+  error_code ec;
+  while (!cond()) co_await env.sleep_for(1ms, ec);
+}
+
+TEST(RealEnv, WatchTellsDataThenEofAndConsumesNothing) {
+  run([](RealEnv& env) -> Task<void> {
+    auto p = co_await connected_pair(env);
+    Listener l(*p.server);
+    p.server->watch_readable(l);
+    error_code ec;
+    co_await env.sleep_for(5ms, ec);
+    EXPECT_EQ(l.told, 0);
+    EXPECT_EQ(p.server->peek(), Readiness::nothing);
+    co_await p.client->write(asio::buffer(std::string_view("GET")), kNoDeadline, ec);
+    co_await until(env, [&] { return l.told > 0; });
+    EXPECT_EQ(l.seen, Readiness::data);
+    char buf[8];
+    const std::size_t n = co_await p.server->read_some(asio::buffer(buf), kNoDeadline, ec);
+    EXPECT_EQ(std::string_view(buf, n), "GET");  // the watch read nothing
+
+    p.server->watch_readable(l);
+    p.client->close();
+    co_await until(env, [&] { return l.told > 1; });
+    EXPECT_EQ(l.seen, Readiness::eof);
+  });
+}
+
+TEST(RealEnv, UnwatchedListenerIsNeverTold) {
+  run([](RealEnv& env) -> Task<void> {
+    auto p = co_await connected_pair(env);
+    Listener l(*p.server);
+    p.server->watch_readable(l);
+    p.server->unwatch_readable();
+    error_code ec;
+    co_await p.client->write(asio::buffer(std::string_view("x")), kNoDeadline, ec);
+    co_await env.sleep_for(20ms, ec);
+    EXPECT_EQ(l.told, 0);
+    // The wait left behind is reused by the next watch: readiness is there.
+    p.server->watch_readable(l);
+    co_await until(env, [&] { return l.told > 0; });
+    EXPECT_EQ(l.seen, Readiness::data);
+  });
+}
+
 }  // namespace
 }  // namespace llmproxy::env
