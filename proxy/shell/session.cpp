@@ -527,14 +527,14 @@ class AttemptAccounting {
  public:
   AttemptAccounting(Worker& w, std::size_t i, AttemptLog& log) : w_(w), i_(i), log_(log) {
     w_.balancer().on_start(i_);
-    w_.circuit().on_attempt(i_, w_.env().now());
+    ticket_ = w_.circuit().on_attempt(i_, w_.env().now());
     log_.backend = static_cast<std::uint32_t>(i_);
     log_.start = w_.env().now();
     log_.seq_start = w_.next_attempt_seq();
   }
   ~AttemptAccounting() {
     w_.balancer().on_end(i_);
-    if (!reported_) w_.circuit().on_abandoned(i_);
+    if (!reported_) w_.circuit().on_abandoned(i_, ticket_);
     if (log_.seq_end == 0) {  // finish_record() closes it first when the request ends here
       log_.end = w_.env().now();
       log_.seq_end = w_.next_attempt_seq();
@@ -545,10 +545,11 @@ class AttemptAccounting {
   void result(bool backend_ok) {
     if (reported_) return;
     reported_ = true;
-    w_.circuit().on_result(i_, backend_ok, w_.env().now());
+    w_.circuit().on_result(i_, ticket_, backend_ok, w_.env().now());
   }
 
  private:
+  routing::CircuitTicket ticket_;
   Worker& w_;
   std::size_t i_;
   AttemptLog& log_;

@@ -21,19 +21,23 @@ bool CircuitBreaker::allows(std::size_t i, TimePoint now) const {
   return now >= b.open_until && !b.probe_in_flight;
 }
 
-void CircuitBreaker::on_attempt(std::size_t i, TimePoint now) {
-  if (!enabled_) return;
+CircuitTicket CircuitBreaker::on_attempt(std::size_t i, TimePoint now) {
+  if (!enabled_) return {};
   Backend& b = b_[i];
-  if (b.open && now >= b.open_until && !b.probe_in_flight) b.probe_in_flight = true;
+  if (b.open && now >= b.open_until && !b.probe_in_flight) {
+    b.probe_in_flight = true;
+    return CircuitTicket{true};
+  }
+  return {};
 }
 
-void CircuitBreaker::on_result(std::size_t i, bool success, TimePoint now) {
+void CircuitBreaker::on_result(std::size_t i, CircuitTicket ticket, bool success, TimePoint now) {
   if (!enabled_) return;
   Backend& b = b_[i];
   if (b.open) {
     // Only the half-open probe decides. Results of requests that were already
     // in flight when the circuit opened say nothing new and are ignored.
-    if (!b.probe_in_flight) return;
+    if (!ticket.probe || !b.probe_in_flight) return;
     b.probe_in_flight = false;
     if (success) {
       b = Backend{};  // closed, ejections and counters reset
@@ -63,11 +67,11 @@ void CircuitBreaker::on_result(std::size_t i, bool success, TimePoint now) {
   if (too_many_in_a_row || ratio_exceeded) eject(b, now);
 }
 
-void CircuitBreaker::on_abandoned(std::size_t i) {
+void CircuitBreaker::on_abandoned(std::size_t i, CircuitTicket ticket) {
   if (!enabled_) return;
   Backend& b = b_[i];
   // The probe told nothing: the next request after it may probe again.
-  if (b.open) b.probe_in_flight = false;
+  if (b.open && ticket.probe) b.probe_in_flight = false;
 }
 
 void CircuitBreaker::eject(Backend& b, TimePoint now) {

@@ -19,6 +19,11 @@ namespace llmproxy::routing {
 
 enum class CircuitState : std::uint8_t { closed, open, half_open };
 
+// Which attempt an outcome belongs to (CircuitBreaker::on_attempt).
+struct CircuitTicket {
+  bool probe = false;  // this attempt is the half-open probe
+};
+
 class CircuitBreaker {
  public:
   // A disabled config makes allows() always true and records nothing.
@@ -28,18 +33,18 @@ class CircuitBreaker {
   // passed and no half-open probe is in flight.)
   bool allows(std::size_t i, TimePoint now) const;
   // A request is being sent to i: in half-open this takes the probe slot.
-  void on_attempt(std::size_t i, TimePoint now);
+  // The ticket says whether it did; the request's outcome carries it back,
+  // so that only the probe's own outcome decides a half-open circuit.
+  CircuitTicket on_attempt(std::size_t i, TimePoint now);
   // The outcome of that request. `success` = a response that was not a 5xx
   // and no connect failure, timeout or reset (429 and other 4xx count as
-  // success: the backend is alive).
-  void on_result(std::size_t i, bool success, TimePoint now);
+  // success: the backend is alive). While the circuit is open, outcomes of
+  // requests that were in flight when it opened are ignored.
+  void on_result(std::size_t i, CircuitTicket ticket, bool success, TimePoint now);
   // The request ended without telling anything about the backend (the
-  // client went away before a response head): frees a half-open probe slot
-  // and counts nothing. Attempts carry no identity, so whatever outcome or
-  // abandonment arrives in half-open is taken as the probe's, even one of a
-  // request already in flight when the circuit opened.
-  void on_abandoned(std::size_t i);
-
+  // client went away before a response head): a probe frees its slot, and
+  // nothing is counted.
+  void on_abandoned(std::size_t i, CircuitTicket ticket);
   CircuitState state(std::size_t i, TimePoint now) const;
   TimePoint open_until(std::size_t i) const { return b_[i].open_until; }
   int ejections(std::size_t i) const { return b_[i].ejections; }

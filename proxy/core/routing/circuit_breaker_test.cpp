@@ -25,8 +25,8 @@ config::CircuitBreakerConfig cfg(int consecutive = 3, double ratio = 0.5, int mi
 
 void fail(CircuitBreaker& cb, std::size_t i, TimePoint now, int n = 1) {
   for (int k = 0; k < n; ++k) {
-    cb.on_attempt(i, now);
-    cb.on_result(i, false, now);
+    const CircuitTicket t = cb.on_attempt(i, now);
+    cb.on_result(i, t, false, now);
   }
 }
 
@@ -45,7 +45,7 @@ TEST(CircuitBreaker, EjectsAfterConsecutiveFailures) {
   CircuitBreaker cb(2, cfg(3));
   fail(cb, 0, t0, 2);
   EXPECT_TRUE(cb.allows(0, t0));
-  cb.on_result(0, true, t0);  // breaks the run
+  cb.on_result(0, {}, true, t0);  // breaks the run
   fail(cb, 0, t0, 2);
   EXPECT_EQ(cb.state(0, t0), CircuitState::closed);
   fail(cb, 0, t0);
@@ -59,24 +59,24 @@ TEST(CircuitBreaker, EjectsAfterConsecutiveFailures) {
 TEST(CircuitBreaker, EjectsOnErrorRatioWithMinRequests) {
   CircuitBreaker cb(1, cfg(100, 0.5, 10));
   // Alternate success/failure: 5 of 10 failed (ratio 0.5) at request 10.
-  for (int k = 0; k < 9; ++k) cb.on_result(0, k % 2 == 0, t0 + milliseconds(k));
+  for (int k = 0; k < 9; ++k) cb.on_result(0, {}, k % 2 == 0, t0 + milliseconds(k));
   EXPECT_EQ(cb.state(0, t0), CircuitState::closed);
-  cb.on_result(0, false, t0 + milliseconds(9));
+  cb.on_result(0, {}, false, t0 + milliseconds(9));
   EXPECT_EQ(cb.state(0, t0 + milliseconds(9)), CircuitState::open);
 }
 
 TEST(CircuitBreaker, ErrorRatioWindowTumbles) {
   CircuitBreaker cb(1, cfg(100, 0.5, 4));
-  cb.on_result(0, false, t0);
-  cb.on_result(0, false, t0 + seconds(1));
-  cb.on_result(0, true, t0 + seconds(2));
+  cb.on_result(0, {}, false, t0);
+  cb.on_result(0, {}, false, t0 + seconds(1));
+  cb.on_result(0, {}, true, t0 + seconds(2));
   // The window [t0, t0+10s) ends; the next result starts a fresh one.
-  cb.on_result(0, false, t0 + seconds(10));
+  cb.on_result(0, {}, false, t0 + seconds(10));
   EXPECT_EQ(cb.state(0, t0 + seconds(10)), CircuitState::closed);
-  cb.on_result(0, true, t0 + seconds(11));
-  cb.on_result(0, true, t0 + seconds(12));
+  cb.on_result(0, {}, true, t0 + seconds(11));
+  cb.on_result(0, {}, true, t0 + seconds(12));
   EXPECT_EQ(cb.state(0, t0 + seconds(12)), CircuitState::closed);
-  cb.on_result(0, false, t0 + seconds(13));  // 2 of 4 in the window
+  cb.on_result(0, {}, false, t0 + seconds(13));  // 2 of 4 in the window
   EXPECT_EQ(cb.state(0, t0 + seconds(13)), CircuitState::open);
 }
 
@@ -87,10 +87,12 @@ TEST(CircuitBreaker, HalfOpenAdmitsOneProbe) {
   EXPECT_FALSE(cb.allows(0, later - milliseconds(1)));
   EXPECT_EQ(cb.state(0, later), CircuitState::half_open);
   EXPECT_TRUE(cb.allows(0, later));
-  cb.on_attempt(0, later);
+  const CircuitTicket probe = cb.on_attempt(0, later);
+  EXPECT_TRUE(probe.probe);
   EXPECT_FALSE(cb.allows(0, later));  // the probe holds the slot
-  cb.on_attempt(0, later);            // a caller ignoring allows() does not take it twice
-  cb.on_result(0, true, later + seconds(1));
+  // A caller ignoring allows() does not take it twice.
+  EXPECT_FALSE(cb.on_attempt(0, later).probe);
+  cb.on_result(0, probe, true, later + seconds(1));
   EXPECT_EQ(cb.state(0, later + seconds(1)), CircuitState::closed);
   EXPECT_EQ(cb.ejections(0), 0);
   EXPECT_TRUE(cb.allows(0, later + seconds(1)));
@@ -100,16 +102,16 @@ TEST(CircuitBreaker, AbandonedProbeFreesTheSlotWithoutDeciding) {
   CircuitBreaker cb(1, cfg(1));
   fail(cb, 0, t0);
   const TimePoint later = cb.open_until(0);
-  cb.on_attempt(0, later);
+  const CircuitTicket probe = cb.on_attempt(0, later);
   EXPECT_FALSE(cb.allows(0, later));
-  cb.on_abandoned(0);
+  cb.on_abandoned(0, probe);
   EXPECT_EQ(cb.state(0, later), CircuitState::half_open);
   EXPECT_EQ(cb.ejections(0), 1);
   EXPECT_TRUE(cb.allows(0, later));
   // While closed, an abandoned attempt records nothing.
-  cb.on_attempt(0, later);
-  cb.on_result(0, true, later);
-  cb.on_abandoned(0);
+  const CircuitTicket second = cb.on_attempt(0, later);
+  cb.on_result(0, second, true, later);
+  cb.on_abandoned(0, {});
   EXPECT_EQ(cb.state(0, later), CircuitState::closed);
 }
 
@@ -131,8 +133,8 @@ TEST(CircuitBreaker, FailedProbeReopensWithLongerCoolDown) {
   }
   // Success on the probe resets the ladder.
   now = cb.open_until(0);
-  cb.on_attempt(0, now);
-  cb.on_result(0, true, now);
+  const CircuitTicket probe = cb.on_attempt(0, now);
+  cb.on_result(0, probe, true, now);
   fail(cb, 0, now);
   EXPECT_EQ(cb.open_until(0), now + seconds(30));
 }
@@ -141,9 +143,9 @@ TEST(CircuitBreaker, ResultsOfRequestsStartedBeforeEjectionAreIgnored) {
   CircuitBreaker cb(1, cfg(1));
   fail(cb, 0, t0);
   const TimePoint until = cb.open_until(0);
-  cb.on_result(0, true, t0 + seconds(1));  // an old request finishing
+  cb.on_result(0, {}, true, t0 + seconds(1));  // an old request finishing
   EXPECT_EQ(cb.state(0, t0 + seconds(1)), CircuitState::open);
-  cb.on_result(0, false, t0 + seconds(2));
+  cb.on_result(0, {}, false, t0 + seconds(2));
   EXPECT_EQ(cb.open_until(0), until);
   EXPECT_EQ(cb.ejections(0), 1);
 }
@@ -160,6 +162,28 @@ TEST(CircuitBreaker, HugeEjectionCountDoesNotOverflow) {
     fail(cb, 0, now);
     EXPECT_GE(cb.open_until(0), now);
   }
+}
+
+
+// The probe's slot is decided by the probe alone: an answer of a request that
+// was in flight when the circuit opened, arriving while the probe is out,
+// neither closes nor re-opens the circuit.
+TEST(CircuitBreaker, LateAnswerOfAnOldRequestDoesNotDecideTheProbe) {
+  CircuitBreaker cb(1, cfg(1));
+  const CircuitTicket old = cb.on_attempt(0, t0);  // in flight when it opens
+  EXPECT_FALSE(old.probe);
+  fail(cb, 0, t0);
+  const TimePoint later = cb.open_until(0);
+  const CircuitTicket probe = cb.on_attempt(0, later);
+  ASSERT_TRUE(probe.probe);
+  cb.on_result(0, old, true, later + seconds(1));
+  EXPECT_EQ(cb.state(0, later + seconds(1)), CircuitState::half_open);
+  EXPECT_FALSE(cb.allows(0, later + seconds(1)));  // the probe still holds the slot
+  cb.on_abandoned(0, old);
+  EXPECT_FALSE(cb.allows(0, later + seconds(1)));
+  cb.on_result(0, probe, false, later + seconds(2));
+  EXPECT_EQ(cb.ejections(0), 2);
+  EXPECT_EQ(cb.state(0, later + seconds(2)), CircuitState::open);
 }
 
 }  // namespace

@@ -198,8 +198,8 @@ RC_GTEST_PROP(RoutingProperty, CircuitBreakerCoolDownsAndSingleProbe, ()) {
   CircuitBreaker cb(1, c);
 
   TimePoint now = t0;
-  int outstanding = 0;             // requests admitted and not yet answered
-  bool probe_admitted = false;     // a request admitted while half-open
+  std::vector<CircuitTicket> outstanding;  // requests admitted and not yet answered
+  bool probe_admitted = false;             // the half-open probe is out
   const int steps = *rc::gen::inRange(1, 500);
   for (int s = 0; s < steps; ++s) {
     now += milliseconds(*rc::gen::inRange(0, 3000));
@@ -207,24 +207,34 @@ RC_GTEST_PROP(RoutingProperty, CircuitBreakerCoolDownsAndSingleProbe, ()) {
     const TimePoint until_before = cb.open_until(0);
     const int ejections_before = cb.ejections(0);
 
-    if (outstanding > 0 && *rc::gen::inRange(0, 2) == 0) {
+    if (!outstanding.empty() && *rc::gen::inRange(0, 2) == 0) {
+      // Answers arrive in any order.
+      const std::size_t k = *rc::gen::inRange<std::size_t>(0, outstanding.size());
+      const CircuitTicket t = outstanding[k];
+      outstanding.erase(outstanding.begin() + static_cast<std::ptrdiff_t>(k));
       const int outcome = *rc::gen::weightedElement<int>({{4, 0}, {2, 1}, {1, 2}});
       if (outcome == 2) {
-        cb.on_abandoned(0);  // the client left: frees a probe slot, decides nothing
+        cb.on_abandoned(0, t);  // the client left: frees a probe slot, decides nothing
         RC_ASSERT(cb.ejections(0) == ejections_before);
         RC_ASSERT(cb.open_until(0) == until_before);
       } else {
-        cb.on_result(0, outcome == 1, now);
+        cb.on_result(0, t, outcome == 1, now);
       }
-      --outstanding;
-      // The breaker cannot tell which request an answer belongs to; whatever
-      // answer arrives in half-open decides the probe and frees its slot.
-      if (before == CircuitState::half_open) probe_admitted = false;
+      if (t.probe) {
+        probe_admitted = false;
+      } else if (before != CircuitState::closed) {
+        // An answer of a request that was in flight when the circuit opened
+        // decides nothing.
+        RC_ASSERT(cb.state(0, now) == before);
+        RC_ASSERT(cb.ejections(0) == ejections_before);
+        RC_ASSERT(cb.open_until(0) == until_before);
+      }
     } else if (cb.allows(0, now)) {
       RC_ASSERT(!(before == CircuitState::half_open && probe_admitted));
-      if (before == CircuitState::half_open) probe_admitted = true;
-      cb.on_attempt(0, now);
-      ++outstanding;
+      const CircuitTicket t = cb.on_attempt(0, now);
+      RC_ASSERT(t.probe == (before == CircuitState::half_open));
+      if (t.probe) probe_admitted = true;
+      outstanding.push_back(t);
       RC_ASSERT(before != CircuitState::half_open || !cb.allows(0, now));  // slot taken
     } else {
       RC_ASSERT(before != CircuitState::closed);
