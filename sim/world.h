@@ -157,7 +157,7 @@ class World {
     Token token(asio::use_awaitable, ec);
     return asio::async_initiate<Token, void(error_code)>(
         [this, &owner, start = std::move(start)](auto handler) mutable {
-          const OpId id = park(owner, std::move(handler));
+          const OpId id = this->park(owner, std::move(handler));
           start(id);
         },
         token);
@@ -175,6 +175,7 @@ class World {
     asio::any_completion_handler<void(error_code)> handler;
   };
   struct CancelHook {
+    CancelHook(World* w, OpId i) : world(w), id(i) {}
     World* world;
     OpId id;
     void operator()(asio::cancellation_type_t) { world->cancel_op(id); }

@@ -34,8 +34,10 @@ class Reader {
   void map(const YAML::Node& n, const std::string& what, std::initializer_list<std::string_view> known,
            const std::function<void(const std::string&, const YAML::Node&)>& fn) {
     if (!n.IsMap()) return error(n, what + " must be a map");
+    std::vector<std::string> seen;
     for (const auto& kv : n) {
-      const std::string key = kv.first.Scalar();
+      if (!new_key(kv.first, what, seen)) continue;
+      const std::string& key = kv.first.Scalar();
       bool ok = false;
       for (auto k : known) ok = ok || k == key;
       if (!ok) {
@@ -51,7 +53,27 @@ class Reader {
   void entries(const YAML::Node& n, const std::string& what,
                const std::function<void(const std::string&, const YAML::Node&)>& fn) {
     if (!n.IsMap()) return error(n, what + " must be a map");
-    for (const auto& kv : n) fn(kv.first.Scalar(), kv.second);
+    std::vector<std::string> seen;
+    for (const auto& kv : n)
+      if (new_key(kv.first, what, seen)) fn(kv.first.Scalar(), kv.second);
+  }
+
+  // YAML parsers (yaml-cpp included) keep every copy of a repeated key, so
+  // without this check a second `expect:` or `seeds:` would silently merge
+  // with or override the first, and a scenario could check less than it says.
+  // A non-scalar key would read as "".
+  bool new_key(const YAML::Node& key, const std::string& what, std::vector<std::string>& seen) {
+    if (!key.IsScalar()) {
+      error(key, what + ": keys must be plain names");
+      return false;
+    }
+    for (const auto& s : seen)
+      if (s == key.Scalar()) {
+        error(key, "duplicate key '" + s + "' in " + what);
+        return false;
+      }
+    seen.push_back(key.Scalar());
+    return true;
   }
 
   std::string text(const YAML::Node& n, const std::string& what) {

@@ -94,6 +94,34 @@ expect: {status: {200: "about half"}, max_latency: soon}
   EXPECT_NE(all.find("expect.max_latency must be a duration"), std::string::npos) << all;
 }
 
+TEST(ScenarioFile, RepeatedKeysAreErrorsNotMerged) {
+  // YAML keeps both copies; a second `expect:` must not quietly replace or
+  // extend the first (found by fuzz/scenario_file).
+  std::vector<std::string> errors;
+  EXPECT_FALSE(load(R"(
+name: x
+seeds: 3
+expect: {status: {200: "1.0"}}
+seeds: 7
+backends: {a: {}, a: {}}
+expect: {status: {200: 0, 200: 1}}
+)",
+                    errors));
+  std::string all;
+  for (const auto& e : errors) all += e + "\n";
+  EXPECT_NE(all.find(":5: duplicate key 'seeds' in the scenario"), std::string::npos) << all;
+  EXPECT_NE(all.find(":6: duplicate key 'a' in backends"), std::string::npos) << all;
+  EXPECT_NE(all.find(":7: duplicate key 'expect' in the scenario"), std::string::npos) << all;
+  EXPECT_EQ(errors.size(), 3u) << all;  // the repeated entries are not read at all
+}
+
+TEST(ScenarioFile, KeysMustBeNames) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(load("name: x\nexpect: {status: {[200]: 1}}\n", errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find(":2: expect.status: keys must be plain names"), std::string::npos) << errors[0];
+}
+
 TEST(ScenarioFile, NeedsAName) {
   std::vector<std::string> errors;
   EXPECT_FALSE(load("seeds: 2\n", errors));

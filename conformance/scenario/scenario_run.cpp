@@ -281,10 +281,10 @@ CaseResult judge(const ScenarioFile& file, const harness::Scenario& sc, const ha
   };
   for (const auto& [code, bound] : e.error_codes)
     check_records("expect.error_codes." + code, bound,
-                  [&](const shell::RequestRecord& r) { return r.error_code == code; });
+                  [&c = code](const shell::RequestRecord& r) { return r.error_code == c; });
   for (const auto& [name, bound] : e.outcomes)
     check_records("expect.outcomes." + name, bound,
-                  [&](const shell::RequestRecord& r) { return shell::outcome_name(r.outcome) == name; });
+                  [&nm = name](const shell::RequestRecord& r) { return shell::outcome_name(r.outcome) == nm; });
   for (std::size_t i = 0; i < n; ++i) {
     if (e.attempts_per_request_max && attempts[i] > *e.attempts_per_request_max) {
       fail("expect.attempts_per_request_max: " + std::to_string(*e.attempts_per_request_max),
