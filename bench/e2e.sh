@@ -12,6 +12,7 @@
 #   DURATION=5 bench/e2e.sh          # shorter runs
 #   IDLE_STREAMS=5000 bench/e2e.sh   # also measure RSS holding N idle streams
 #   VARIANTS=0 bench/e2e.sh          # skip the llmproxy variants below
+#   ROUNDS=3 bench/e2e.sh            # each cell 3 times, interleaved; medians
 # Variants, each its own llmproxy process on the same backend:
 #   llmp+rt     retry (2 retries), fallback rule, circuit breaker, active health checks every 1s
 #   llmp+mem    rate limits (global, per key requests and tokens, concurrency) in memory, never hit
@@ -22,6 +23,7 @@ BUILD_DIR=${BUILD_DIR:-build-bench}
 DURATION=${DURATION:-10}
 IDLE_STREAMS=${IDLE_STREAMS:-0}
 VARIANTS=${VARIANTS:-1}
+ROUNDS=${ROUNDS:-1}
 LLMPROXY="$BUILD_DIR/proxy/app/llmproxy"
 FAKE="$BUILD_DIR/fake_backends/fake-openai"
 for b in "$LLMPROXY" "$FAKE"; do
@@ -203,14 +205,35 @@ printf "%-10s %-10s %5s %9s %9s %9s %9s %9s %7s %10s\n" mode target conc rps p50
 RSS_IDLE=$(rss_kb $PROXY_PID)
 NGINX_RSS_IDLE=$(( $(rss_kb "$NGINX_MASTER") + $(rss_kb "$NGINX_WORKER") ))
 CPU0=$(cpu_ticks $PROXY_PID)
+# With ROUNDS > 1 every cell is run ROUNDS times, the targets interleaved
+# (direct, llmproxy, …, nginx, then again), and the table shows each
+# column's median (errors: the sum), so a noisy moment on the shared machine
+# hits every target alike instead of deciding one cell.
+median_of() {
+  python3 -c '
+import statistics, sys
+rows = [l.split() for l in sys.stdin if l.strip()]
+cols = list(zip(*rows))
+fmt = ["{:.0f}", "{:.3f}", "{:.3f}", "{:.0f}", "{:.1f}"]
+out = [fmt[i].format(sum(map(float, c)) if i == 3 else statistics.median(map(float, c))) for i, c in enumerate(cols)]
+print(" ".join(out))'
+}
+[ "$ROUNDS" -gt 1 ] && echo "each cell: median of $ROUNDS interleaved runs (errors: sum)"
 for mode in nonstream stream; do
   body=$BODY; if [ $mode = stream ]; then body=$SBODY; fi
   for conc in 1 64; do
-    read -r d_rps d_p50 d_p99 d_err d_cpu < <(run "$FAKE_PORT" "$conc" "$body" "$FAKE_PID")
+    unset CELL; declare -A CELL=()
+    for _ in $(seq "$ROUNDS"); do
+      CELL[direct]+="$(run "$FAKE_PORT" "$conc" "$body" "$FAKE_PID")"$'\n'
+      for target in "${TARGETS[@]}" nginx; do
+        if [ $target = nginx ]; then port=$NGINX_PORT; pid=$NGINX_WORKER; else port=${VPORT[$target]}; pid=${VPID[$target]}; fi
+        CELL[$target]+="$(run "$port" "$conc" "$body" "$pid")"$'\n'
+      done
+    done
+    read -r d_rps d_p50 d_p99 d_err d_cpu < <(printf "%s" "${CELL[direct]}" | median_of)
     printf "%-10s %-10s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode direct "$conc" "$d_rps" "$d_p50" "$d_p99" - - "$d_err" "$d_cpu"
     for target in "${TARGETS[@]}" nginx; do
-      if [ $target = nginx ]; then port=$NGINX_PORT; pid=$NGINX_WORKER; else port=${VPORT[$target]}; pid=${VPID[$target]}; fi
-      read -r rps p50 p99 err cpu < <(run "$port" "$conc" "$body" "$pid")
+      read -r rps p50 p99 err cpu < <(printf "%s" "${CELL[$target]}" | median_of)
       printf "%-10s %-10s %5d %9s %9s %9s %9s %9s %7s %10s\n" $mode $target "$conc" "$rps" "$p50" "$p99" \
         "$(sub "$p50" "$d_p50")" "$(sub "$p99" "$d_p99")" "$err" "$cpu"
     done

@@ -60,12 +60,15 @@ struct SocketState {
       : socket(std::move(s)), rd(socket.get_executor()), wr(socket.get_executor()) {}
   tcp::socket socket;
   Watchdog rd, wr;
-  // Readiness watch (watch_readable): the listener to tell, and whether an
-  // async_wait is queued. A wait left behind by unwatch_readable() is not
-  // cancelled (that would cost a cancellation round); it completes on the
-  // next readiness, finds no listener, and is reused by the next watch.
+  // Readiness watch (watch_readable): the listener to tell, whether an
+  // async_wait is queued, and the signal that cancels that wait alone.
+  // unwatch_readable() cancels it: a wait left queued would complete together
+  // with the next request's read, ahead of it, and push the read's completion
+  // into an extra scheduler round on the request's critical path. Cancelled
+  // now, its completion runs while the connection is idle.
   ReadListener* listener = nullptr;
   bool wait_queued = false;
+  asio::cancellation_signal wait_cancel;
 };
 
 // Queues the watchdog's timer wait for `at`, replacing any queued one.
@@ -175,16 +178,22 @@ class RealStream final : public Stream {
     st_->wait_queued = true;
     // Not speculative: asio re-arms the descriptor, so readiness that is
     // already there is reported too.
-    st_->socket.async_wait(tcp::socket::wait_read,
-                           [weak = std::weak_ptr<SocketState>(st_)](error_code) {
-                             auto s = weak.lock();
-                             if (!s) return;
-                             s->wait_queued = false;
-                             if (ReadListener* l = std::exchange(s->listener, nullptr))
-                               l->on_readable();
-                           });
+    st_->socket.async_wait(
+        tcp::socket::wait_read,
+        asio::bind_cancellation_slot(
+            st_->wait_cancel.slot(), [weak = std::weak_ptr<SocketState>(st_)](error_code) {
+              auto s = weak.lock();
+              if (!s) return;
+              s->wait_queued = false;
+              // A listener set again before a cancelled wait completed is
+              // told (spuriously: it peeks and watches again).
+              if (ReadListener* l = std::exchange(s->listener, nullptr)) l->on_readable();
+            }));
   }
-  void unwatch_readable() override { st_->listener = nullptr; }
+  void unwatch_readable() override {
+    st_->listener = nullptr;
+    if (st_->wait_queued) st_->wait_cancel.emit(asio::cancellation_type::terminal);
+  }
   Readiness peek() override {
     char c;
     const ssize_t r = ::recv(st_->socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -202,6 +211,7 @@ class RealStream final : public Stream {
     error_code ignored;
     disarm(st_->rd);
     disarm(st_->wr);
+    st_->wait_cancel.slot().clear();  // its target goes with the descriptor
     if (st_->socket.is_open()) {
       st_->socket.shutdown(tcp::socket::shutdown_both, ignored);
       st_->socket.close(ignored);
@@ -214,6 +224,7 @@ class RealStream final : public Stream {
     st_->socket.set_option(asio::socket_base::linger(true, 0), ignored);
     disarm(st_->rd);
     disarm(st_->wr);
+    st_->wait_cancel.slot().clear();  // its target goes with the descriptor
     st_->socket.close(ignored);
   }
   void cancel() override {

@@ -223,7 +223,7 @@ TEST(RealEnv, UnwatchedListenerIsNeverTold) {
     co_await p.client->write(asio::buffer(std::string_view("x")), kNoDeadline, ec);
     co_await env.sleep_for(20ms, ec);
     EXPECT_EQ(l.told, 0);
-    // The wait left behind is reused by the next watch: readiness is there.
+    // A new watch sees readiness that is already there.
     p.server->watch_readable(l);
     co_await until(env, [&] { return l.told > 0; });
     EXPECT_EQ(l.seen, Readiness::data);
