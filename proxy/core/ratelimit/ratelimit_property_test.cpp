@@ -111,6 +111,23 @@ Run drive(MemoryLimiter& m, const std::vector<Arrival>& arrivals, std::int64_t m
   return run;
 }
 
+// Merged per-key arrival times (ns, key) as arrivals in time order, each a
+// copy of `like` with its gap and key filled in.
+std::vector<Arrival> arrivals_at(std::vector<std::pair<std::int64_t, int>> times, const Arrival& like) {
+  std::sort(times.begin(), times.end());
+  std::vector<Arrival> arrivals;
+  arrivals.reserve(times.size());
+  std::int64_t prev = 0;
+  for (const auto& [at, k] : times) {
+    Arrival a = like;
+    a.gap = at - prev;
+    prev = at;
+    a.key = k;
+    arrivals.push_back(a);
+  }
+  return arrivals;
+}
+
 // Requests among sorted `times` inside [end − w, end].
 std::int64_t count_in(const std::vector<std::int64_t>& times, std::int64_t end, std::int64_t w) {
   const auto lo = std::lower_bound(times.begin(), times.end(), end - w);
@@ -257,19 +274,11 @@ RC_GTEST_PROP(RateLimitProperty, NoRejectionsUnderNinetyPercentEvenLoad, ()) {
   for (int k = 0; k < keys; ++k) {
     for (int i = 0; i < per_key_count; ++i) times.emplace_back(phase[k] + i * period, k);
   }
-  std::sort(times.begin(), times.end());
-  std::vector<Arrival> arrivals;
-  std::int64_t prev = 0;
-  for (const auto& [at, k] : times) {
-    Arrival a;
-    a.gap = at - prev;
-    prev = at;
-    a.key = k;
-    a.reservation = reservation;
-    a.actual = reservation;
-    a.duration = duration;
-    arrivals.push_back(a);
-  }
+  Arrival like;
+  like.reservation = reservation;
+  like.actual = reservation;
+  like.duration = duration;
+  const std::vector<Arrival> arrivals = arrivals_at(std::move(times), like);
   MemoryLimiter m{set};
   const Run run = drive(m, arrivals, set.max_concurrent);
   for (const auto& o : run.outcomes) {
@@ -308,16 +317,7 @@ RC_GTEST_PROP(RateLimitProperty, NoRejectionsUnderNinetyPercentPoissonLoad, ()) 
       times.emplace_back(static_cast<std::int64_t>(at), k);
     }
   }
-  std::sort(times.begin(), times.end());
-  std::vector<Arrival> arrivals;
-  std::int64_t prev = 0;
-  for (const auto& [at, k] : times) {
-    Arrival a;
-    a.gap = at - prev;
-    prev = at;
-    a.key = k;
-    arrivals.push_back(a);
-  }
+  const std::vector<Arrival> arrivals = arrivals_at(std::move(times), Arrival{});
   MemoryLimiter m{set};
   const Run run = drive(m, arrivals, 0);
   RC_ASSERT(run.rejections == 0);
