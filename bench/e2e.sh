@@ -30,38 +30,15 @@ for b in "$LLMPROXY" "$FAKE"; do
   [ -x "$b" ] || { echo "missing $b: meson setup $BUILD_DIR --buildtype=release -Dbenchmarks=true -Dtests=false && ninja -C $BUILD_DIR proxy/app/llmproxy fake_backends/fake-openai"; exit 2; }
 done
 command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps"; exit 2; }
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[ -x "$NGINX" ] || { echo "nginx missing: scripts/install-deps"; exit 2; }
 # Idle streams need two descriptors each in the gateway (client + upstream):
 # take the hard limit (every process started below inherits it).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 16384 2>/dev/null || true
 NOFILE=$(ulimit -n)
 
-WORK=$(mktemp -d /tmp/llmproxy-bench.XXXXXX)
-chmod 755 "$WORK"  # nginx workers run as an unprivileged user when started as root
-PIDS=()
-stop_pid() {  # TERM, then KILL after 5 s: the exit path is bounded too
-  kill "$1" 2>/dev/null || return 0
-  for _ in $(seq 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2>/dev/null || true
-}
-cleanup() {
-  [ -f "$WORK/nginx.pid" ] && stop_pid "$(cat "$WORK/nginx.pid")"
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
+. bench/bench_lib.sh
 
 FAKE_PORT=$(free_port); PROXY_PORT=$(free_port); NGINX_PORT=$(free_port)
-
-# The backend answers at once (ttft = itl = 0): what is measured is the cost
-# of the hop, not of generation.
-"$FAKE" --listen 127.0.0.1:"$FAKE_PORT" --ttft 0ms --itl 0ms --tokens 16 --seed 1 > "$WORK/fake.log" 2>&1 &
-FAKE_PID=$!
-PIDS+=($FAKE_PID)
+start_fake "$FAKE_PORT"
 cat > "$WORK/llmproxy.yaml" <<EOF
 server:
   listen: "127.0.0.1:$PROXY_PORT"
@@ -116,49 +93,9 @@ rate_limit:
 $LIMITS"
   fi
 fi
-mkdir -p "$WORK/nginx-tmp"
-cat > "$WORK/nginx.conf" <<EOF
-worker_processes 1;
-worker_rlimit_nofile $NOFILE;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections $NOFILE; }  # an idle stream holds two
-http {
-  access_log off;
-  # Every temp path explicitly, so nginx never reaches for /var/lib/nginx.
-  client_body_temp_path $WORK/nginx-tmp/body;
-  proxy_temp_path $WORK/nginx-tmp/proxy;
-  fastcgi_temp_path $WORK/nginx-tmp/fastcgi;
-  uwsgi_temp_path $WORK/nginx-tmp/uwsgi;
-  scgi_temp_path $WORK/nginx-tmp/scgi;
-  upstream fake { server 127.0.0.1:$FAKE_PORT; keepalive 256; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    keepalive_requests 1000000;
-    location / {
-      proxy_pass http://fake;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-      proxy_request_buffering off;
-      proxy_read_timeout 3600s;
-    }
-  }
-}
-EOF
-"$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" -p "$WORK" -g 'daemon on;'
-wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"; wait_port "$NGINX_PORT"
+start_nginx "$FAKE_PORT" "$NGINX_PORT" "$NOFILE"
+wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"
 for t in "${TARGETS[@]}"; do wait_port "${VPORT[$t]}"; done
-NGINX_MASTER=$(cat "$WORK/nginx.pid")
-NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -1)
-
-BODY='{"model":"fake-model","messages":[{"role":"user","content":"hello benchmark"}]}'
-SBODY='{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"hello benchmark"}]}'
-cat > "$WORK/post.lua" <<'EOF'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = os.getenv("WRK_BODY")
-EOF
 
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }

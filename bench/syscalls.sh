@@ -17,24 +17,10 @@ FAKE="$BUILD_DIR/fake_backends/fake-openai"
 for b in "$LLMPROXY" "$FAKE"; do [ -x "$b" ] || { echo "missing $b (see bench/e2e.sh)"; exit 2; }; done
 command -v perf >/dev/null || { echo "perf missing (apt-get install linux-perf)"; exit 2; }
 command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps"; exit 2; }
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+. bench/bench_lib.sh
 
-WORK=$(mktemp -d /tmp/llmproxy-syscalls.XXXXXX)
-chmod 755 "$WORK"
-PIDS=()
-cleanup() {
-  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  sleep 0.3
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
 FAKE_PORT=$(free_port); PROXY_PORT=$(free_port); NGINX_PORT=$(free_port)
-
-"$FAKE" --listen 127.0.0.1:"$FAKE_PORT" --ttft 0ms --itl 0ms --tokens 16 --seed 1 > "$WORK/fake.log" 2>&1 &
-PIDS+=($!)
+start_fake "$FAKE_PORT"
 cat > "$WORK/llmproxy.yaml" <<YAML
 server: {listen: "127.0.0.1:$PROXY_PORT", workers: 1}
 log: {level: warn}
@@ -43,38 +29,8 @@ YAML
 "$LLMPROXY" serve --config "$WORK/llmproxy.yaml" > "$WORK/llmproxy.log" 2>&1 &
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
-mkdir -p "$WORK/tmp"
-cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/tmp/body; proxy_temp_path $WORK/tmp/proxy;
-  fastcgi_temp_path $WORK/tmp/fcgi; uwsgi_temp_path $WORK/tmp/uwsgi; scgi_temp_path $WORK/tmp/scgi;
-  upstream fake { server 127.0.0.1:$FAKE_PORT; keepalive 256; }
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    keepalive_requests 1000000;
-    location / {
-      proxy_pass http://fake; proxy_http_version 1.1; proxy_set_header Connection "";
-      proxy_buffering off; proxy_request_buffering off;
-    }
-  }
-}
-NGX
-"$NGINX" -e "$WORK/nginx-error.log" -c "$WORK/nginx.conf" -p "$WORK" -g 'daemon on;'
-wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"; wait_port "$NGINX_PORT"
-NGINX_WORKER=$(pgrep -P "$(cat "$WORK/nginx.pid")" | head -1)
-
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = os.getenv("WRK_BODY")
-LUA
-BODY='{"model":"fake-model","messages":[{"role":"user","content":"hello benchmark"}]}'
-SBODY='{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"hello benchmark"}]}'
+start_nginx "$FAKE_PORT" "$NGINX_PORT" 4096
+wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"
 
 # count PORT PID CONNS BODY -> "total per-syscall..." (per request)
 count() {

@@ -114,7 +114,7 @@ class Session final : private env::ReadListener {
   bool strip_usage_ = false;  // the gateway injected include_usage
   RequestRecord record_;
   std::string request_id_;
-  std::string head_;         // reused: response/upstream heads
+  std::string head_;         // reused: the response head for the client
   std::string scratch_;      // reused: JSON decoding, error bodies
   std::string body_out_;     // reused: rewritten request body
   std::vector<boost::asio::const_buffer> wbufs_;  // reused: gather writes
