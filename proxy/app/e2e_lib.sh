@@ -1,6 +1,20 @@
 # shellcheck shell=bash
 # Helpers shared by the end-to-end scripts in this folder (sourced).
 
+# e2e_workdir NAME → WORK (a fresh temp dir) and PIDS (processes to stop);
+# at exit every pid in PIDS is killed and WORK removed. Scripts that must
+# stop things in a particular order set their own trap instead.
+e2e_workdir() {
+  WORK=$(mktemp -d "/tmp/llmproxy-$1.XXXXXX")
+  PIDS=()
+  trap e2e_cleanup EXIT
+}
+e2e_cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+
 # Waits (bounded) for "... listening on HOST:PORT" in a log and prints PORT.
 listening_port() {
   for _ in $(seq 200); do

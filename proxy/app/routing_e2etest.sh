@@ -9,14 +9,10 @@
 set -euo pipefail
 LLMPROXY=$1
 FAKE=$2
-WORK=$(mktemp -d /tmp/llmproxy-routing-e2e.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; for f in "$WORK"/proxy*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
-
 # shellcheck source=proxy/app/e2e_lib.sh
 source "$(dirname "$0")/e2e_lib.sh"
+e2e_workdir routing-e2e
+fail() { echo "FAIL: $*"; for f in "$WORK"/proxy*.log; do echo "--- $f"; cat "$f"; done; exit 1; }
 
 # start_proxy NAME CONFIG_BODY → sets BASE
 start_proxy() {

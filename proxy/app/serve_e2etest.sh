@@ -8,14 +8,10 @@
 set -euo pipefail
 LLMPROXY=$1
 FAKE=$2
-WORK=$(mktemp -d /tmp/llmproxy-serve-e2e.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- llmproxy log"; cat "$WORK/proxy.log" 2>/dev/null || true; exit 1; }
-
 # shellcheck source=proxy/app/e2e_lib.sh
 source "$(dirname "$0")/e2e_lib.sh"
+e2e_workdir serve-e2e
+fail() { echo "FAIL: $*"; echo "--- llmproxy log"; cat "$WORK/proxy.log" 2>/dev/null || true; exit 1; }
 
 "$FAKE" --listen 127.0.0.1:0 --ttft 5ms --itl 2ms --tokens 6 > "$WORK/fake.log" 2>&1 &
 PIDS+=($!)
