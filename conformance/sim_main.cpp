@@ -8,6 +8,9 @@
 //                                          run twice, report the first
 //                                          divergent event if any
 //   --max-requests N                       workload size (default 9)
+//   --hashes                               one line per seed with its event-log
+//                                          hash, to compare separate processes
+//                                          (scripts/check-determinism does)
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -26,7 +29,7 @@ namespace {
 int usage() {
   std::fputs(
       "usage: llmproxy-sim (--seed S | --seeds N [--from S]) [--check-determinism]\n"
-      "                    [--max-requests N] [--verbose]\n",
+      "                    [--max-requests N] [--verbose] [--hashes]\n",
       stderr);
   return 2;
 }
@@ -41,7 +44,7 @@ bool parse_u64(const char* s, std::uint64_t& out) {
 
 int main(int argc, char** argv) {
   std::uint64_t seed = 0, seeds = 0, from = 1, max_requests = 9;
-  bool have_seed = false, determinism = false, verbose = false;
+  bool have_seed = false, determinism = false, verbose = false, hashes = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&](std::uint64_t& v) { return i + 1 < argc && parse_u64(argv[++i], v); };
@@ -54,6 +57,8 @@ int main(int argc, char** argv) {
       determinism = true;
     } else if (a == "--verbose" || a == "-v") {
       verbose = true;
+    } else if (a == "--hashes") {
+      hashes = true;
     } else {
       return usage();
     }
@@ -85,7 +90,10 @@ int main(int argc, char** argv) {
             o, [&](sim::World& w) { harness::run_gateway_sim_in(w, sc); });
         if (!report.deterministic) problem = "  not deterministic:\n" + report.describe() + "\n";
       }
-      if (verbose || !problem.empty())
+      if (hashes)
+        std::printf("seed %llu hash %s\n", static_cast<unsigned long long>(s),
+                    out.event_log_hash.c_str());
+      else if (verbose || !problem.empty())
         std::printf("seed %llu: %s, %zu requests, %zu records, event log %s\n",
                     static_cast<unsigned long long>(s), problem.empty() ? "ok" : "FAILED",
                     sc.requests.size(), out.records.size(), out.event_log_hash.c_str());

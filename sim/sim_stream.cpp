@@ -229,7 +229,7 @@ class Connection final : public World::OpOwner,
   env::Readiness readiness(int s) const {
     const Side& me = sides_[s];
     if (me.closed || me.reset_received) return env::Readiness::failed;
-    if (!me.rx.empty()) return env::Readiness::data;
+    if (!me.rx.empty()) return me.fin_received ? env::Readiness::data_then_eof : env::Readiness::data;
     if (me.fin_received) return env::Readiness::eof;
     return env::Readiness::nothing;
   }

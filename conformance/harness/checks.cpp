@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include <algorithm>
 #include <map>
 
 namespace llmproxy::harness {
@@ -52,6 +53,41 @@ const shell::BackendTarget& target_of(const Scenario& sc, const std::string& bac
   return sc.backend_template;
 }
 
+// The usage a backend reported, read independently of the gateway's own
+// scanner (Boost.JSON): the top-level `usage` of a JSON answer, or of the
+// last SSE data payload that has one. {-1, -1} when none.
+std::pair<std::int64_t, std::int64_t> reported_usage(std::string_view body, bool sse) {
+  std::pair<std::int64_t, std::int64_t> found{-1, -1};
+  auto take = [&](std::string_view json) {
+    boost::system::error_code ec;
+    const auto v = boost::json::parse(json, ec);
+    if (ec || !v.is_object()) return;
+    const auto* u = v.as_object().if_contains("usage");
+    if (u == nullptr || !u->is_object()) return;
+    const auto* p = u->as_object().if_contains("prompt_tokens");
+    const auto* c = u->as_object().if_contains("completion_tokens");
+    if (p && c && p->is_int64() && c->is_int64()) found = {p->as_int64(), c->as_int64()};
+  };
+  if (!sse) {
+    take(body);
+    return found;
+  }
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    auto eol = body.find('\n', pos);
+    if (eol == std::string_view::npos) eol = body.size();
+    std::string_view line = body.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.substr(0, 6) == "data: " && line != "data: [DONE]") take(line.substr(6));
+  }
+  return found;
+}
+
+// How long an upstream attempt may stay open after its client left: the
+// gateway notices at once (a readiness watch) and closes the connection;
+// this leaves room for the simulated network's latency.
+constexpr Duration kCancelBound = std::chrono::milliseconds(10);
+
 }  // namespace
 
 // CHECK(cond): records a violation naming the invariant (the condition's text)
@@ -68,20 +104,26 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
   Violations v;
   CHECK(out.all_clients_done);
 
-  // Exactly once.
+  // Exactly once, from the client's side: every client that connected got
+  // an answer (a status line: a whole response, or one cut by an error), or
+  // left on its own. And the gateway's records agree: one per answered request.
   std::map<std::string, const shell::RequestRecord*> by_id;
   for (const auto& rec : out.records) {
     CHECK(by_id.emplace(rec.request_id, &rec).second);  // never twice
   }
   for (const auto& c : out.clients) {
+    current_request = c.request_id;
+    if (c.connected) CHECK(c.cancelled || c.response.status != 0);
     if (c.response.status != 0) CHECK(by_id.count(c.request_id) == 1u);
   }
+  current_request.clear();
   CHECK(out.records.size() <= sc.requests.size());
 
   // Upstream transcripts by request id: the last attempt's exchange (in the
   // order they were sent; a retry may reuse an older pooled connection).
+  const std::vector<UpstreamExchange> exchanges = all_exchanges(out.upstream);
   std::map<std::string, UpstreamExchange> upstream;
-  for (auto& x : all_exchanges(out.upstream)) upstream[x.request_id] = std::move(x);
+  for (const auto& x : exchanges) upstream[x.request_id] = x;
 
   for (std::size_t i = 0; i < sc.requests.size(); ++i) {
     const auto& req = sc.requests[i];
@@ -93,12 +135,48 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     const auto up = upstream.find(c.request_id);
     const bool client_sse = c.response.header("content-type").rfind("text/event-stream", 0) == 0;
 
-    // A broken stream never ends in [DONE].
+    // Judged from bytes alone (the client's and the tap's), never from the
+    // gateway's record: the record is only checked against them.
     const bool upstream_clean = up != upstream.end() && up->second.complete &&
                                 up->second.body.find("[DONE]") != std::string::npos &&
                                 stream_well_formed(up->second.body);
+    // A broken stream never ends in [DONE].
     if (!upstream_clean) CHECK(c.response.body.find("data: [DONE]") == std::string::npos);
     if (rec.saw_done) CHECK(upstream_clean);
+
+    // Nothing is retried after a byte reached the client: no attempt of this
+    // request was sent after the client's first body byte arrived.
+    if (!c.response.arrivals.empty()) {
+      const TimePoint first_client_byte = c.response.arrivals.front().first;
+      for (const auto& x : exchanges)
+        if (x.request_id == c.request_id)
+          CHECK_DETAIL(x.sent <= first_client_byte,
+                       "an attempt was sent after the client had bytes of the answer");
+    }
+
+    // No upstream keeps generating after its client left: every attempt of
+    // a request whose client went away ends within kCancelBound of the later
+    // of the client leaving and the attempt being sent.
+    if (c.cancelled) {
+      for (const auto& x : exchanges) {
+        if (x.request_id != c.request_id) continue;
+        const TimePoint from = std::max(c.end, x.sent);
+        CHECK_DETAIL(x.ended != TimePoint{} && x.ended <= from + kCancelBound,
+                     "attempt still open " +
+                         std::to_string((x.ended - from).count() / 1000000) +
+                         "ms after the client left");
+      }
+    }
+
+    // A truncated upstream stream (reset, cut, malformed) always shows a
+    // client that stayed an error event, whatever the gateway recorded.
+    const bool client_sse_200 = client_sse && c.response.status == 200;
+    const bool upstream_broken =
+        up != upstream.end() && up->second.event_stream && up->second.status == 200 &&
+        (!up->second.complete || up->second.reset || !stream_well_formed(up->second.body));
+    if (client_sse_200 && upstream_broken && !c.cancelled)
+      CHECK_DETAIL(c.response.body.find("data: {\"error\"") != std::string::npos,
+                   "client got:\n" + c.response.body);
 
     // Client bytes equal upstream bytes.
     if (up != upstream.end() && c.response.status == up->second.status && c.response.status != 0) {
@@ -106,8 +184,9 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
                                        ? without_usage_events(up->second.body)
                                        : up->second.body;
       const std::string_view got = c.response.body;
-      if (up->second.complete && c.response.complete && !c.cancelled &&
-          rec.outcome == shell::Outcome::completed) {
+      const bool upstream_whole = up->second.complete && !up->second.reset &&
+                                  (!client_sse || stream_well_formed(up->second.body));
+      if (upstream_whole && c.response.complete && !c.cancelled) {
         CHECK(got == expected);
       } else {
         // What the client got is a prefix of the upstream stream, possibly
@@ -127,8 +206,27 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
         const bool tail_ok = tail.empty() || tail.substr(0, kErr.size()) == kErr ||
                              (c.cancelled && kErr.substr(0, tail.size()) == tail);
         CHECK_DETAIL(tail_ok, "client got:\n" + std::string(got) + "\nupstream sent:\n" + expected);
-        if (rec.outcome == shell::Outcome::error && client_sse && !c.cancelled)
+        if (!upstream_whole && client_sse && !c.cancelled)
           CHECK(tail.substr(0, kErr.size()) == kErr);
+      }
+    }
+
+    // Usage: the record of a request whose answer came whole carries exactly
+    // the token counts the backend reported (the same numbers feed the
+    // limiter's token accounting through RequestRecord::total_tokens).
+    // (A stream cut or malformed before its usage chunk records what it saw
+    // until then; estimates for those come with the usage issue.)
+    if (up != upstream.end() && up->second.complete && !up->second.reset &&
+        up->second.status == 200 && !c.cancelled &&
+        (!up->second.event_stream || stream_well_formed(up->second.body))) {
+      const auto [prompt, completion] = reported_usage(up->second.body, up->second.event_stream);
+      if (prompt >= 0) {
+        CHECK_DETAIL(rec.prompt_tokens == prompt && rec.completion_tokens == completion,
+                     "backend reported " + std::to_string(prompt) + "+" +
+                         std::to_string(completion) + ", record has " +
+                         std::to_string(rec.prompt_tokens) + "+" +
+                         std::to_string(rec.completion_tokens));
+        CHECK(rec.total_tokens == prompt + completion);
       }
     }
 

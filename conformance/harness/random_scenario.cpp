@@ -1,5 +1,7 @@
 #include "conformance/harness/random_scenario.h"
 
+#include "conformance/harness/random_faults.h"
+
 #include <sstream>
 
 namespace llmproxy::harness {
@@ -12,25 +14,10 @@ std::int64_t in_range(Rng& r, std::int64_t lo, std::int64_t hi) {  // [lo, hi)
   return lo + static_cast<std::int64_t>(r.below(static_cast<std::uint64_t>(hi - lo)));
 }
 
+// A kind uniformly among those the scenario can end, then its parameters.
 std::string random_fault(Rng& r, bool first_byte_timeout, bool idle_timeout) {
-  const int kinds = 9 + (first_byte_timeout ? 1 : 0) + (idle_timeout ? 1 : 0);
-  int k = static_cast<int>(in_range(r, 0, kinds));
-  if (!first_byte_timeout && k >= 9) ++k;  // "hang" needs a timeout to end
-  switch (k) {
-    case 0:
-    case 1: return "";
-    case 2: return "reset_after=" + std::to_string(in_range(r, 0, 6));
-    case 3: return "no_done";
-    case 4: return "malformed_at=" + std::to_string(in_range(r, 0, 5));
-    case 5: return "status=500";
-    case 6: return "status=400,code=context_length_exceeded";
-    case 7: return "reset_before_headers";
-    case 8: return "slow_headers=" + std::to_string(in_range(r, 1, 300)) + "ms";
-    case 9: return "hang";
-    default:
-      return "stall_after=" + std::to_string(in_range(r, 0, 4)) + ",for=" +
-             std::to_string(in_range(r, 10, 2000)) + "ms";
-  }
+  const auto kinds = available_faults(first_byte_timeout, idle_timeout);
+  return fault_spec(kinds[r.below(kinds.size())], r);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/harness/quiet_logs.h"
+#include "conformance/harness/uniform_gen.h"
 #include "proxy/core/ratelimit/limits.h"
 #include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/stores/latency_limiter_store.h"
@@ -67,11 +68,11 @@ std::string key_of(const ClientRequest& q) {
 
 Scenario base_scenario() {
   Scenario sc;
-  sc.seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
   sc.backends = 2;
-  sc.profile.ttft = ms(*rc::gen::inRange(1, 200));
-  sc.profile.itl = ms(*rc::gen::inRange(0, 20));
-  sc.profile.output_tokens = *rc::gen::inRange<std::uint32_t>(1, 40);
+  sc.profile.ttft = ms(*uniform(1, 200));
+  sc.profile.itl = ms(*uniform(0, 20));
+  sc.profile.output_tokens = *uniform<std::uint32_t>(1, 40);
   sc.backend_template.timeout = 60s;
   sc.backend_template.connect_timeout = 2s;
   sc.backend_template.first_byte_timeout = 2s;
@@ -82,38 +83,38 @@ Scenario base_scenario() {
 config::RateLimitConfig gen_limits() {
   config::RateLimitConfig c;
   c.enabled = true;
-  const int pick = *rc::gen::inRange(0, 4);
-  if (pick == 0 || pick == 3) c.global.requests_per_second = *rc::gen::inRange(1, 20);
-  if (pick == 1 || pick == 3) c.per_key.requests_per_second = *rc::gen::inRange(1, 10);
-  if (pick == 2) c.per_key.requests_per_minute = *rc::gen::inRange(6, 300);
-  if (*rc::gen::arbitrary<bool>()) c.global.burst_size = *rc::gen::inRange(1, 10);
-  if (*rc::gen::arbitrary<bool>()) c.per_key.burst_size = *rc::gen::inRange(1, 10);
-  if (*rc::gen::arbitrary<bool>()) c.per_key.max_concurrent = *rc::gen::inRange(1, 4);
-  if (*rc::gen::arbitrary<bool>()) c.per_key.tokens_per_minute = *rc::gen::inRange(50, 2000);
+  const int pick = *uniform(0, 4);
+  if (pick == 0 || pick == 3) c.global.requests_per_second = *uniform(1, 20);
+  if (pick == 1 || pick == 3) c.per_key.requests_per_second = *uniform(1, 10);
+  if (pick == 2) c.per_key.requests_per_minute = *uniform(6, 300);
+  if (*coin()) c.global.burst_size = *uniform(1, 10);
+  if (*coin()) c.per_key.burst_size = *uniform(1, 10);
+  if (*coin()) c.per_key.max_concurrent = *uniform(1, 4);
+  if (*coin()) c.per_key.tokens_per_minute = *uniform(50, 2000);
   return c;
 }
 
 RC_GTEST_PROP(RateLimitSim, EveryLimitHoldsOnTheRequestPath, ()) {
   Scenario sc = base_scenario();
   const config::RateLimitConfig cfg = gen_limits();
-  const Duration latency = ms(*rc::gen::inRange(0, 5));
-  const int keys = *rc::gen::inRange(1, 4);
-  const int n = *rc::gen::inRange(1, 80);
-  const Duration span = ms(*rc::gen::inRange(100, 20000));
+  const Duration latency = ms(*uniform(0, 5));
+  const int keys = *uniform(1, 4);
+  const int n = *uniform(1, 80);
+  const Duration span = ms(*uniform(100, 20000));
   for (int i = 0; i < n; ++i) {
     ClientRequest q;
-    q.at = ms(*rc::gen::inRange<std::int64_t>(0, span.count() / 1000000 + 1));
-    q.stream = *rc::gen::arbitrary<bool>();
-    q.max_tokens = *rc::gen::inRange<std::uint32_t>(0, 64);
-    q.headers = "Authorization: Bearer key" + std::to_string(*rc::gen::inRange(0, keys)) + "\r\n";
-    const int fault = *rc::gen::inRange(0, 10);
+    q.at = ms(*uniform<std::int64_t>(0, span.count() / 1000000 + 1));
+    q.stream = *coin();
+    q.max_tokens = *uniform<std::uint32_t>(0, 64);
+    q.headers = "Authorization: Bearer key" + std::to_string(*uniform(0, keys)) + "\r\n";
+    const int fault = *uniform(0, 10);
     if (fault == 0) q.fault = "reset_before_headers";
     if (fault == 1) q.fault = "hang";
     if (fault == 2) q.fault = "status=503";
-    if (fault == 3) q.cancel_after_bytes = *rc::gen::inRange<std::size_t>(1, 100);
+    if (fault == 3) q.cancel_after_bytes = *uniform<std::size_t>(1, 100);
     sc.requests.push_back(q);
   }
-  sc.gateways = *rc::gen::inRange(1, 3);
+  sc.gateways = *uniform(1, 3);
   const LimitRun run = run_limited(sc, cfg, latency);
   const SimOutcome& out = run.out;
   RC_ASSERT(out.all_clients_done);
@@ -181,16 +182,16 @@ RC_GTEST_PROP(RateLimitSim, LoadUnderTheLimitsIsNeverRejected, ()) {
   Scenario sc = base_scenario();
   config::RateLimitConfig cfg;
   cfg.enabled = true;
-  const double rps = *rc::gen::inRange(1, 20);
-  if (*rc::gen::arbitrary<bool>())
+  const double rps = *uniform(1, 20);
+  if (*coin())
     cfg.global.requests_per_second = rps;
   else
     cfg.per_key.requests_per_minute = rps * 60;
-  if (*rc::gen::arbitrary<bool>()) cfg.per_key.max_concurrent = 64;
-  const Duration latency = ms(*rc::gen::inRange(0, 5));
+  if (*coin()) cfg.per_key.max_concurrent = 64;
+  const Duration latency = ms(*uniform(0, 5));
   // 90 % of the rate, evenly spaced, one key.
   const Duration gap = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1.0 / (0.9 * rps)));
-  const int n = *rc::gen::inRange(1, 60);
+  const int n = *uniform(1, 60);
   for (int i = 0; i < n; ++i) {
     ClientRequest q;
     q.at = gap * i;
@@ -206,22 +207,22 @@ RC_GTEST_PROP(RateLimitSim, SlotsAreReleasedOnEveryEnding, ()) {
   Scenario sc = base_scenario();
   config::RateLimitConfig cfg;
   cfg.enabled = true;
-  cfg.per_key.max_concurrent = *rc::gen::inRange(1, 3);
-  const int n = *rc::gen::inRange(1, 20);
+  cfg.per_key.max_concurrent = *uniform(1, 3);
+  const int n = *uniform(1, 20);
   for (int i = 0; i < n; ++i) {
     ClientRequest q;
-    q.at = ms(*rc::gen::inRange(0, 3000));
-    q.stream = *rc::gen::arbitrary<bool>();
+    q.at = ms(*uniform(0, 3000));
+    q.stream = *coin();
     q.headers = "Authorization: Bearer k\r\n";
-    const int fault = *rc::gen::inRange(0, 6);
+    const int fault = *uniform(0, 6);
     if (fault == 0) q.fault = "reset_before_headers";
     if (fault == 1) q.fault = "hang";
     if (fault == 2) q.fault = "reset_after=1";
-    if (fault == 3) q.cancel_after_bytes = *rc::gen::inRange<std::size_t>(1, 50);
-    if (fault == 4) q.cancel_after = ms(*rc::gen::inRange(1, 100));
+    if (fault == 3) q.cancel_after_bytes = *uniform<std::size_t>(1, 50);
+    if (fault == 4) q.cancel_after = ms(*uniform(1, 100));
     sc.requests.push_back(q);
   }
-  sc.gateways = *rc::gen::inRange(1, 3);
+  sc.gateways = *uniform(1, 3);
   // Long after everything ended, the key gets its slots back.
   for (int i = 0; i < cfg.per_key.max_concurrent; ++i) {
     ClientRequest q;
@@ -229,7 +230,7 @@ RC_GTEST_PROP(RateLimitSim, SlotsAreReleasedOnEveryEnding, ()) {
     q.headers = "Authorization: Bearer k\r\n";
     sc.requests.push_back(q);
   }
-  const LimitRun run = run_limited(sc, cfg, ms(*rc::gen::inRange(0, 5)));
+  const LimitRun run = run_limited(sc, cfg, ms(*uniform(0, 5)));
   RC_ASSERT(run.out.all_clients_done);
   for (std::size_t i = static_cast<std::size_t>(n); i < sc.requests.size(); ++i)
     RC_ASSERT(run.out.clients[i].response.status == 200);

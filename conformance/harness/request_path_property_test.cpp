@@ -13,11 +13,16 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <cstdio>
+#include <map>
+
 
 #include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
+#include "conformance/harness/random_faults.h"
 #include "conformance/harness/random_scenario.h"
 #include "conformance/harness/quiet_logs.h"
+#include "conformance/harness/uniform_gen.h"
 
 namespace llmproxy::harness {
 namespace {
@@ -27,58 +32,46 @@ using namespace std::chrono_literals;
 
 // ---- workload generation ----------------------------------------------------
 
+// A fault: its kind uniformly among those the scenario can end, then its
+// parameters (conformance/harness/random_faults.h).
 rc::Gen<std::string> gen_fault(bool has_first_byte_timeout, bool has_idle_timeout) {
   return rc::gen::exec([=]() -> std::string {
-    const int kinds = 9 + (has_first_byte_timeout ? 1 : 0) + (has_idle_timeout ? 1 : 0);
-    int k = *rc::gen::inRange(0, kinds);
-    if (!has_first_byte_timeout && k >= 9) ++k;  // skip "hang"
-    switch (k) {
-      case 0:
-      case 1: return "";
-      case 2: return "reset_after=" + std::to_string(*rc::gen::inRange(0, 6));
-      case 3: return "no_done";
-      case 4: return "malformed_at=" + std::to_string(*rc::gen::inRange(0, 5));
-      case 5: return "status=500";
-      case 6: return "status=400,code=context_length_exceeded";
-      case 7: return "reset_before_headers";
-      case 8: return "slow_headers=" + std::to_string(*rc::gen::inRange(1, 300)) + "ms";
-      case 9: return "hang";
-      default:
-        return "stall_after=" + std::to_string(*rc::gen::inRange(0, 4)) +
-               ",for=" + std::to_string(*rc::gen::inRange(10, 2000)) + "ms";
-    }
+    const FaultKind k =
+        *uniform_element(available_faults(has_first_byte_timeout, has_idle_timeout));
+    Rng params(*rc::gen::noShrink(uniform<std::uint64_t>(0, ~0ULL)));
+    return fault_spec(k, params);
   });
 }
 
 Scenario gen_scenario() {
   Scenario sc;
-  sc.seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
-  sc.backends = *rc::gen::inRange(1, 4);
-  sc.profile.ttft = std::chrono::milliseconds(*rc::gen::inRange(0, 200));
-  sc.profile.itl = std::chrono::milliseconds(*rc::gen::inRange(0, 30));
-  sc.profile.output_tokens = *rc::gen::inRange<std::uint32_t>(1, 24);
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
+  sc.backends = *uniform(1, 4);
+  sc.profile.ttft = std::chrono::milliseconds(*uniform(0, 200));
+  sc.profile.itl = std::chrono::milliseconds(*uniform(0, 30));
+  sc.profile.output_tokens = *uniform<std::uint32_t>(1, 24);
   sc.backend_template.timeout = 60s;
   sc.backend_template.connect_timeout = 5s;
-  if (*rc::gen::arbitrary<bool>())
-    sc.backend_template.first_byte_timeout = std::chrono::milliseconds(*rc::gen::inRange(250, 2000));
-  if (*rc::gen::arbitrary<bool>())
-    sc.backend_template.stream_idle_timeout = std::chrono::milliseconds(*rc::gen::inRange(100, 1500));
+  if (*coin())
+    sc.backend_template.first_byte_timeout = std::chrono::milliseconds(*uniform(250, 2000));
+  if (*coin())
+    sc.backend_template.stream_idle_timeout = std::chrono::milliseconds(*uniform(100, 1500));
   sc.gateway.read_timeout = 30s;
   sc.gateway.idle_timeout = 60s;
-  sc.random_read_split = *rc::gen::arbitrary<bool>();
-  const int n = *rc::gen::inRange(1, 10);
+  sc.random_read_split = *coin();
+  const int n = *uniform(1, 10);
   const bool fbt = sc.backend_template.first_byte_timeout.count() > 0;
   const bool idle = sc.backend_template.stream_idle_timeout.count() > 0;
   for (int i = 0; i < n; ++i) {
     ClientRequest r;
-    r.at = std::chrono::milliseconds(*rc::gen::inRange(0, 1500));
-    r.stream = *rc::gen::arbitrary<bool>();
-    r.ask_usage = r.stream && *rc::gen::arbitrary<bool>();
-    r.prompt_words = *rc::gen::inRange(1, 200);
+    r.at = std::chrono::milliseconds(*uniform(0, 1500));
+    r.stream = *coin();
+    r.ask_usage = r.stream && *coin();
+    r.prompt_words = *uniform(1, 200);
     r.fault = *gen_fault(fbt, idle);
-    const int cancel = *rc::gen::inRange(0, 6);
-    if (cancel == 0) r.cancel_after_bytes = *rc::gen::inRange<std::size_t>(1, 2000);
-    if (cancel == 1) r.cancel_after = std::chrono::milliseconds(*rc::gen::inRange(1, 400));
+    const int cancel = *uniform(0, 6);
+    if (cancel == 0) r.cancel_after_bytes = *uniform<std::size_t>(1, 2000);
+    if (cancel == 1) r.cancel_after = std::chrono::milliseconds(*uniform(1, 400));
     // Bound every client so a hang without timeouts cannot block the run.
     if (!r.cancel_after) r.cancel_after = 10min;
     sc.requests.push_back(std::move(r));
@@ -90,7 +83,8 @@ Scenario gen_scenario() {
 // ---- the property -------------------------------------------------------------
 
 void check_run(const Scenario& sc) {
-  RC_TAG(sc.requests.size());
+  // The mix: RapidCheck prints how often each first request's fault came up.
+  RC_TAG(fault_kind_name(fault_kind_of(sc.requests.front().fault)));
   const SimOutcome out = run_gateway_sim(sc);
   RC_LOG() << describe(sc);
   const Violations v = check_invariants(sc, out);
@@ -123,6 +117,31 @@ TEST(RequestPathSim, SameSeedSameEventLog) {
   const auto b = run_gateway_sim(sc);
   EXPECT_EQ(a.event_log_hash, b.event_log_hash);
   EXPECT_EQ(a.records.size(), 6u);
+}
+
+// The mix of faults the property draws, at every size RapidCheck uses: each
+// kind the scenario can end must come up in at least half its fair share of
+// requests (a kind listed last once came up in 0.5 % of them).
+TEST(RequestPathSim, EveryFaultKindIsDrawnOften) {
+  std::map<FaultKind, int> seen;
+  int total = 0;
+  const auto gen = gen_fault(true, true);
+  for (int size = 0; size <= 100; ++size) {
+    for (int i = 0; i < 40; ++i) {
+      const rc::Random random(static_cast<std::uint64_t>(size * 1000 + i));
+      ++seen[fault_kind_of(gen(random, size).value())];
+      ++total;
+    }
+  }
+  const double fair = 1.0 / kFaultKindCount;
+  std::string mix;
+  for (int k = 0; k < kFaultKindCount; ++k) {
+    const auto kind = static_cast<FaultKind>(k);
+    const double share = static_cast<double>(seen[kind]) / total;
+    mix += std::string(fault_kind_name(kind)) + "=" + std::to_string(share) + " ";
+    EXPECT_GE(share, fair / 2) << fault_kind_name(kind);
+  }
+  std::printf("fault mix over %d draws: %s\n", total, mix.c_str());
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "conformance/harness/gateway_sim.h"
 #include "fake_backends/fault_spec.h"
 #include "conformance/harness/quiet_logs.h"
+#include "conformance/harness/uniform_gen.h"
 #include "proxy/core/routing/retry_policy.h"
 #include "proxy/shell/health_prober.h"
 
@@ -97,35 +98,35 @@ struct RetryCase {
 RetryCase gen_retry_case() {
   RetryCase c;
   Scenario& sc = c.sc;
-  sc.seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
-  const int n = *rc::gen::inRange(1, 5);
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
+  const int n = *uniform(1, 5);
   add_backends(sc, n, ms(500));
   for (int i = 0; i < n; ++i) {
-    const std::string f = kFaults[*rc::gen::inRange<std::size_t>(0, std::size(kFaults))];
+    const std::string f = kFaults[*uniform<std::size_t>(0, std::size(kFaults))];
     c.faults.push_back(f);
     if (!f.empty()) sc.fakes[static_cast<std::size_t>(i)].faults.push_back({0s, Duration::max(), spec(f)});
   }
   auto& r = sc.gateway.routing;
-  r.strategy = *rc::gen::element(routing::Strategy::round_robin, routing::Strategy::random,
+  r.strategy = *pick_of(routing::Strategy::round_robin, routing::Strategy::random,
                                  routing::Strategy::least_conn);
   config::RetryConfig rc_cfg;
   rc_cfg.enabled = true;
-  rc_cfg.max_retries = *rc::gen::inRange(0, 4);
-  rc_cfg.initial_wait = ms(*rc::gen::inRange(1, 400));
-  rc_cfg.max_wait = rc_cfg.initial_wait + ms(*rc::gen::inRange(0, 3000));
-  rc_cfg.multiplier = *rc::gen::element(1.0, 1.5, 2.0, 3.0);
-  rc_cfg.jitter = *rc::gen::element(0.0, 0.2, 0.5);
+  rc_cfg.max_retries = *uniform(0, 4);
+  rc_cfg.initial_wait = ms(*uniform(1, 400));
+  rc_cfg.max_wait = rc_cfg.initial_wait + ms(*uniform(0, 3000));
+  rc_cfg.multiplier = *pick_of(1.0, 1.5, 2.0, 3.0);
+  rc_cfg.jitter = *pick_of(0.0, 0.2, 0.5);
   rc_cfg.retry_on.clear();
   for (auto cls : {config::RetryOn::server_error, config::RetryOn::too_many_requests,
                    config::RetryOn::connect_failure, config::RetryOn::timeout, config::RetryOn::reset})
-    if (*rc::gen::inRange(0, 4) > 0) rc_cfg.retry_on.push_back(cls);
+    if (*uniform(0, 4) > 0) rc_cfg.retry_on.push_back(cls);
   r.retry = routing::RetryPolicy::from(rc_cfg);
-  if (n >= 2 && *rc::gen::arbitrary<bool>()) {
+  if (n >= 2 && *coin()) {
     config::FallbackRule rule;
     rule.primary = "b0";
     std::vector<std::size_t> others;
     for (int i = 1; i < n; ++i) others.push_back(static_cast<std::size_t>(i));
-    const auto k = *rc::gen::inRange<std::size_t>(1, others.size() + 1);
+    const auto k = *uniform<std::size_t>(1, others.size() + 1);
     for (std::size_t i = 0; i < k; ++i) {
       rule.fallback.push_back("b" + std::to_string(others[i]));
       c.chain.push_back(others[i]);
@@ -135,12 +136,12 @@ RetryCase gen_retry_case() {
     for (const auto& b : sc.gateway.backends) urls.push_back(b.url);
     r.fallback = routing::FallbackChains({rule}, names, urls);
   }
-  if (*rc::gen::arbitrary<bool>()) r.request_timeout = ms(*rc::gen::inRange(300, 8000));
-  const int requests = *rc::gen::inRange(1, 8);
+  if (*coin()) r.request_timeout = ms(*uniform(300, 8000));
+  const int requests = *uniform(1, 8);
   for (int i = 0; i < requests; ++i) {
     ClientRequest q;
-    q.at = ms(*rc::gen::inRange(0, 3000));
-    q.stream = *rc::gen::arbitrary<bool>();
+    q.at = ms(*uniform(0, 3000));
+    q.stream = *coin();
     sc.requests.push_back(q);
   }
   sc.horizon = 10min;
@@ -223,29 +224,29 @@ RC_GTEST_PROP(RoutingSim, RetriesBackoffAndFallbackFollowTheirRules, ()) {
 
 RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
   Scenario sc;
-  sc.seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
-  const int n = *rc::gen::inRange(1, 4);
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
+  const int n = *uniform(1, 4);
   add_backends(sc, n, 0s);
   auto& h = sc.gateway.health;
   h.enabled = true;
-  h.interval = ms(*rc::gen::inRange(200, 3000));
-  h.timeout = ms(*rc::gen::inRange(50, 1000));
-  h.unhealthy_threshold = *rc::gen::inRange(1, 4);
-  h.healthy_threshold = *rc::gen::inRange(1, 4);
+  h.interval = ms(*uniform(200, 3000));
+  h.timeout = ms(*uniform(50, 1000));
+  h.unhealthy_threshold = *uniform(1, 4);
+  h.healthy_threshold = *uniform(1, 4);
   // Health outages (and hangs, which the probe timeout must bound).
   for (int i = 0; i < n; ++i) {
-    const int outages = *rc::gen::inRange(0, 3);
+    const int outages = *uniform(0, 3);
     for (int k = 0; k < outages; ++k) {
-      const Duration from = ms(*rc::gen::inRange(0, 20000));
-      const Duration to = from + ms(*rc::gen::inRange(100, 15000));
+      const Duration from = ms(*uniform(0, 20000));
+      const Duration to = from + ms(*uniform(100, 15000));
       const std::string kind = *rc::gen::element<std::string>("health=down", "health=hang", "down");
       sc.fakes[static_cast<std::size_t>(i)].faults.push_back({from, to, spec(kind)});
     }
   }
-  const int requests = *rc::gen::inRange(1, 25);
+  const int requests = *uniform(1, 25);
   for (int i = 0; i < requests; ++i) {
     ClientRequest q;
-    q.at = ms(*rc::gen::inRange(0, 30000));
+    q.at = ms(*uniform(0, 30000));
     sc.requests.push_back(q);
   }
   struct Probe {
@@ -306,17 +307,17 @@ RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
 
 RC_GTEST_PROP(RoutingSim, WeightedRoundRobinIsExactPerWindow, ()) {
   Scenario sc;
-  sc.seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
-  const int n = *rc::gen::inRange(1, 5);
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
+  const int n = *uniform(1, 5);
   add_backends(sc, n, 0s);
   int total = 0;
   for (auto& b : sc.gateway.backends) {
-    b.weight = *rc::gen::inRange(1, 6);
+    b.weight = *uniform(1, 6);
     total += b.weight;
   }
   sc.gateway.routing.strategy = routing::Strategy::weighted;
   // Sequential requests: the eligible set is stable.
-  const int requests = total * *rc::gen::inRange(1, 4) + *rc::gen::inRange(0, total);
+  const int requests = total * *uniform(1, 4) + *uniform(0, total);
   for (int i = 0; i < requests; ++i) {
     ClientRequest q;
     q.at = std::chrono::seconds(i);
@@ -341,20 +342,20 @@ RC_GTEST_PROP(RoutingSim, WeightedRoundRobinIsExactPerWindow, ()) {
 
 RC_GTEST_PROP(RoutingSim, LeastConnPicksALeastLoadedBackend, ()) {
   Scenario sc;
-  sc.seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
-  const int n = *rc::gen::inRange(2, 5);
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
+  const int n = *uniform(2, 5);
   add_backends(sc, n, 0s);
   for (auto& f : sc.fakes) {
-    f.profile.ttft = ms(*rc::gen::inRange(1, 300));
-    f.profile.output_tokens = *rc::gen::inRange<std::uint32_t>(1, 30);
+    f.profile.ttft = ms(*uniform(1, 300));
+    f.profile.output_tokens = *uniform<std::uint32_t>(1, 30);
   }
   sc.gateway.routing.strategy = routing::Strategy::least_conn;
-  const int requests = *rc::gen::inRange(1, 30);
+  const int requests = *uniform(1, 30);
   for (int i = 0; i < requests; ++i) {
     ClientRequest q;
-    q.at = ms(*rc::gen::inRange(0, 2000));
-    q.stream = *rc::gen::arbitrary<bool>();
-    if (*rc::gen::inRange(0, 5) == 0) q.cancel_after_bytes = *rc::gen::inRange<std::size_t>(1, 200);
+    q.at = ms(*uniform(0, 2000));
+    q.stream = *coin();
+    if (*uniform(0, 5) == 0) q.cancel_after_bytes = *uniform<std::size_t>(1, 200);
     sc.requests.push_back(q);
   }
   const SimOutcome out = run_gateway_sim(sc);
@@ -375,19 +376,19 @@ RC_GTEST_PROP(RoutingSim, LeastConnPicksALeastLoadedBackend, ()) {
 
 RC_GTEST_PROP(RoutingSim, RequestsSucceedAgainAfterAnOutage, ()) {
   Scenario sc;
-  sc.seed = *rc::gen::inRange<std::uint64_t>(1, 1u << 30);
-  const int n = *rc::gen::inRange(1, 4);
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
+  const int n = *uniform(1, 4);
   add_backends(sc, n, 0s);
   auto& h = sc.gateway.health;
-  h.enabled = *rc::gen::arbitrary<bool>();
-  h.interval = ms(*rc::gen::inRange(200, 2000));
+  h.enabled = *coin();
+  h.interval = ms(*uniform(200, 2000));
   h.timeout = ms(500);
-  h.unhealthy_threshold = *rc::gen::inRange(1, 3);
-  h.healthy_threshold = *rc::gen::inRange(1, 3);
+  h.unhealthy_threshold = *uniform(1, 3);
+  h.healthy_threshold = *uniform(1, 3);
   auto& cb = sc.gateway.routing.circuit_breaker;
-  cb.enabled = *rc::gen::arbitrary<bool>();
-  cb.consecutive_failures = *rc::gen::inRange(1, 4);
-  cb.cool_down = ms(*rc::gen::inRange(100, 3000));
+  cb.enabled = *coin();
+  cb.consecutive_failures = *uniform(1, 4);
+  cb.cool_down = ms(*uniform(100, 3000));
   cb.max_cool_down = cb.cool_down * 4;
   config::RetryConfig rcfg;
   rcfg.enabled = true;
@@ -396,17 +397,17 @@ RC_GTEST_PROP(RoutingSim, RequestsSucceedAgainAfterAnOutage, ()) {
   rcfg.max_wait = ms(200);
   sc.gateway.routing.retry = routing::RetryPolicy::from(rcfg);
   // Every backend is down in [from, to).
-  const Duration from = ms(*rc::gen::inRange(0, 5000));
-  const Duration to = from + ms(*rc::gen::inRange(500, 20000));
+  const Duration from = ms(*uniform(0, 5000));
+  const Duration to = from + ms(*uniform(500, 20000));
   for (auto& f : sc.fakes) f.faults.push_back({from, to, spec("down")});
   // Bound on recovery: health needs healthy_threshold probe rounds, the
   // circuit its longest cool-down plus one probe request.
   const Duration bound = (h.enabled ? h.interval * (h.healthy_threshold + 1) + h.timeout : 0s) +
                          (cb.enabled ? cb.max_cool_down : 0s) + 1s;
-  const int requests = *rc::gen::inRange(5, 40);
+  const int requests = *uniform(5, 40);
   for (int i = 0; i < requests; ++i) {
     ClientRequest q;
-    q.at = ms(*rc::gen::inRange(0, 60000));
+    q.at = ms(*uniform(0, 60000));
     sc.requests.push_back(q);
   }
   // And one request surely after the bound, when nothing else is in flight.

@@ -18,7 +18,8 @@ int check_config(const std::string& file, bool print, const util::EnvLookup& env
     err << file << ": OK\n";
     return kExitOk;
   }
-  err << file << ": " << result.diagnostics.size() << (result.diagnostics.size() == 1 ? " problem\n" : " problems\n");
+  const std::size_t problems = result.problem_count();  // with those not shown
+  err << file << ": " << problems << (problems == 1 ? " problem\n" : " problems\n");
   return kExitProblems;
 }
 

@@ -122,6 +122,9 @@ int run_serve(int argc, char** argv) {
   std::uint16_t port = shell_cfg->listen_port;
   // One health state for the process; worker 0 runs the probes.
   auto health = std::make_shared<shell::HealthBoard>(shell_cfg->backends.size());
+  // server.max_connections and buffer_memory_budget hold for the process.
+  auto admission = std::make_shared<shell::AdmissionBudget>(shell_cfg->max_connections,
+                                                            shell_cfg->buffer_memory_budget);
   // Rate limits: one in-process limiter shared by the workers, or one store
   // client per worker for a shared store.
   const ratelimit::LimitSet limits = ratelimit::limits_from(cfg.rate_limit);
@@ -139,6 +142,7 @@ int run_serve(int argc, char** argv) {
     t->env = std::make_unique<env::RealEnv>(t->ioc, seed + i);
     shell::WorkerOptions options;
     options.health = health;
+    options.admission = admission;
     options.probe_health = i == 0;
     if (memory_limiter) {
       options.limiter = std::make_shared<stores::MemoryLimiterStore>(memory_limiter);

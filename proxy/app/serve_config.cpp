@@ -29,6 +29,8 @@ std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config
   out->write_timeout = cfg.server.write_timeout;
   out->max_header_bytes = cfg.server.max_header_bytes.bytes;
   out->max_body_size = cfg.server.max_body_size.bytes;
+  out->max_connections = static_cast<std::size_t>(cfg.server.max_connections);
+  out->buffer_memory_budget = cfg.server.buffer_memory_budget.bytes;
   out->drain_timeout = cfg.server.drain_timeout;
 
   const auto& r = cfg.routing;

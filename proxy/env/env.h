@@ -52,8 +52,10 @@ class ReadListener {
   ~ReadListener() = default;
 };
 
-// What a read would find now (Stream::peek).
-enum class Readiness : std::uint8_t { nothing, data, eof, failed };
+// What a read would find now (Stream::peek). `data_then_eof`: bytes, and
+// behind them the peer has finished sending (EPOLLRDHUP): a client that
+// pipelined a request and then hung up.
+enum class Readiness : std::uint8_t { nothing, data, data_then_eof, eof, failed };
 
 // One bidirectional byte stream (a TCP connection, real or simulated).
 class Stream {

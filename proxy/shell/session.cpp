@@ -13,6 +13,7 @@
 #include "proxy/core/http/request_rules.h"
 #include "proxy/core/ratelimit/limits.h"
 #include "proxy/core/routing/fallback_chains.h"
+#include "proxy/shell/upstream_request.h"
 #include "proxy/shell/upstream_response.h"
 #include "proxy/stores/limiter_store.h"
 
@@ -58,6 +59,44 @@ std::size_t chunk_header(char (&buf)[24], std::size_t n) {
 
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+std::string_view buffer_view(const beast::flat_buffer& b) {
+  const auto d = b.data();
+  return {static_cast<const char*>(d.data()), d.size()};
+}
+
+// 400 or 501 for a request whose body length is ambiguous or encoded in a
+// way the gateway does not forward (proxy/core/http/framing.h).
+template <class Request>
+std::optional<ErrorId> framing_error(const Request& req) {
+  http::FramingFields f;
+  std::string joined;  // only when a request has several Transfer-Encoding fields
+  for (const auto& field : req) {
+    if (field.name() == bhttp::field::transfer_encoding) {
+      const auto v = field.value();
+      const std::string_view value(v.data(), v.size());
+      if (f.te_fields++ == 0) {
+        f.transfer_encoding = value;
+      } else {
+        if (joined.empty()) joined.assign(f.transfer_encoding);
+        joined += ", ";
+        joined += value;
+        f.transfer_encoding = joined;
+      }
+    } else if (field.name() == bhttp::field::content_length) {
+      ++f.content_length_fields;
+      const auto v = field.value();
+      f.content_length = std::string_view(v.data(), v.size());
+    }
+  }
+  f.http_minor = req.version() % 10;
+  switch (http::check_request_framing(f)) {
+    case http::FramingVerdict::ok: return std::nullopt;
+    case http::FramingVerdict::bad_request: return ErrorId::invalid_request;
+    case http::FramingVerdict::not_implemented: return ErrorId::not_implemented;
+  }
+  return ErrorId::invalid_request;
+}
 
 bool is_http_parse_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::need_more).category();
@@ -145,13 +184,18 @@ const char* outcome_name(Outcome o) {
 }
 
 Session::Session(Worker& worker, std::unique_ptr<env::Stream> client)
-    : worker_(worker), client_(std::move(client)) {
+    : worker_(worker), client_(std::move(client)), client_ip_(client_->remote_ip()) {
   worker_.sessions_.push_front(this);
   registry_ = worker_.sessions_.begin();
   ++worker_.counters_.connections_accepted;
 }
 
-Session::~Session() { worker_.sessions_.erase(registry_); }
+Session::~Session() {
+  release_body_charge();
+  release_event_charge();
+  worker_.admission().close_connection();
+  worker_.sessions_.erase(registry_);
+}
 
 void Session::wake_if_idle() {
   if (idle_) client_->cancel();
@@ -165,14 +209,83 @@ env::Task<void> run_session(Worker& worker, std::unique_ptr<env::Stream> client)
 env::Task<void> Session::run() {
   while (!worker_.draining()) {
     const ReadResult r = co_await read_request();
+    if (r == ReadResult::failed) {
+      // The request was answered early (its body may be unread): free its
+      // buffers now, then let the client read the answer.
+      release_body_charge();
+      parser_.reset();
+      co_await linger_close();
+      co_return;
+    }
     if (r != ReadResult::request) break;
     ++worker_.counters_.requests;
     ++worker_.in_flight_;
     co_await handle_request();
     --worker_.in_flight_;
+    release_body_charge();
     if (record_open_) finish_record(Outcome::error);
     if (!keep_alive_ || !client_->is_open()) break;
   }
+  client_->close();
+}
+
+bool Session::body_budget_ok() {
+  // The body's buffer, not its length so far: Beast reserves a declared
+  // Content-Length up front.
+  const std::size_t now = parser_->get().body().capacity();
+  if (now <= body_charged_) return true;
+  if (!worker_.admission().try_charge_buffer(now - body_charged_)) return false;
+  body_charged_ = now;
+  return true;
+}
+
+bool Session::charge_event_buffer(std::size_t now) {
+  if (now <= event_charged_) {
+    worker_.admission().release_buffer(event_charged_ - now);
+    event_charged_ = now;
+    return true;
+  }
+  if (!worker_.admission().try_charge_buffer(now - event_charged_)) return false;
+  event_charged_ = now;
+  return true;
+}
+
+void Session::release_event_charge() {
+  if (event_charged_ == 0) return;
+  worker_.admission().release_buffer(event_charged_);
+  event_charged_ = 0;
+}
+
+void Session::release_body_charge() {
+  if (body_charged_ == 0) return;
+  worker_.admission().release_buffer(body_charged_);
+  body_charged_ = 0;
+}
+
+env::Task<void> Session::linger_close() {
+  // nginx's lingering_time / lingering_timeout, shorter: long enough for a
+  // client to notice the answer and stop, bounded so that a client that
+  // never stops costs one small buffer for a few seconds.
+  constexpr Duration kLingerTotal = std::chrono::seconds(5);
+  constexpr Duration kLingerIdle = std::chrono::seconds(1);
+  constexpr std::size_t kLingerBytes = 64u << 20;
+  auto& env = worker_.env();
+  if (!client_->is_open()) co_return;
+  client_->shutdown_send();
+  const TimePoint end = env.now() + kLingerTotal;
+  std::size_t discarded = in_.size();
+  in_.clear();
+  while (discarded < kLingerBytes && !worker_.closed()) {
+    error_code ec;
+    idle_ = true;  // a drain may end the wait at once
+    const std::size_t n = co_await client_->read_some(in_.prepare(kClientReadChunk),
+                                                      earliest(end, env.now() + kLingerIdle), ec);
+    idle_ = false;
+    discarded += n;
+    if (ec) break;
+  }
+  in_.clear();
+  in_.shrink_to_fit();
   client_->close();
 }
 
@@ -191,12 +304,44 @@ env::Task<Session::ReadResult> Session::read_request() {
   bool sent_continue = false;
   TimePoint deadline = started ? after(env.now(), cfg.read_timeout)
                                : after(env.now(), cfg.idle_timeout);
+  line_guard_.reset();
+  bool framing_checked = false;
   for (;;) {
     if (in_.size() > 0) {
+      // A header line Beast cannot store would make it throw (431), and a
+      // folded header line could be read differently by a proxy in front (400).
+      if (!parser_->is_header_done()) {
+        const auto v = line_guard_.check(buffer_view(in_));
+        if (v != http::HeaderLineGuard::Verdict::ok) {
+          keep_alive_ = false;
+          if (v == http::HeaderLineGuard::Verdict::line_too_long)
+            co_await send_error(ErrorId::header_too_large, "a request header line is too long");
+          else
+            co_await send_error(ErrorId::invalid_request,
+                                "obsolete line folding in request headers");
+          co_return ReadResult::failed;
+        }
+      }
       error_code ec;
+      const bool in_head = !parser_->is_header_done();
       const std::size_t used = parser_->put(in_.data(), ec);
       in_.consume(used);
+      if (in_head) line_guard_.consumed(used);
       if (ec == bhttp::error::need_more) ec = {};
+      // Framing is judged once, on the head alone, before the body counts
+      // for anything: eager parsing may already have taken some of it, or
+      // failed on it (a body framed by a coding the gateway refuses).
+      if (parser_->is_header_done() && !framing_checked) {
+        framing_checked = true;
+        if (const auto bad = framing_error(parser_->get())) {
+          keep_alive_ = false;
+          co_await send_error(*bad, *bad == ErrorId::not_implemented
+                                        ? "unsupported Transfer-Encoding"
+                                        : "ambiguous request framing (Transfer-Encoding / "
+                                          "Content-Length)");
+          co_return ReadResult::failed;
+        }
+      }
       if (ec) {
         keep_alive_ = false;
         if (ec == bhttp::error::header_limit)
@@ -206,6 +351,11 @@ env::Task<Session::ReadResult> Session::read_request() {
         else
           co_await send_error(ErrorId::invalid_request,
                               "malformed HTTP request: " + ec.message());
+        co_return ReadResult::failed;
+      }
+      if (!body_budget_ok()) {
+        keep_alive_ = false;
+        co_await send_error(ErrorId::overloaded);
         co_return ReadResult::failed;
       }
       if (parser_->is_done()) co_return ReadResult::request;
@@ -594,85 +744,33 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   const bool strip_usage = strip_usage_;
   const std::string_view body = strip_usage ? std::string_view(body_out_) : std::string_view(req.body());
 
-  // Upstream request head.
-  std::string& head = upstream_head_;
-  head.clear();
-  auto method = req.method_string();
-  head.append(method.data(), method.size());
-  head += ' ';
-  head += b.base_path;
-  head += target;
-  head += " HTTP/1.1\r\nHost: ";
-  head += b.host_header;
-  head += kCrlf;
-  auto connection = req[bhttp::field::connection];
-  const std::string_view connection_sv(connection.data(), connection.size());
-  std::string_view prior_xff;
-  for (const auto& f : req) {
-    auto name = f.name_string();
-    const std::string_view n(name.data(), name.size());
-    const auto v = f.value();
-    const std::string_view value(v.data(), v.size());
-    if (http::is_hop_by_hop(n, connection_sv)) continue;
-    switch (f.name()) {
-      case bhttp::field::host:
-      case bhttp::field::content_length:
-      case bhttp::field::expect:
-        continue;
-      case bhttp::field::authorization:
-        if (!b.forward_api_key) continue;
-        break;
-      default:
-        // Set by the gateway itself below (Beast has no enum for these).
-        if (http::iequals(n, "x-request-id") || http::iequals(n, "x-forwarded-proto")) continue;
-        if (http::iequals(n, "x-forwarded-for")) {
-          prior_xff = value;
-          continue;
-        }
-        if (!b.forward_api_key && http::iequals(n, "x-api-key")) continue;
-        break;
-    }
-    head += n;
-    head += ": ";
-    head += value;
-    head += kCrlf;
-  }
-  head += "X-Forwarded-For: ";
-  http::append_forwarded_for(head, prior_xff, client_->remote_ip());
-  head += "\r\nX-Forwarded-Proto: http\r\nX-Request-Id: ";
-  head += request_id_;
-  head += kCrlf;
-  for (const auto& [k, v] : b.headers) {
-    head += k;
-    head += ": ";
-    head += v;
-    head += kCrlf;
-  }
-  if (!body.empty() || req.method() == bhttp::verb::post || req.method() == bhttp::verb::put ||
-      req.method() == bhttp::verb::patch) {
-    head += "Content-Length: ";
-    append_decimal(head, body.size());
-    head += kCrlf;
-  }
-  head += kCrlf;
+  UpstreamRequestInfo info;
+  info.target = target;
+  info.body_size = body.size();
+  info.client_ip = client_ip_;
+  info.request_id = request_id_;
+  build_upstream_head(upstream_head_, req, b, info, head_scratch_);
   const std::string& upstream_head = upstream_head_;
 
   const TimePoint attempt_deadline = earliest(after(env.now(), b.timeout), route_.deadline);
   std::unique_ptr<env::Stream> up;
   error_code ec;
-  UpstreamResponseParser parser(upstream_storage_);
+  std::optional<UpstreamResponseParser> head_parser;
   // The answer to HEAD has headers only, whatever Content-Length says.
   const bool head_request = req.method() == bhttp::verb::head;
-  if (head_request) parser.skip(true);
   beast::flat_buffer& ubuf = ubuf_;
-  ubuf.clear();  // nothing of an earlier attempt's connection is kept
-  bool reused = false;
+  bool got_bytes = false;
 
-  // Connect (or reuse) and send; a reused connection that the backend closed
-  // while idle is retried once on a fresh one, before any response byte.
-  for (int round = 0; round < 2; ++round) {
+  // Connect (or reuse), send, and read the response head. A reused
+  // connection that the backend closed while it sat idle (uvicorn closes
+  // idle keep-alives after 5 s) shows up as a failed write or, on Linux
+  // usually, as EOF or a reset before any response byte: the request then
+  // goes once more on a fresh connection. That is neither a retry nor a
+  // backend failure, since the backend never saw the request.
+  for (int round = 0;; ++round) {
+    ubuf.clear();  // nothing of an earlier connection is kept
     up = round == 0 ? worker_.pool().take(backend_index, env.now()) : nullptr;
-    reused = up != nullptr;
+    const bool reused = up != nullptr;
     if (reused) {
       ++worker_.counters_.upstream_reuses;
     } else {
@@ -689,58 +787,39 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     }
     const asio::const_buffer out[2] = {asio::buffer(upstream_head), asio::buffer(body)};
     co_await up->write(std::span<const asio::const_buffer>(out, 2), attempt_deadline, ec);
-    if (!ec) {
-      record_.upstream_sent = env.now();
-      break;
-    }
-    up->close();
-    if (!reused) {
+    if (ec) {
+      up->close();
+      if (reused && round == 0) continue;
       record_.attempt_end = env.now();
       co_return fail(failure_for(ec, false), upstream_error_for(ec),
                      "backend " + b.name + ": " + ec.message());
     }
-  }
+    record_.upstream_sent = env.now();
 
-  // From here a client that goes away cancels the upstream request.
-  watch_client(*up);
-
-  // Response head, bounded by the attempt and first-byte deadlines.
-  const TimePoint first_byte_deadline =
-      earliest(attempt_deadline, after(env.now(), b.first_byte_timeout));
-  bool got_bytes = false;
-  // A stream's head alone is not an answer yet: it is held until the first
-  // event (within the same first-byte deadline), so a backend that is slow
-  // to produce its first token can still be retried or fallen back from.
-  // The head then goes out together with that first event.
-  auto awaiting_answer = [&] {
-    if (!parser.is_header_done()) return true;
-    return parser.is_event_stream() && parser.status() / 100 == 2 && parser.body().empty() &&
-           !parser.is_done();
-  };
-  while (awaiting_answer()) {
-    const std::size_t n =
-        co_await up->read_some(ubuf.prepare(kReadChunk), first_byte_deadline, ec);
-    ubuf.commit(n);
-    if (n > 0) {
-      record_.last_upstream_read = env.now();
-      if (!got_bytes) {
-        got_bytes = true;
-        record_.first_byte = env.now();
-      }
+    // From here a client that goes away cancels the upstream request.
+    watch_client(*up);
+    // Response head, bounded by the attempt and first-byte deadlines.
+    const TimePoint first_byte_deadline =
+        earliest(attempt_deadline, after(env.now(), b.first_byte_timeout));
+    ec = co_await read_response_head(*up, head_parser, head_request, first_byte_deadline,
+                                     got_bytes);
+    if (ec && reused && round == 0 && !got_bytes && !client_gone() &&
+        (ec == asio::error::eof || ec == asio::error::connection_reset ||
+         ec == asio::error::broken_pipe)) {
+      stop_watch();
+      up->close();
+      ++worker_.counters_.stale_reuses;
+      log::info("pooled upstream connection was closed by the backend; sending on a new one",
+                {{"backend", b.name}, {"request_id", request_id_}});
+      continue;
     }
-    if (!ec) {
-      parser.clear_body();
-      const std::size_t used = parser.put(ubuf.data(), ec);
-      ubuf.consume(used);
-      if (ec == bhttp::error::need_more) ec = {};
-    }
-    if (ec) break;
+    break;
   }
   if (ec) {
     record_.attempt_end = env.now();
     up->close();
     stop_watch();
-    if (client_gone_) {
+    if (client_gone()) {
       finish_record(Outcome::client_cancel);
       keep_alive_ = false;
       co_return finished();
@@ -753,6 +832,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
                                                   {"request_id", request_id_}});
     co_return fail(failure_for(ec, false), id, "backend " + b.name + ": " + ec.message());
   }
+  UpstreamResponseParser& parser = *head_parser;
   if (got_bytes && record_.first_byte >= record_.upstream_sent)
     worker_.balancer().on_first_byte(backend_index, record_.first_byte - record_.upstream_sent);
 
@@ -774,7 +854,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
         up->close();
         stop_watch();
         accounting.result(f == routing::AttemptFailure::too_many_requests);
-        if (client_gone_) {
+        if (client_gone()) {
           finish_record(Outcome::client_cancel);
           keep_alive_ = false;
           co_return finished();
@@ -808,8 +888,22 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   std::string& rh = head_;
   rh.clear();
   append_response_head(rh, parser.status(), parser.reason());
+  // Headers the backend's Connection fields name are hop-by-hop too.
+  std::string_view resp_connection;
+  head_scratch_.clear();
   for (const auto& [name, value] : parser.fields()) {
-    if (http::is_hop_by_hop(name, {})) continue;
+    if (!http::iequals(name, "connection")) continue;
+    if (resp_connection.data() != nullptr) {
+      if (head_scratch_.empty()) head_scratch_.assign(resp_connection);
+      head_scratch_ += ", ";
+      head_scratch_ += value;
+      resp_connection = head_scratch_;
+    } else {
+      resp_connection = value;
+    }
+  }
+  for (const auto& [name, value] : parser.fields()) {
+    if (http::is_hop_by_hop(name, resp_connection)) continue;
     if (http::iequals(name, "x-request-id")) continue;
     // The gateway's own limits replace whatever the backend said.
     if (!rate_headers_.empty() && http::istarts_with(name, "x-ratelimit-")) continue;
@@ -916,12 +1010,18 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     return failure.has_value();
   };
   check_malformed();
+  TimePoint idle_deadline = after(env.now(), b.stream_idle_timeout);
   while (client_ok && !failure && !parser.is_done()) {
-    const TimePoint idle_deadline = after(env.now(), b.stream_idle_timeout);
+    if (check_pipelined_client()) break;
+    const TimePoint limit = earliest(body_deadline, idle_deadline);
     const std::size_t n =
-        co_await up->read_some(ubuf.prepare(kReadChunk), earliest(body_deadline, idle_deadline), ec);
+        co_await up->read_some(ubuf.prepare(kReadChunk), pipelined_check_deadline(limit), ec);
     ubuf.commit(n);
     if (n > 0) record_.last_upstream_read = env.now();
+    if (woke_for_client(ec, limit)) {
+      ec = {};
+      continue;  // the loop's top looks at the client
+    }
     parser.clear_body();
     if (ec == asio::error::eof && !parser.declared_length() && !parser.chunked()) {
       ec = {};
@@ -934,7 +1034,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
       if (ec == bhttp::error::need_more) ec = {};
     }
     if (ec) {
-      if (ec == asio::error::operation_aborted && client_gone_) break;
+      if (ec == asio::error::operation_aborted && client_gone()) break;
       failure = ec == asio::error::eof ? ErrorId::upstream_reset : upstream_error_for(ec);
       failure_detail = ec.message();
       break;
@@ -942,7 +1042,17 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     record_.upstream_body_bytes = parser.body_bytes();
     client_ok = co_await process_body();
     if (check_malformed()) break;
+    if (sse && !charge_event_buffer(filter.buffered_bytes())) {
+      // Large events assembled for slow clients passed the process's buffer
+      // budget: this stream ends with an error event rather than memory
+      // growing without bound.
+      failure = ErrorId::overloaded;
+      failure_detail = "too much memory held for large stream events";
+      break;
+    }
+    idle_deadline = after(env.now(), b.stream_idle_timeout);
   }
+  release_event_charge();
   record_.attempt_end = env.now();
   stop_watch();
 
@@ -961,7 +1071,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     }
   }
 
-  if (!client_ok || client_gone_) {
+  if (!client_ok || client_gone()) {
     up->close();
     keep_alive_ = false;
     client_->close();
@@ -1002,8 +1112,15 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     sink.end();
     client_ok = co_await relay(out_pieces, true);
   }
-  if (parser.backend_wants_close() || !parser.is_done() || worker_.draining() ||
-      worker_.closed()) {
+  // Reused only when the response ended cleanly and nothing follows it:
+  // bytes past the end (more than Content-Length, a body after a HEAD
+  // answer) would be read as the next client's response.
+  if (parser.backend_wants_close() || !parser.is_done() || ubuf.size() > 0 ||
+      worker_.draining() || worker_.closed()) {
+    if (ubuf.size() > 0)
+      log::warn("backend sent bytes after the end of its response; connection closed",
+                {{"backend", b.name}, {"bytes", std::to_string(ubuf.size())},
+                 {"request_id", request_id_}});
     up->close();
   } else {
     worker_.pool().give_back(backend_index, std::move(up), env.now(), b.max_idle_conns);
@@ -1013,37 +1130,129 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   co_return finished();
 }
 
+// Reads until the final response head (for a stream: its first event, so a
+// backend slow to its first token can still be retried or fallen back from;
+// the head then goes out together with that event). Interim 1xx answers
+// (100 Continue, 103 Early Hints) are read and dropped: relaying one as the
+// final answer would leave the real answer on the connection for the next
+// request. The parser is made anew for each head; `got_bytes` tells whether
+// any response byte arrived.
+env::Task<error_code> Session::read_response_head(env::Stream& up,
+                                                  std::optional<UpstreamResponseParser>& parser,
+                                                  bool head_request, TimePoint deadline,
+                                                  bool& got_bytes) {
+  // More interim heads than this is an upstream that never answers.
+  constexpr int kMaxInterimHeads = 8;
+  auto fresh = [&] {
+    parser.emplace(upstream_storage_);
+    if (head_request) parser->skip(true);
+  };
+  fresh();
+  int interim = 0;
+  auto& env = worker_.env();
+  for (;;) {
+    if (ubuf_.size() > 0) {
+      error_code ec;
+      parser->clear_body();
+      const std::size_t used = parser->put(ubuf_.data(), ec);
+      ubuf_.consume(used);
+      if (ec == bhttp::error::need_more) ec = {};
+      if (ec) co_return ec;
+      if (parser->is_header_done() && parser->status() / 100 == 1) {
+        // 101 would switch protocols, which the gateway never asked for.
+        if (parser->status() == 101 || ++interim > kMaxInterimHeads)
+          co_return bhttp::error::bad_status;
+        fresh();
+        continue;
+      }
+      const bool answered =
+          parser->is_header_done() &&
+          !(parser->is_event_stream() && parser->status() / 100 == 2 &&
+            parser->body().empty() && !parser->is_done());
+      if (answered) co_return error_code{};
+    }
+    error_code ec;
+    const std::size_t n =
+        co_await up.read_some(ubuf_.prepare(kReadChunk), pipelined_check_deadline(deadline), ec);
+    ubuf_.commit(n);
+    if (n > 0) {
+      record_.last_upstream_read = env.now();
+      if (!got_bytes) {
+        got_bytes = true;
+        record_.first_byte = env.now();
+      }
+    }
+    if (woke_for_client(ec, deadline)) {
+      if (check_pipelined_client()) co_return asio::error::operation_aborted;
+      continue;
+    }
+    if (ec) co_return ec;
+  }
+}
+
 void Session::watch_client(env::Stream& upstream) {
   watched_upstream_ = &upstream;
-  client_gone_ = false;
-  watching_ = true;
+  watch_ = ClientWatch::watching;
   client_->watch_readable(*this);
 }
 
 void Session::stop_watch() {
-  if (watching_) client_->unwatch_readable();
-  watching_ = false;
+  if (watch_ == ClientWatch::watching) client_->unwatch_readable();
+  if (watch_ != ClientWatch::gone) watch_ = ClientWatch::off;
   watched_upstream_ = nullptr;
 }
 
+void Session::client_left() {
+  watch_ = ClientWatch::gone;
+  if (watched_upstream_) watched_upstream_->cancel();
+}
+
 void Session::on_readable() {
-  if (!watching_) return;
+  if (watch_ != ClientWatch::watching) return;
   switch (client_->peek()) {
     case env::Readiness::nothing:  // spurious: keep watching
       client_->watch_readable(*this);
       return;
     case env::Readiness::data:
       // A pipelined next request: it waits in the kernel until this one is
-      // answered. The client cannot be watched further without reading it.
-      watching_ = false;
-      return;
-    case env::Readiness::eof:
-    case env::Readiness::failed:
-      watching_ = false;
-      client_gone_ = true;
+      // answered. A readiness watch would now fire at once, again and
+      // again, so the upstream loops look at the client now and then
+      // instead (check_pipelined_client). The upstream read under way has
+      // its long deadline: it is woken to start again with the short one.
+      watch_ = ClientWatch::pipelined;
+      next_client_check_ = worker_.env().now() + kPipelinedClientCheck;
       if (watched_upstream_) watched_upstream_->cancel();
       return;
+    case env::Readiness::data_then_eof:
+      // Pipelined, then hung up: gone, as nginx judges it (EPOLLRDHUP).
+    case env::Readiness::eof:
+    case env::Readiness::failed:
+      client_left();
+      return;
   }
+}
+
+TimePoint Session::pipelined_check_deadline(TimePoint deadline) const {
+  return watch_ == ClientWatch::pipelined ? earliest(deadline, next_client_check_) : deadline;
+}
+
+bool Session::woke_for_client(const error_code& ec, TimePoint deadline) const {
+  if (watch_ != ClientWatch::pipelined) return false;
+  // The short wait ran out before the operation's own deadline, or the
+  // watch cancelled the read when the client pipelined.
+  return (ec == asio::error::timed_out && worker_.env().now() < deadline) ||
+         ec == asio::error::operation_aborted;
+}
+
+bool Session::check_pipelined_client() {
+  if (watch_ != ClientWatch::pipelined) return false;
+  const TimePoint now = worker_.env().now();
+  if (now < next_client_check_) return false;
+  next_client_check_ = now + kPipelinedClientCheck;
+  const env::Readiness r = client_->peek();
+  if (r == env::Readiness::data) return false;
+  client_left();
+  return true;
 }
 
 void Session::append_response_head(std::string& out, int status, std::string_view reason) {

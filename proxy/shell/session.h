@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/core/http/framing.h"
 #include "proxy/core/http/request_rules.h"
 #include "proxy/core/openai/error_catalogue.h"
 #include "proxy/core/routing/retry_policy.h"
@@ -42,6 +43,11 @@ class Session final : private env::ReadListener {
 
  private:
   enum class ReadResult { request, closed, failed };
+  // The client, seen while the gateway waits on a backend for it:
+  // off (not waiting), watching (a readiness watch is set), pipelined (it
+  // sent its next request already, so it is checked by peeking now and
+  // then), gone (it closed or reset: the upstream request is cancelled).
+  enum class ClientWatch : std::uint8_t { off, watching, pipelined, gone };
 
   // How one attempt ended. `finished`: the request is over (a response was
   // relayed, an error sent, or the client left). Otherwise nothing reached
@@ -72,10 +78,27 @@ class Session final : private env::ReadListener {
   };
 
   env::Task<ReadResult> read_request();
+  // Charges the request body buffered so far to the process's budget; false
+  // when it is used up (503). release_body_charge() gives it back.
+  bool body_budget_ok();
+  void release_body_charge();
+  // The same budget for an SSE filter's buffers (large events assembled
+  // while a client reads slowly): charged to `now` bytes; false when full.
+  bool charge_event_buffer(std::size_t now);
+  void release_event_charge();
+  // After an early final response (400, 408, 413, 431, 501, 503) the client
+  // may still be sending: closing with unread input would send a reset that
+  // can destroy the response before the client reads it. So: shut down the
+  // sending side, read and discard for a bounded time and size, then close.
+  env::Task<void> linger_close();
   env::Task<void> handle_request();
   env::Task<void> proxy_request(http::Route route, std::string_view target);
   env::Task<void> route_request(std::string_view target);
   env::Task<AttemptResult> run_attempt(std::size_t backend_index, std::string_view target);
+  env::Task<env::error_code> read_response_head(env::Stream& up,
+                                                std::optional<UpstreamResponseParser>& parser,
+                                                bool head_request, TimePoint deadline,
+                                                bool& got_bytes);
   // Chooses the backend for a new request (or after a failure, a retry may
   // re-pick); routing::kNoBackend when nothing is eligible.
   std::size_t pick(bool exclude_failed);
@@ -100,11 +123,23 @@ class Session final : private env::ReadListener {
   void watch_client(env::Stream& upstream);
   void stop_watch();
   void on_readable() override;
+  void client_left();
+  bool client_gone() const { return watch_ == ClientWatch::gone; }
+  // While a pipelined next request sits unread, the client cannot be
+  // watched by readiness (it is always readable): upstream reads wake at
+  // least every kPipelinedClientCheck (pipelined_check_deadline) and
+  // check_pipelined_client() peeks; true when the client has left.
+  static constexpr Duration kPipelinedClientCheck = std::chrono::milliseconds(200);
+  TimePoint pipelined_check_deadline(TimePoint deadline) const;
+  bool check_pipelined_client();
+  // An upstream read ended only so that the client could be looked at.
+  bool woke_for_client(const env::error_code& ec, TimePoint deadline) const;
 
   void append_response_head(std::string& out, int status, std::string_view reason);
 
   Worker& worker_;
   std::unique_ptr<env::Stream> client_;
+  const std::string client_ip_;  // for X-Forwarded-For (asked once, not per attempt)
   boost::beast::flat_buffer in_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   bool idle_ = false;
@@ -112,6 +147,9 @@ class Session final : private env::ReadListener {
   bool response_started_ = false;
   bool record_open_ = false;
   bool strip_usage_ = false;  // the gateway injected include_usage
+  http::HeaderLineGuard line_guard_;
+  std::size_t body_charged_ = 0;   // bytes of body buffer charged to the budget
+  std::size_t event_charged_ = 0;  // bytes of SSE filter buffers charged to it
   RequestRecord record_;
   std::string request_id_;
   std::string head_;         // reused: the response head for the client
@@ -120,12 +158,13 @@ class Session final : private env::ReadListener {
   std::vector<boost::asio::const_buffer> wbufs_;  // reused: gather writes
   RouteState route_;
   env::Stream* watched_upstream_ = nullptr;  // cancelled when the client leaves
-  bool watching_ = false;
-  bool client_gone_ = false;
+  ClientWatch watch_ = ClientWatch::off;
+  TimePoint next_client_check_{};  // ClientWatch::pipelined: when to peek next
   // Reused per attempt (capacity kept): the upstream request head, the
   // upstream read buffer, the parsed upstream head, SSE pieces to write, and
   // the copy of a non-stream body for usage extraction.
   std::string upstream_head_;
+  std::string head_scratch_;  // headers that appear more than once, joined
   boost::beast::flat_buffer ubuf_;
   UpstreamHeadStorage upstream_storage_;
   std::vector<std::string_view> out_pieces_;

@@ -67,8 +67,12 @@ struct ShellConfig {
   Duration read_timeout = std::chrono::seconds(30);   // whole request, from its first byte
   Duration idle_timeout = std::chrono::seconds(120);  // keep-alive wait for the next request
   Duration write_timeout{0};                          // one write to a slow client; 0 = off
-  std::size_t max_header_bytes = 1 << 20;
+  std::size_t max_header_bytes = 32 << 10;
   std::size_t max_body_size = 10 << 20;
+  // Process-wide: open client connections, and bytes of request bodies being
+  // received (shell/admission.h). 0 = unbounded.
+  std::size_t max_connections = 0;
+  std::size_t buffer_memory_budget = 0;
   Duration drain_timeout = std::chrono::seconds(30);
   std::string metrics_path = "/metrics";  // routed to the metrics handler
   // Idle upstream connections older than this are not reused (servers such as

@@ -8,7 +8,10 @@ std::unique_ptr<env::Stream> UpstreamPool::take(std::size_t backend, TimePoint n
   while (!q.empty()) {
     Idle it = std::move(q.back());
     q.pop_back();
-    if (it.stream->is_open() && now - it.since < idle_max_) return std::move(it.stream);
+    if (it.stream->is_open() && now - it.since < idle_max_) {
+      if (it.stream->peek() == env::Readiness::nothing) return std::move(it.stream);
+      ++closed_readable_;
+    }
     it.stream->close();
   }
   return nullptr;

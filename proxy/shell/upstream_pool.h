@@ -1,6 +1,11 @@
 // Idle keep-alive connections to backends, one pool per event loop (so no
-// locks). A connection is returned only after a response was read completely
-// and the backend did not ask to close it.
+// locks). A connection is returned only after a response was read completely,
+// with nothing left over, and the backend did not ask to close it (the
+// session decides). An idle connection is only ever written to, never read:
+// any byte or EOF that arrives while it is idle means the backend has closed
+// it or is not speaking HTTP/1.1 as agreed, so take() closes it instead of
+// handing out a connection whose next "response" would not belong to the
+// next request (as nginx does).
 #pragma once
 
 #include <cstddef>
@@ -18,7 +23,9 @@ class UpstreamPool {
       : idle_(backend_count), idle_max_(idle_max) {}
 
   // An idle connection to backend i, or null. Connections idle longer than
-  // idle_max are closed instead of returned.
+  // idle_max, and connections that became readable while idle (data, EOF or
+  // an error: Stream::peek, one non-blocking system call), are closed
+  // instead of returned.
   std::unique_ptr<env::Stream> take(std::size_t backend, TimePoint now);
 
   // Keeps the connection for reuse unless the pool for this backend is full.
@@ -26,6 +33,8 @@ class UpstreamPool {
                  std::size_t max_idle);
 
   std::size_t idle_count(std::size_t backend) const { return idle_[backend].size(); }
+  // Idle connections closed by take() because they had become readable.
+  std::uint64_t closed_readable() const { return closed_readable_; }
   void close_all();
 
  private:
@@ -35,6 +44,7 @@ class UpstreamPool {
   };
   std::vector<std::deque<Idle>> idle_;
   Duration idle_max_;
+  std::uint64_t closed_readable_ = 0;
 };
 
 }  // namespace llmproxy::shell

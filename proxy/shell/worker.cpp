@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include "proxy/core/log/log.h"
+#include "proxy/core/openai/error_catalogue.h"
 #include "proxy/shell/health_prober.h"
 #include "proxy/shell/session.h"
 #include "proxy/stores/limiter_store.h"
@@ -18,6 +19,33 @@ std::vector<int> weights_of(const ShellConfig& cfg) {
   return w;
 }
 
+// A connection past server.max_connections gets a short 503 and is closed,
+// without reading anything: the client learns why, and it costs no buffer.
+env::Task<void> refuse_connection(env::Env& env, std::unique_ptr<env::Stream> stream) {
+  static const std::string kBusy = [] {
+    std::string body;
+    openai::append_error_body(body, openai::ErrorId::overloaded,
+                              "Too many open connections. Retry later.");
+    return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\nRetry-After: 1\r\nConnection: close\r\n\r\n" +
+           body;
+  }();
+  env::error_code ec;
+  co_await stream->write(boost::asio::buffer(kBusy), env.now() + std::chrono::seconds(5), ec);
+  stream->shutdown_send();
+  stream->close();
+}
+
+void rethrow_into_log(std::exception_ptr e) {
+  if (!e) return;
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error("session failed", {{"error", ex.what()}});
+  }
+}
+
 }  // namespace
 
 Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerOptions options)
@@ -28,6 +56,9 @@ Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerO
                              : std::make_shared<HealthBoard>(config_->backends.size())),
       probe_health_(options.probe_health),
       limiter_(std::move(options.limiter)),
+      admission_(options.admission ? std::move(options.admission)
+                                   : std::make_shared<AdmissionBudget>(
+                                         config_->max_connections, config_->buffer_memory_budget)),
       balancer_(config_->routing.strategy, weights_of(*config_), config_->routing.latency),
       circuit_(config_->backends.size(), config_->routing.circuit_breaker) {}
 
@@ -76,15 +107,14 @@ env::Task<void> Worker::serve(env::Acceptor& acceptor) {
       stream->close();
       continue;
     }
+    if (!admission_->try_open_connection()) {
+      ++counters_.connections_refused;
+      boost::asio::co_spawn(env_.executor(), refuse_connection(env_, std::move(stream)),
+                            rethrow_into_log);
+      continue;
+    }
     boost::asio::co_spawn(env_.executor(), run_session(*this, std::move(stream)),
-                          [](std::exception_ptr e) {
-                            if (!e) return;
-                            try {
-                              std::rethrow_exception(e);
-                            } catch (const std::exception& ex) {
-                              log::error("session failed", {{"error", ex.what()}});
-                            }
-                          });
+                          rethrow_into_log);
   }
 }
 

@@ -13,6 +13,7 @@
 #include "proxy/core/routing/balancer.h"
 #include "proxy/core/routing/circuit_breaker.h"
 #include "proxy/env/env.h"
+#include "proxy/shell/admission.h"
 #include "proxy/shell/health_board.h"
 #include "proxy/shell/request_record.h"
 #include "proxy/shell/shell_config.h"
@@ -37,6 +38,9 @@ struct WorkerOptions {
   bool probe_health = true;
   // Rate limiting (null = none configured): this worker's store client.
   std::shared_ptr<stores::LimiterStore> limiter;
+  // Connection and body-buffer limits shared by all workers; null = the
+  // worker makes its own from the config.
+  std::shared_ptr<AdmissionBudget> admission;
 };
 
 class Worker {
@@ -75,6 +79,7 @@ class Worker {
   routing::CircuitBreaker& circuit() { return circuit_; }
   const HealthBoard& health() const { return *health_; }
   stores::LimiterStore* limiter() { return limiter_.get(); }
+  AdmissionBudget& admission() { return *admission_; }
   // May backend i get a request now (healthy and its circuit allows)?
   bool routable(std::size_t i, TimePoint now) const {
     return health_->healthy(i) && circuit_.allows(i, now);
@@ -91,9 +96,14 @@ class Worker {
   // Totals since start (this worker).
   struct Counters {
     std::uint64_t connections_accepted = 0;
+    // Connections answered 503 and closed because max_connections were open.
+    std::uint64_t connections_refused = 0;
     std::uint64_t requests = 0;
     std::uint64_t upstream_connects = 0;
     std::uint64_t upstream_reuses = 0;
+    // Requests sent again on a new connection because a reused one turned
+    // out closed by the backend before any response byte.
+    std::uint64_t stale_reuses = 0;
   };
   Counters& counters() { return counters_; }
 
@@ -105,6 +115,7 @@ class Worker {
   std::shared_ptr<HealthBoard> health_;
   bool probe_health_;
   std::shared_ptr<stores::LimiterStore> limiter_;
+  std::shared_ptr<AdmissionBudget> admission_;
   std::unique_ptr<HealthProber> prober_;
   routing::Balancer balancer_;
   routing::CircuitBreaker circuit_;

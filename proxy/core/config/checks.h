@@ -51,4 +51,17 @@ std::string timestamp(const std::string& s);
 std::string ascending_positive(const std::vector<double>& v);
 std::string non_empty(const std::string& s);
 
+// Header names and values from the config are copied verbatim into HTTP
+// heads (backend requests, health probes, webhooks, CORS answers), so a CR or
+// LF would end the line and start a header, or a whole request, of the
+// file's choosing. Checked after ${VAR} expansion: a secret read from a file
+// usually ends with a newline. A name must be an RFC 9110 token; a value may
+// hold visible characters, spaces and tabs (and non-ASCII UTF-8). The lists
+// are for CORS answers ("*" is a token, so it passes as a name or method).
+std::string header_name(const std::string& s);
+std::string header_value(const std::string& s);
+std::string header_name_list(const std::vector<std::string>& v);
+std::string header_value_list(const std::vector<std::string>& v);
+std::string method_token_list(const std::vector<std::string>& v);
+
 }  // namespace llmproxy::config::check

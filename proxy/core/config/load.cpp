@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <set>
 
 #include <yaml-cpp/yaml.h>
 
@@ -30,10 +31,76 @@ struct RootDocument {
   }
 };
 
-void sort_diagnostics(std::vector<Diagnostic>& diags) {
-  std::stable_sort(diags.begin(), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return a.line != b.line ? a.line < b.line : a.column < b.column;
-  });
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+// One diagnostic, one line: values from the file or from ${VARS} may carry
+// line breaks and other controls into messages (e.g. a quoted bad URL).
+void make_one_line(std::string& message) {
+  if (std::none_of(message.begin(), message.end(), is_control)) return;
+  std::string out;
+  for (char c : message) {
+    if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (is_control(c)) out += '?';
+    else out += c;
+  }
+  message = std::move(out);
+}
+
+bool before(const Diagnostic& a, const Diagnostic& b) {
+  return a.line != b.line ? a.line < b.line : a.column < b.column;
+}
+
+// An alias repeats its node's problems with the node's own position: the same
+// message at the same place says nothing new. diags is sorted by position.
+void drop_repeats(std::vector<Diagnostic>& diags) {
+  std::set<std::string> seen;  // messages at the current position
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < diags.size(); ++i) {
+    if (kept > 0 && before(diags[kept - 1], diags[i])) seen.clear();
+    if (!seen.insert(diags[i].message).second) continue;
+    if (kept != i) diags[kept] = std::move(diags[i]);
+    ++kept;
+  }
+  diags.resize(kept);
+}
+
+// Keeps the first `room` and sums the rest up in one diagnostic at the first
+// one left out; returns how many were left out.
+std::size_t cap(std::vector<Diagnostic>& diags, std::size_t room) {
+  if (diags.size() <= room + 1) return 0;  // a summary would save nothing
+  const auto hidden = diags.begin() + static_cast<std::ptrdiff_t>(room);
+  // Keep has_schema_errors() true when only hidden problems are schema ones.
+  const bool schema = std::any_of(hidden, diags.end(),
+                                  [](const Diagnostic& d) { return d.kind == Diagnostic::Kind::schema; });
+  const std::size_t count = static_cast<std::size_t>(diags.end() - hidden);
+  Diagnostic summary{hidden->file, hidden->line, hidden->column,
+                     "... " + std::to_string(count) + " more problems not shown",
+                     schema ? Diagnostic::Kind::schema : Diagnostic::Kind::not_implemented};
+  diags.erase(hidden, diags.end());
+  diags.push_back(std::move(summary));
+  return count;
+}
+
+// Sorted (stable, so deterministic), one line each, repeats dropped, capped.
+// `headline` (the index of the reason reading stopped, if it did) goes first
+// whatever its position: everything else was found in a half-read file.
+// Returns how many were left out.
+std::size_t finish_diagnostics(std::vector<Diagnostic>& diags, std::optional<std::size_t> headline = {}) {
+  std::optional<Diagnostic> first;
+  if (headline && *headline < diags.size()) {
+    first = std::move(diags[*headline]);
+    diags.erase(diags.begin() + static_cast<std::ptrdiff_t>(*headline));
+  }
+  std::stable_sort(diags.begin(), diags.end(), before);
+  for (auto& d : diags) make_one_line(d.message);
+  drop_repeats(diags);
+  const std::size_t not_shown = cap(diags, first ? kMaxDiagnostics - 1 : kMaxDiagnostics);
+  if (first) {
+    make_one_line(first->message);
+    diags.insert(diags.begin(), std::move(*first));
+  }
+  return not_shown;
 }
 
 void add(std::vector<Diagnostic>& diags, std::string_view file, const YAML::Mark& m, std::string message) {
@@ -82,7 +149,7 @@ LoadResult load_config_string(std::string_view yaml, std::string_view display_na
       RootDocument doc{*config, {}};
       reader.read_root(*root, doc, {});
       if (reader.over_budget()) {
-        sort_diagnostics(diags);
+        result.not_shown = finish_diagnostics(diags, reader.budget_error());
         return result;  // the half-read tree is not worth cross-checking
       }
       detail::Context ctx(std::string(display_name), reader.marks(), reader.failed(), std::move(base_dir), diags);
@@ -102,7 +169,7 @@ LoadResult load_config_string(std::string_view yaml, std::string_view display_na
                                std::string("internal error while reading config: ") + e.what(),
                                Diagnostic::Kind::schema});
   }
-  sort_diagnostics(diags);
+  result.not_shown = finish_diagnostics(diags);
   if (!result.has_schema_errors()) result.config = std::move(config);
   return result;
 }
@@ -137,7 +204,7 @@ Config read_config_schema(std::string_view yaml, std::string_view display_name, 
                                std::string("internal error while reading config: ") + e.what(),
                                Diagnostic::Kind::schema});
   }
-  sort_diagnostics(diags);
+  finish_diagnostics(diags);
   return config;
 }
 

@@ -39,7 +39,7 @@ TEST(Load, MinimalConfigHasDocumentedDefaults) {
   EXPECT_EQ(c.server.read_timeout, 30s);
   EXPECT_EQ(c.server.write_timeout, 60s);
   EXPECT_EQ(c.server.idle_timeout, 120s);
-  EXPECT_EQ(c.server.max_header_bytes.bytes, 1048576u);
+  EXPECT_EQ(c.server.max_header_bytes.bytes, 32768u);
   EXPECT_EQ(c.server.max_body_size.bytes, 10485760u);
   EXPECT_EQ(c.server.workers, 0);
   EXPECT_EQ(c.server.drain_timeout, 30s);
@@ -178,6 +178,205 @@ TEST(Load, LongStringAliasBombIsCutShort) {
   const auto r = load(yaml);
   EXPECT_EQ(r.config, nullptr);
   EXPECT_THAT(messages(r), HasSubstr("config too large"));
+}
+
+// ---- text that goes into HTTP heads
+
+namespace {
+std::string backend_with_header(std::string_view name, std::string_view value) {
+  return "backends:\n  - url: http://127.0.0.1:9001\n    headers:\n      " + std::string(name) + ": " +
+         std::string(value) + "\n";
+}
+}  // namespace
+
+TEST(HttpHeads, HeaderValueWithCrLfIsRejectedAtTheValue) {
+  const auto r = load(backend_with_header("X-Key", "\"abc\\r\\nX-Injected: 1\""));
+  EXPECT_EQ(r.config, nullptr);
+  EXPECT_EQ(messages(r),
+            "test.yaml:4:14: backends[0].headers.X-Key: value contains a line break (CR/LF); header values must be "
+            "one line\n");
+}
+
+TEST(HttpHeads, SecretFromEnvWithTrailingNewlineIsRejected) {
+  // Expansion comes first, so the check sees what would be sent.
+  const auto r = load(backend_with_header("Authorization", "'Bearer ${SECRET}'"),
+                      fake_env({{"SECRET", "s3cr3t\n"}}));
+  EXPECT_EQ(r.config, nullptr);
+  EXPECT_EQ(messages(r),
+            "test.yaml:4:22: backends[0].headers.Authorization: value ends with a line break (CR/LF), as text read "
+            "from a file often does; header values must be one line\n");
+  EXPECT_THAT(messages(r), ::testing::Not(HasSubstr("s3cr3t")));  // the value may be a secret
+
+  const auto ok = load(backend_with_header("Authorization", "'Bearer ${SECRET}'"), fake_env({{"SECRET", "s3cr3t"}}));
+  ASSERT_TRUE(ok.ok()) << messages(ok);
+  EXPECT_EQ(ok.config->backends[0].headers.entries[0].second, "Bearer s3cr3t");
+}
+
+TEST(HttpHeads, HeaderValueControlCharactersAreRejected) {
+  EXPECT_THAT(messages(load(backend_with_header("X-A", "\"a\\0b\""))),
+              HasSubstr("test.yaml:4:12: backends[0].headers.X-A: value contains a control character (NUL)"));
+  EXPECT_THAT(messages(load(backend_with_header("X-A", "\"a\\eb\""))),
+              HasSubstr("value contains a control character (0x1B)"));
+  const auto tab = load(backend_with_header("X-A", "\"a\\tb\""));
+  EXPECT_TRUE(tab.ok()) << messages(tab);
+}
+
+TEST(HttpHeads, HeaderNamesMustBeTokensReportedAtTheKey) {
+  EXPECT_EQ(messages(load(backend_with_header("X Key", "v"))),
+            "test.yaml:4:7: backends[0].headers.X Key: header name contains a space; header names may use only "
+            "letters, digits and !#$%&'*+-.^_`|~\n");
+  // A line break in a quoted key is shown escaped: one diagnostic, one line.
+  EXPECT_EQ(messages(load(backend_with_header("\"X-Key\\r\\nX-Injected\"", "v"))),
+            "test.yaml:4:7: backends[0].headers.X-Key\\r\\nX-Injected: header name contains a line break (CR/LF); "
+            "header names may use only letters, digits and !#$%&'*+-.^_`|~\n");
+  EXPECT_THAT(messages(load(backend_with_header("\"X-Key:\"", "v"))), HasSubstr("header name contains ':'"));
+  const auto ok = load(backend_with_header("X-Custom_1.~", "v"));
+  EXPECT_TRUE(ok.ok()) << messages(ok);
+}
+
+TEST(HttpHeads, EveryHeaderMapIsChecked) {
+  const auto r = load(std::string(kMinimal) +
+                      "discovery:\n  sources:\n"
+                      "    - {name: d, type: http, http: {url: 'http://r:1', headers: {X-A: \"1\\n\"}}}\n"
+                      "    - {name: s, type: static, static: {backends: [{url: 'http://s:1', headers: {X-B: \"2\\n\"}}]}}\n"
+                      "auth:\n  pipeline:\n"
+                      "    - {name: w, type: webhook, webhook: {url: 'http://w:1', headers: {X-C: \"3\\n\"}}}\n"
+                      "usage:\n  reporters:\n"
+                      "    - {name: u, type: webhook, webhook: {url: 'http://u:1', headers: {X-D: \"4\\n\"}}}\n");
+  const std::string m = messages(r);
+  EXPECT_THAT(m, HasSubstr("discovery.sources[0].http.headers.X-A: value ends with a line break"));
+  EXPECT_THAT(m, HasSubstr("discovery.sources[1].static.backends[0].headers.X-B: value ends with a line break"));
+  EXPECT_THAT(m, HasSubstr("auth.pipeline[0].webhook.headers.X-C: value ends with a line break"));
+  EXPECT_THAT(m, HasSubstr("usage.reporters[0].webhook.headers.X-D: value ends with a line break"));
+}
+
+TEST(HttpHeads, OtherStringsThatReachAHeadRejectLineBreaks) {
+  // The backend URL gives the request line's path and the Host header.
+  const auto url = load("backends:\n  - url: http://${HOST}:1/v1\n", fake_env({{"HOST", "h\r\nX-Injected: 1"}}));
+  EXPECT_THAT(messages(url), HasSubstr("test.yaml:2:10: backends[0].url: URL \"http://h\\r\\nX-Injected: 1:1/v1\" "
+                                       "contains a space or control character\n"));
+  const auto base = load("backends:\n  - url: 'http://h:1${P}'\n", fake_env({{"P", "/v1\n"}}));
+  EXPECT_THAT(messages(base), HasSubstr("contains a space or control character"));
+  // The health probe's request line.
+  const auto path = load(std::string(kMinimal) + "health_check: {path: '${P}'}\n", fake_env({{"P", "/health\n"}}));
+  EXPECT_THAT(messages(path), HasSubstr("health_check.path: invalid character in path \"/health\\n\""));
+  const auto method = load(std::string(kMinimal) + "health_check: {method: \"GET\\r\\n\"}\n");
+  EXPECT_THAT(messages(method), HasSubstr("health_check.method: invalid HTTP method"));
+  // CORS answers (not built yet, but configured now) and the names of key headers.
+  const auto cors = load(std::string(kMinimal) +
+                         "server:\n  cors:\n    allowed_origins: [\"https://a.example\\n\"]\n"
+                         "    allowed_methods: [GET, \"PO ST\"]\n    allowed_headers: [\"X Key\"]\n"
+                         "    expose_headers: [\"X-A\\r\\n\"]\n"
+                         "auth: {header_names: [Authorization, \"X-Key\\n\"]}\n");
+  const std::string m = messages(cors);
+  EXPECT_THAT(m, HasSubstr("server.cors.allowed_origins[0]: value ends with a line break (CR/LF)"));
+  EXPECT_THAT(m, HasSubstr("server.cors.allowed_methods[1]: method contains a space"));
+  EXPECT_THAT(m, HasSubstr("server.cors.allowed_headers[0]: header name contains a space"));
+  EXPECT_THAT(m, HasSubstr("server.cors.expose_headers[0]: header name contains a line break (CR/LF)"));
+  EXPECT_THAT(m, HasSubstr("auth.header_names[1]: header name contains a line break (CR/LF)"));
+  const auto defaults = load(std::string(kMinimal) + "server: {cors: {allowed_methods: ['*'], allowed_headers: ['*']}}\n");
+  EXPECT_FALSE(defaults.has_schema_errors()) << messages(defaults);
+}
+
+// ---- alias budget and the diagnostic cap
+
+namespace {
+std::size_t message_bytes(const LoadResult& r) { return messages(r).size(); }
+
+// ~1 MiB of one long key repeated through an alias; before keys were charged
+// it took seconds, a gigabyte, and printed ~94 000 diagnostics of 10 kB each.
+std::string aliased_key_bomb() {
+  std::string yaml = "x-k: &k " + std::string(10000, 'a') + "\nbackends:\n  - url: http://h:1\n";
+  while (yaml.size() < (1u << 20)) yaml += "    *k : 1\n";
+  return yaml;
+}
+}  // namespace
+
+TEST(AliasBudget, AliasedKeysAreChargedAgainstTheBudget) {
+  const auto r = load(aliased_key_bomb());
+  EXPECT_EQ(r.config, nullptr);
+  ASSERT_FALSE(r.diagnostics.empty());
+  EXPECT_EQ(format_diagnostic(r.diagnostics[0]),
+            "test.yaml:1:6: backends[0]: config too large (YAML aliases expand to more than 200000 values); reading "
+            "stopped here");
+  // Bounded work: reading stopped after a few hundred keys (each costs its
+  // length), and the repeats of one problem are shown once.
+  EXPECT_LT(r.problem_count(), 10u) << messages(r);
+  EXPECT_LT(message_bytes(r), 1000u) << messages(r);
+  EXPECT_THAT(messages(r), HasSubstr("duplicate key 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa...'"));
+}
+
+TEST(AliasBudget, ManyDistinctAliasedKeysStopEarlyAndAreCapped) {
+  std::string yaml;
+  for (int i = 0; i < 100; ++i) yaml += "x-k" + std::to_string(i) + ": &k" + std::to_string(i) + " " +
+                                        std::string(3000, 'b') + std::to_string(i) + "\n";
+  yaml += "backends:\n  - url: http://h:1\n";
+  for (int i = 0; yaml.size() < (1u << 20); ++i) yaml += "    *k" + std::to_string(i % 100) + " : 1\n";
+  const auto r = load(yaml);
+  EXPECT_EQ(r.config, nullptr);
+  EXPECT_THAT(r.diagnostics.front().message, HasSubstr("config too large"));
+  EXPECT_EQ(r.diagnostics.size(), kMaxDiagnostics + 1);
+  EXPECT_THAT(r.diagnostics.back().message, ::testing::MatchesRegex("\\.\\.\\. [0-9]+ more problems not shown"));
+  EXPECT_LT(r.problem_count(), 200u);  // a few hundred keys read, ~340 000 in the file
+  EXPECT_LT(message_bytes(r), 16u * 1024);
+}
+
+TEST(AliasBudget, AliasedHeaderNamesAreChargedToo) {
+  std::string yaml = "x-k: &k " + std::string(10000, 'H') + "\nbackends:\n  - url: http://h:1\n    headers:\n";
+  while (yaml.size() < (1u << 20)) yaml += "      *k : v\n";
+  const auto r = load(yaml);
+  EXPECT_EQ(r.config, nullptr);
+  EXPECT_THAT(r.diagnostics.front().message, HasSubstr("backends[0].headers: config too large"));
+  EXPECT_LT(r.problem_count(), 10u) << messages(r);
+}
+
+TEST(AliasBudget, KeysAfterTheStopAreNotCalledUnknown) {
+  std::string yaml = "x-s: &s '" + std::string(4000, 'a') + "'\n" + kMinimal + "metrics: {custom_labels: [*s";
+  for (int i = 0; i < 2000; ++i) yaml += ", *s";
+  yaml += "]}\nrouting: {timeout: 5s}\nhealth_check: {enabled: false}\n";
+  const auto r = load(yaml);
+  EXPECT_EQ(r.config, nullptr);
+  EXPECT_THAT(messages(r), HasSubstr("config too large"));
+  EXPECT_THAT(messages(r), ::testing::Not(HasSubstr("unknown")));
+}
+
+TEST(Diagnostics, ManyProblemsAreCappedWithASummaryAtTheFirstOneLeftOut) {
+  std::string yaml = std::string(kMinimal) + "server:\n";
+  for (int i = 0; i < 120; ++i) yaml += "  bogus_" + std::to_string(i) + ": 1\n";
+  const auto r = load(yaml);
+  EXPECT_EQ(r.config, nullptr);
+  ASSERT_EQ(r.diagnostics.size(), kMaxDiagnostics + 1);
+  EXPECT_EQ(format_diagnostic(r.diagnostics[0]), "test.yaml:4:3: server: unknown key 'bogus_0'");
+  EXPECT_EQ(format_diagnostic(r.diagnostics[kMaxDiagnostics - 1]), "test.yaml:53:3: server: unknown key 'bogus_49'");
+  EXPECT_EQ(format_diagnostic(r.diagnostics.back()), "test.yaml:54:3: ... 70 more problems not shown");
+  EXPECT_EQ(r.not_shown, 70u);
+  EXPECT_EQ(r.problem_count(), 120u);
+  EXPECT_TRUE(r.has_schema_errors());
+  EXPECT_EQ(load(yaml).diagnostics, r.diagnostics);  // deterministic
+}
+
+TEST(Diagnostics, OneMoreThanTheCapIsShownInFull) {
+  std::string yaml = std::string(kMinimal) + "server:\n";
+  for (std::size_t i = 0; i <= kMaxDiagnostics; ++i) yaml += "  bogus_" + std::to_string(i) + ": 1\n";
+  const auto r = load(yaml);
+  EXPECT_EQ(r.diagnostics.size(), kMaxDiagnostics + 1);
+  EXPECT_EQ(r.not_shown, 0u);
+  EXPECT_THAT(r.diagnostics.back().message, HasSubstr("bogus_50"));
+}
+
+TEST(Diagnostics, RepeatsFromAliasesAreShownOnce) {
+  // yaml-cpp gives an alias the position of its anchor, so both duplicates
+  // would be the same line at 1:6.
+  const auto r = load("x-k: &k bogus\nbackends:\n  - url: http://h:1\n    *k : 1\n    *k : 2\n    *k : 3\n");
+  EXPECT_EQ(messages(r),
+            "test.yaml:1:6: backends[0].bogus: duplicate key 'bogus'\n"
+            "test.yaml:1:6: backends[0]: unknown key 'bogus'\n");
+}
+
+TEST(Diagnostics, AreOneLineEach) {
+  const auto r = load("backends:\n  - url: \"http://h\\n:1\"\n    name: [\"a\\nb\"]\n");
+  for (const auto& d : r.diagnostics) EXPECT_EQ(d.message.find_first_of("\r\n"), std::string::npos) << d.message;
+  EXPECT_THAT(messages(r), HasSubstr("URL \"http://h\\n:1\""));
 }
 
 TEST(Print, RedactsSecretsAndEscapesDollars) {

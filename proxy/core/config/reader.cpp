@@ -27,17 +27,32 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string quote(std::string_view s) {
-  constexpr std::size_t kMax = 60;  // keep messages one line
-  std::string out = "\"";
+// Text from the file as shown in a message: one line and short, since a key
+// or value may be long (or repeated through aliases) and may hold controls.
+std::string clip(std::string_view s) {
+  constexpr std::size_t kMax = 60;
+  std::string out;
   for (char c : s.substr(0, kMax)) {
     if (c == '\n') out += "\\n";
-    else if (static_cast<unsigned char>(c) < 0x20) out += '?';
+    else if (c == '\r') out += "\\r";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += '?';
     else out += c;
   }
   if (s.size() > kMax) out += "...";
-  return out + "\"";
+  return out;
 }
+
+std::string quote(std::string_view s) { return "\"" + clip(s) + "\""; }
+
+// A key's path for messages (the full path stays the key of marks_).
+std::string shown_path(const std::string& path, std::string_view key) {
+  return path.empty() ? clip(key) : path + "." + clip(key);
+}
+
+// What reading a node costs against the budget: 1, plus 1 per 16 bytes of a
+// scalar, because aliases can repeat one long string many times (as a value
+// or as a key).
+std::size_t units(const YAML::Node& n) { return 1 + (n.IsScalar() ? n.Scalar().size() / 16 : 0); }
 
 }  // namespace
 
@@ -62,6 +77,7 @@ bool Reader::charge(const YAML::Node& at, const std::string& path, std::size_t u
   if (over_budget()) return false;
   spent_ += units;
   if (!over_budget()) return true;
+  budget_error_ = diags_.size();
   fail(at, path, (path.empty() ? std::string("top level") : path) +
                      ": config too large (YAML aliases expand to more than " + std::to_string(kBudget) +
                      " values); reading stopped here");
@@ -69,18 +85,21 @@ bool Reader::charge(const YAML::Node& at, const std::string& path, std::size_t u
 }
 
 bool Reader::push_frame(const YAML::Node& n, const std::string& path) {
-  if (!charge(n, path, 16 + n.size())) return false;
+  if (!charge(n, path, 16)) return false;
   Frame f;
   f.path = path;
   for (auto it = n.begin(); it != n.end(); ++it) {
     const YAML::Node k = it->first;
+    // Keys are charged like values: `*long_anchor : 1` repeated costs as
+    // much to compare, copy and report as a repeated value.
+    if (!charge(k, path, units(k))) return false;
     if (!k.IsScalar()) {
       error(position(k), (path.empty() ? std::string("top level") : path) + ": keys must be plain names");
       continue;
     }
     const std::string& name = k.Scalar();
     if (f.find(name) != nullptr) {
-      error(position(k), (path.empty() ? name : path + "." + name) + ": duplicate key '" + name + "'");
+      error(position(k), shown_path(path, name) + ": duplicate key '" + clip(name) + "'");
       continue;
     }
     f.index.emplace(name, f.entries.size());
@@ -97,12 +116,13 @@ void Reader::pop_frame() {
       if (Entry* e = f.find(k)) e->consumed = true;
       f.known.push_back(k);
     }
+  // Once over budget nothing more is looked up: unread keys are not unknown.
   for (const auto& e : f.entries) {
-    if (e.consumed) continue;
+    if (e.consumed || over_budget()) continue;
     // Top-level "x-…" keys are free for YAML anchors (as in docker-compose).
     if (f.path.empty() && e.key.rfind("x-", 0) == 0) continue;
-    std::string message = f.path.empty() ? "unknown top-level key '" + e.key + "'"
-                                         : f.path + ": unknown key '" + e.key + "'";
+    std::string message = f.path.empty() ? "unknown top-level key '" + clip(e.key) + "'"
+                                         : f.path + ": unknown key '" + clip(e.key) + "'";
     if (auto s = util::did_you_mean(e.key, f.known)) message += " (did you mean '" + *s + "'?)";
     error(position(e.key_node), std::move(message));
   }
@@ -124,8 +144,7 @@ void Reader::enum_error(const YAML::Node& n, const std::string& path, const std:
 }
 
 bool Reader::scalar_text(const YAML::Node& n, const std::string& path, std::string_view what, std::string& out) {
-  // Aliases can repeat one long string many times: charge by size too.
-  if (!charge(n, path, 1 + (n.IsScalar() ? n.Scalar().size() / 16 : 0))) return false;
+  if (!charge(n, path, units(n))) return false;
   if (!n.IsScalar()) {
     type_error(n, path, what);
     return false;
@@ -211,30 +230,42 @@ void Reader::read_value(const YAML::Node& n, ByteSize& out, const std::string& p
   else out.bytes = *s;
 }
 
+// Headers go verbatim into HTTP heads, so names and (expanded) values are
+// checked here, where each key and value still has its own position.
 void Reader::read_value(const YAML::Node& n, HeaderMap& out, const std::string& path) {
   if (!n.IsMap()) return type_error(n, path, "a map of header names to values");
   out.entries.clear();
-  if (!charge(n, path, n.size())) return;
   std::set<std::string> seen;
   for (auto it = n.begin(); it != n.end(); ++it) {
     const YAML::Node k = it->first;
+    if (!charge(k, path, units(k))) return;
     if (!k.IsScalar() || k.Scalar().empty() || !util::is_valid_utf8(k.Scalar())) {
       error(position(k), path + ": header names must be non-empty UTF-8 strings");
       continue;
     }
     const std::string& name = k.Scalar();
     const std::string item_path = path + "." + name;
+    const std::string shown = shown_path(path, name);
+    if (std::string bad = check::header_name(name); !bad.empty()) {
+      fail(k, item_path, shown + ": " + bad);
+      continue;
+    }
     if (!seen.insert(lower(name)).second) {  // header names are case-insensitive
-      error(position(k), item_path + ": duplicate header");
+      error(position(k), shown + ": duplicate header");
       continue;
     }
     marks_[item_path] = FieldMarks{position(k), position(it->second)};
     std::string value;
     if (it->second.IsNull()) {
-      error(position(k), item_path + ": header value missing");
+      error(position(k), shown + ": header value missing");
       continue;
     }
-    if (!scalar_text(it->second, item_path, "a string", value)) continue;
+    if (!scalar_text(it->second, shown, "a string", value)) continue;
+    // After expansion: ${SECRET} from a file usually ends with a newline.
+    if (std::string bad = check::header_value(value); !bad.empty()) {
+      fail(it->second, item_path, shown + ": " + bad);  // never quotes the value: it may be a secret
+      continue;
+    }
     out.entries.emplace_back(name, std::move(value));
   }
 }

@@ -211,13 +211,16 @@ class Reader {
   bool push_frame(const YAML::Node& n, const std::string& path);
 
   // YAML aliases can make a small file expand into a huge tree ("billion
-  // laughs"); reading stops with one error once this many units (a value =
-  // 1 + its bytes / 16, a list item 1, a map 16 + its size) have been read.
-  // Real configs use a few thousand.
+  // laughs"); reading stops with one error once this many units (a map 16,
+  // each of its keys and each value 1 + its bytes / 16, a list item 1) have
+  // been read. Keys count because an alias can be a key too. Real configs use
+  // a few thousand.
   static constexpr std::size_t kBudget = 200'000;
 
  public:
   bool over_budget() const { return spent_ > kBudget; }
+  // When over_budget(): the index in diags of the "config too large" one.
+  std::size_t budget_error() const { return budget_error_; }
 
  private:
   bool charge(const YAML::Node& at, const std::string& path, std::size_t units);
@@ -230,6 +233,7 @@ class Reader {
   std::map<std::string, FieldMarks> marks_;
   std::set<std::string> failed_;
   std::size_t spent_ = 0;
+  std::size_t budget_error_ = 0;
   std::span<const std::string_view> extra_root_keys_;
 };
 

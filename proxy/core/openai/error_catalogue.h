@@ -29,10 +29,12 @@ enum class ErrorId : std::uint8_t {
   request_timeout,          // 408 client too slow sending the request (read_timeout)
   request_too_large,        // 413 body above server.max_body_size
   header_too_large,         // 431 headers above server.max_header_bytes
+  not_implemented,          // 501 a transfer coding the gateway does not forward
   quota_exceeded,           // 429 the key's token quota is used up
   rate_limit_exceeded,      // 429 a rate limit rejected the request (send Retry-After)
   no_backend_available,     // 503 nothing healthy/routable for this request
   draining,                 // 503 shutting down, not accepting new work
+  overloaded,               // 503 the memory budget for buffered request bodies is used up
   upstream_connect_failed,  // 502
   upstream_timeout,         // 504 connect/first-byte/attempt timeout
   upstream_reset,           // 502 upstream closed or reset the connection

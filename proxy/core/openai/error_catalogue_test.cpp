@@ -45,6 +45,8 @@ TEST(ErrorCatalogue, ContractCodesAndStatuses) {
            Row{ErrorId::rate_limit_exceeded, 429, "rate_limit_error", "rate_limit_exceeded"},
            Row{ErrorId::no_backend_available, 503, "server_error", "no_backend_available"},
            Row{ErrorId::draining, 503, "server_error", "server_shutting_down"},
+           Row{ErrorId::not_implemented, 501, "invalid_request_error", "not_implemented"},
+           Row{ErrorId::overloaded, 503, "server_error", "server_overloaded"},
            Row{ErrorId::upstream_connect_failed, 502, "server_error", "upstream_connect_failed"},
            Row{ErrorId::upstream_timeout, 504, "server_error", "upstream_timeout"},
            Row{ErrorId::upstream_reset, 502, "server_error", "upstream_reset"},

@@ -121,6 +121,7 @@ void SseRelayFilter::end_block(Cursor& c, std::size_t end) {
     }
   }
   data_.clear();
+  if (data_.capacity() > kKeptCapacity) std::string().swap(data_);
   prefix_.reset();
   block_open_ = false;
   if (strip_it) {
@@ -177,6 +178,10 @@ void SseRelayFilter::try_early_decision(Cursor& c) {
 
 void SseRelayFilter::feed(std::string_view piece, SseSink& sink) {
   released_.clear();
+  // The views of the last call are no longer needed: drop what a large
+  // held event grew.
+  if (released_.capacity() > kKeptCapacity) std::string().swap(released_);
+  if (held_.empty() && held_.capacity() > kKeptCapacity) std::string().swap(held_);
   if (halted_ || piece.empty()) return;
   Cursor c{piece, &sink, 0, npos};
   const std::size_t n = piece.size();

@@ -64,7 +64,15 @@ class StringSink final : public SseSink {
 
 class SseRelayFilter {
  public:
-  static constexpr std::size_t kDefaultMaxEventBytes = 4 << 20;
+  // One event's data is assembled (to judge it and find usage) up to this
+  // size; a longer one is malformed. Streaming deltas are a few hundred
+  // bytes; 1 MiB leaves room for large tool-call arguments and logprobs
+  // while bounding what a stream holds for a slow client (it was 4 MiB:
+  // 50 slow streams of huge events held 230 MB).
+  static constexpr std::size_t kDefaultMaxEventBytes = 1 << 20;
+  // Buffers grown past this by one large event are given back after it, so
+  // a stream keeps only what a normal event needs.
+  static constexpr std::size_t kKeptCapacity = 64 << 10;
 
   explicit SseRelayFilter(bool strip_usage_chunk,
                           std::size_t max_event_bytes = kDefaultMaxEventBytes);
@@ -89,6 +97,11 @@ class SseRelayFilter {
     return block_open_ && (block_has_fields_ || line_ != LineState::line_start);
   }
   std::size_t held_bytes() const { return held_.size(); }
+  // Memory the filter holds now (its buffers' capacity): what the shell
+  // charges against the process's buffer budget.
+  std::size_t buffered_bytes() const {
+    return data_.capacity() + held_.capacity() + released_.capacity();
+  }
 
   // For a stream that fails mid-way (upstream reset, stall, malformed): the
   // bytes to write after what was forwarded and before the gateway's SSE

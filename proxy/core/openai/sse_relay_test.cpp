@@ -231,5 +231,32 @@ TEST(SseRelay, EmptyDataIsAnEventAndMalformed) {
   EXPECT_TRUE(f.malformed());
 }
 
+// Issue #10 case 9: one huge event must not leave a stream holding its size
+// for the rest of the stream (50 slow streams once held 230 MB).
+TEST(SseRelay, BuffersShrinkAfterALargeEvent) {
+  for (const bool strip : {false, true}) {
+    SseRelayFilter f(strip);
+    StringSink sink;
+    const std::string big = "data: {\"choices\":[],\"x\":\"" + std::string(900 * 1024, 'a') + "\"}\n\n";
+    // Fed in pieces, as a socket delivers it.
+    for (std::size_t at = 0; at < big.size(); at += 16 * 1024)
+      f.feed(std::string_view(big).substr(at, 16 * 1024), sink);
+    EXPECT_FALSE(f.malformed());
+    f.feed(kChunk1, sink);
+    f.feed(kChunk1, sink);
+    EXPECT_LE(f.buffered_bytes(), 3 * SseRelayFilter::kKeptCapacity) << "strip=" << strip;
+  }
+}
+
+TEST(SseRelay, EventsPastTheCapAreMalformed) {
+  SseRelayFilter f(false);
+  StringSink sink;
+  const std::string huge =
+      "data: {\"x\":\"" + std::string(SseRelayFilter::kDefaultMaxEventBytes, 'a') + "\"}\n\n";
+  f.feed(huge, sink);
+  EXPECT_TRUE(f.malformed());
+  EXPECT_LE(f.buffered_bytes(), SseRelayFilter::kDefaultMaxEventBytes + 64 * 1024);
+}
+
 }  // namespace
 }  // namespace llmproxy::openai

@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -197,7 +198,14 @@ class RealStream final : public Stream {
   Readiness peek() override {
     char c;
     const ssize_t r = ::recv(st_->socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    if (r > 0) return Readiness::data;
+    if (r > 0) {
+      // Bytes are there; has the peer also finished sending behind them?
+      // One more system call, only when something is waiting to be read.
+      pollfd p{st_->socket.native_handle(), POLLRDHUP, 0};
+      if (::poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0)
+        return Readiness::data_then_eof;
+      return Readiness::data;
+    }
     if (r == 0) return Readiness::eof;
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return Readiness::nothing;
     return Readiness::failed;
