@@ -80,3 +80,40 @@ wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = os.getenv("WRK_BODY")
 LUA
+
+# Process readings and one wrk cell (needs DURATION).
+rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# run PORT CONNS BODY PID -> "rps p50_ms p99_ms errors cpu_us_per_request"
+# PID is the process whose CPU the hop costs (the backend itself for direct).
+run() {
+  local port=$1 conns=$2 body=$3 pid=$4 threads=1
+  if [ "$conns" -gt 1 ]; then threads=2; fi
+  local c0; c0=$(cpu_ticks "$pid")
+  WRK_BODY=$body timeout $((DURATION + 30)) wrk -t"$threads" -c"$conns" -d"${DURATION}s" --timeout 5s \
+    --latency -s "$WORK/post.lua" "http://127.0.0.1:$port/v1/chat/completions" > "$WORK/wrk.out" 2>&1 || true
+  local c1; c1=$(cpu_ticks "$pid")
+  cat "$WORK/wrk.out" >> "$WORK/wrk-all.out"
+  python3 - "$WORK/wrk.out" "$((c1 - c0))" "$CLK_TCK" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+ticks, hz = int(sys.argv[2]), int(sys.argv[3])
+def ms(v):
+    n, u = re.match(r"([\d.]+)([a-z]+)", v).groups()
+    return float(n) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000, "h": 3600000}[u]
+total = re.search(r"(\d+) requests in", t)
+rps = re.search(r"Requests/sec:\s+([\d.]+)", t)
+p50 = re.search(r"\s50%\s+(\S+)", t)
+p99 = re.search(r"\s99%\s+(\S+)", t)
+errs = int(re.search(r"Non-2xx or 3xx responses: (\d+)", t).group(1)) if "Non-2xx" in t else 0
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", t)
+if sock: errs += sum(int(x) for x in sock.groups())
+n = int(total.group(1)) if total else 0
+cpu_us = ticks / hz * 1e6 / n if n else 0
+print(f"{float(rps.group(1)) if rps else 0:.0f} {ms(p50.group(1)) if p50 else 0:.3f} "
+      f"{ms(p99.group(1)) if p99 else 0:.3f} {errs} {cpu_us:.1f}")
+PY
+}

@@ -78,6 +78,8 @@ class HostileUpstream {
 
   std::uint64_t requests() const { return requests_; }
   std::uint64_t connections() const { return connections_; }
+  // Stray responses and idle writes sent so far.
+  std::uint64_t strays() const { return strays_; }
   // Tags of requests that arrived within crossing_window of stray bytes or
   // a close on their connection (see HostileConfig).
   const std::set<std::string>& crossed() const { return crossed_; }

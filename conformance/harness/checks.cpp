@@ -24,25 +24,31 @@ std::string without_usage_events(std::string_view body) {
   return out;
 }
 
-// True when every data payload of the stream is JSON or [DONE] (checked with
-// Boost.JSON, independently of the gateway's own scanner).
-bool stream_well_formed(std::string_view body) {
+// Calls fn(payload) for every `data: ` line of an SSE body, in order.
+template <class Fn>
+void for_each_data_payload(std::string_view body, Fn fn) {
   std::size_t pos = 0;
   while (pos < body.size()) {
     auto eol = body.find('\n', pos);
     if (eol == std::string_view::npos) eol = body.size();
     std::string_view line = body.substr(pos, eol - pos);
     pos = eol + 1;
-    if (line.substr(0, 6) != "data: ") continue;
-    line.remove_prefix(6);
-    if (line == "[DONE]") continue;
-    boost::system::error_code ec;
-    boost::json::parse(line, ec);
-    if (ec) return false;
+    if (line.substr(0, 6) == "data: ") fn(line.substr(6));
   }
-  return true;
 }
 
+// True when every data payload of the stream is JSON or [DONE] (checked with
+// Boost.JSON, independently of the gateway's own scanner).
+bool stream_well_formed(std::string_view body) {
+  bool ok = true;
+  for_each_data_payload(body, [&](std::string_view payload) {
+    if (payload == "[DONE]") return;
+    boost::system::error_code ec;
+    boost::json::parse(payload, ec);
+    if (ec) ok = false;
+  });
+  return ok;
+}
 
 // The timeouts in force for a backend: its own when the run took the
 // backends from a config, the scenario's template otherwise.
@@ -68,17 +74,12 @@ std::pair<std::int64_t, std::int64_t> reported_usage(std::string_view body, bool
     const auto* c = u->as_object().if_contains("completion_tokens");
     if (p && c && p->is_int64() && c->is_int64()) found = {p->as_int64(), c->as_int64()};
   };
-  if (!sse) {
+  if (sse) {
+    for_each_data_payload(body, [&](std::string_view payload) {
+      if (payload != "[DONE]") take(payload);
+    });
+  } else {
     take(body);
-    return found;
-  }
-  std::size_t pos = 0;
-  while (pos < body.size()) {
-    auto eol = body.find('\n', pos);
-    if (eol == std::string_view::npos) eol = body.size();
-    std::string_view line = body.substr(pos, eol - pos);
-    pos = eol + 1;
-    if (line.substr(0, 6) == "data: " && line != "data: [DONE]") take(line.substr(6));
   }
   return found;
 }

@@ -30,6 +30,7 @@
 
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/uniform_gen.h"
+#include "proxy/shell/testing/sim_gateway.h"
 #include "proxy/shell/worker.h"
 #include "sim/sim_env.h"
 #include "sim/world.h"
@@ -373,19 +374,11 @@ RC_GTEST_PROP(HeaderSpace, UpstreamSeesTheClientsRequestMinusDocumentedChanges, 
   auto up_acc = backend_env.listen("", 8000, false, ec);
   world.spawn(echo_server(backend_env, *up_acc, c, seen));
 
-  auto cfg = std::make_shared<shell::ShellConfig>();
-  shell::BackendTarget b;
-  b.name = "echo";
-  b.host = "backend";
-  b.port = 8000;
-  b.host_header = "backend:8000";
-  b.timeout = 10s;
+  shell::ShellConfig cfg;
+  shell::BackendTarget b = testing::sim_backend("echo");
   b.headers = c.backend_headers;
-  cfg->backends.push_back(b);
-  sim::SimEnv gateway_env(world, "gateway");
-  shell::Worker worker(gateway_env, cfg);
-  auto acc = gateway_env.listen("", 8080, false, ec);
-  world.spawn(worker.serve(*acc));
+  cfg.backends.push_back(b);
+  testing::SimGateway gateway(world, cfg);
   sim::SimEnv client_env(world, "client");
   kClientIp = client_env.ip();
   Got got;
@@ -438,9 +431,8 @@ RC_GTEST_PROP(HeaderSpace, UpstreamSeesTheClientsRequestMinusDocumentedChanges, 
     RC_ASSERT(a.body == "echo:/v1/echo/" + std::to_string(i));
   }
 
-  acc->close();
   up_acc->close();
-  worker.close_all_sessions();
+  gateway.stop();
   world.run_for(1s);
 }
 

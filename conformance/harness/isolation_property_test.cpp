@@ -33,6 +33,7 @@
 #include "conformance/harness/quiet_logs.h"
 #include "fake_backends/hostile_upstream.h"
 #include "proxy/shell/testing/http_test_client.h"
+#include "proxy/shell/testing/sim_gateway.h"
 #include "proxy/shell/worker.h"
 #include "sim/network.h"
 #include "sim/sim_env.h"
@@ -124,21 +125,9 @@ RunResult run_world(std::uint64_t seed) {
   auto up_acceptor = upstream_env.listen("", 8000, false, ec);
   world.spawn(upstream.run(*up_acceptor));
 
-  auto cfg = std::make_shared<shell::ShellConfig>();
-  shell::BackendTarget b;
-  b.name = "hostile";
-  b.host = "backend";
-  b.port = 8000;
-  b.host_header = "backend:8000";
-  b.timeout = 20s;
-  b.first_byte_timeout = 10s;
-  b.stream_idle_timeout = 10s;
-  cfg->backends.push_back(b);
-  sim::SimEnv gateway_env(world, "gateway");
-  shell::Worker worker(gateway_env, cfg);
-  auto acceptor = gateway_env.listen("", 8080, false, ec);
-  world.spawn(worker.serve(*acceptor));
-
+  shell::ShellConfig cfg;
+  cfg.backends.push_back(testing::sim_backend("hostile"));
+  testing::SimGateway gateway(world, cfg);
   Rng client_rng = world.rng_for("clients");
   const int clients = 1 + static_cast<int>(client_rng.below(3));
   std::vector<std::unique_ptr<sim::SimEnv>> client_envs;
@@ -160,8 +149,7 @@ RunResult run_world(std::uint64_t seed) {
   result.dropped = upstream.dropped();
   result.upstream_connections = upstream.connections();
 
-  acceptor->close();
-  worker.close_all_sessions();
+  gateway.stop();
   upstream.stop();
   world.run_for(10s);
   return result;

@@ -11,6 +11,7 @@
 
 #include "fake_backends/fake_server.h"
 #include "proxy/core/log/log.h"
+#include "proxy/shell/testing/sim_gateway.h"
 #include "proxy/shell/worker.h"
 #include "sim/sim_env.h"
 #include "sim/world.h"
@@ -62,30 +63,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto backend_acceptor = backend_env.listen("", 8000, false, ec);
   world.spawn(fake.run(*backend_acceptor));
 
-  auto cfg = std::make_shared<shell::ShellConfig>();
-  cfg->max_header_bytes = 4096;
-  cfg->max_body_size = 64 * 1024;
-  cfg->read_timeout = 5s;
-  cfg->idle_timeout = 10s;
-  shell::BackendTarget b;
-  b.name = "backend";
-  b.host = "backend";
-  b.port = 8000;
-  b.host_header = "backend:8000";
-  b.timeout = 20s;
+  shell::ShellConfig cfg;
+  cfg.max_header_bytes = 4096;
+  cfg.max_body_size = 64 * 1024;
+  cfg.read_timeout = 5s;
+  cfg.idle_timeout = 10s;
+  shell::BackendTarget b = testing::sim_backend();
   b.first_byte_timeout = 5s;
   b.stream_idle_timeout = 5s;
-  cfg->backends.push_back(b);
-  sim::SimEnv gateway_env(world, "gateway");
-  shell::Worker worker(gateway_env, cfg);
+  cfg.backends.push_back(b);
+  testing::SimGateway gateway(world, cfg);
+  shell::Worker& worker = gateway.worker();
   std::set<std::string> ended;
   std::size_t records = 0;
   worker.on_request_end = [&](const shell::RequestRecord& r) {
     ++records;
     ended.insert(r.request_id);
   };
-  auto acceptor = gateway_env.listen("", 8080, false, ec);
-  world.spawn(worker.serve(*acceptor));
 
   sim::SimEnv client_env(world, "client");
   std::string got;
@@ -97,8 +91,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(ended.size() == records);  // no request id ended twice (ids are unique per request)
   check(got.empty() || got.rfind("HTTP/1.1 ", 0) == 0);
 
-  acceptor->close();
-  worker.close_all_sessions();
+  gateway.stop();
   fake.stop();
   world.run_for(1s);
   return 0;

@@ -20,6 +20,7 @@
 
 #include "proxy/core/log/log.h"
 #include "proxy/shell/testing/http_test_client.h"
+#include "proxy/shell/testing/sim_gateway.h"
 #include "proxy/shell/worker.h"
 #include "sim/sim_env.h"
 #include "sim/world.h"
@@ -135,24 +136,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto backend_acceptor = backend_env.listen("", 8000, false, ec);
   world.spawn(upstream_run(backend_env, *backend_acceptor, up));
 
-  auto cfg = std::make_shared<shell::ShellConfig>();
-  cfg->read_timeout = 5s;
-  cfg->idle_timeout = 10s;
-  shell::BackendTarget b;
-  b.name = "backend";
-  b.host = "backend";
-  b.port = 8000;
-  b.host_header = "backend:8000";
-  b.timeout = 20s;
+  shell::ShellConfig cfg;
+  cfg.read_timeout = 5s;
+  cfg.idle_timeout = 10s;
+  shell::BackendTarget b = testing::sim_backend();
   b.first_byte_timeout = 5s;
   b.stream_idle_timeout = 5s;
-  cfg->backends.push_back(b);
-  sim::SimEnv gateway_env(world, "gateway");
-  shell::Worker worker(gateway_env, cfg);
+  cfg.backends.push_back(b);
+  testing::SimGateway gateway(world, cfg);
+  shell::Worker& worker = gateway.worker();
   std::size_t records = 0;
   worker.on_request_end = [&](const shell::RequestRecord&) { ++records; };
-  auto acceptor = gateway_env.listen("", 8080, false, ec);
-  world.spawn(worker.serve(*acceptor));
 
   const std::string chat = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
   const std::string stream =
@@ -171,9 +165,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(records >= static_cast<std::size_t>(answered));
 
   up.stopping = true;
-  acceptor->close();
   backend_acceptor->close();
-  worker.close_all_sessions();
+  gateway.stop();
   world.run_for(1s);
   return 0;
 }

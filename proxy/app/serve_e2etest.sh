@@ -64,6 +64,26 @@ code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/v1/chat/completions")
 code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/ready")
 [ "$code" = 200 ] || fail "/ready gave $code"
 
+# A backend that closes idle keep-alive connections (uvicorn: after 5 s;
+# here 200 ms), requests 300 ms apart, retries off: every one is answered
+# (issue #10: every other one was a 502 when the pooled connection had been
+# closed by the backend).
+start_fake idle --idle-timeout 200ms
+IDLE_GW_PORT=$(free_port)
+cat > "$WORK/idle.yaml" <<EOF2
+server: {listen: "127.0.0.1:$IDLE_GW_PORT", workers: 1}
+log: {level: warn}
+backends: [{name: idle, url: "http://127.0.0.1:$PORT_idle"}]
+EOF2
+"$LLMPROXY" serve --config "$WORK/idle.yaml" > "$WORK/idle-proxy.log" 2>&1 &
+PIDS+=($!)
+listening_port "$WORK/idle-proxy.log" > /dev/null
+for i in 1 2 3 4; do
+  code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$IDLE_GW_PORT/v1/chat/completions"     -H 'Content-Type: application/json'     -d '{"model":"fake-model","messages":[{"role":"user","content":"hi"}]}')
+  [ "$code" = 200 ] || { cat "$WORK/idle-proxy.log"; fail "request $i after an idle close: $code"; }
+  sleep 0.3
+done
+
 # Drain: a slow stream in flight when SIGTERM arrives still finishes.
 "${CURL[@]}" -N "$BASE/v1/chat/completions" -H 'Content-Type: application/json' \
   -H 'x-fake-fault: itl=200ms,tokens=5' \

@@ -103,6 +103,18 @@ class Hardening : public ::testing::Test {
     co_await env_->sleep_for(d, ec);
   }
 
+  // Waits (bounded) until pred() holds, looking every millisecond: steps
+  // that depend on the gateway having seen something wait for it, not for
+  // a guessed time.
+  env::Task<bool> eventually(std::function<bool()> pred) {
+    const TimePoint until = env_->now() + 5s;
+    while (!pred()) {
+      if (env_->now() >= until) co_return false;
+      co_await pause(1ms);
+    }
+    co_return true;
+  }
+
   // Everything the gateway sends on `s` until it closes (bounded).
   env::Task<std::string> read_to_close(env::Stream& s, Duration limit = 5s) {
     std::string got;
@@ -176,7 +188,10 @@ TEST_F(Hardening, BytesPastTheEndAreNeverTheNextAnswer) {
                 EXPECT_EQ(r.body, own_body("a"));
                 r = co_await request(tagged("POST", "b"));
                 EXPECT_EQ(r.body, own_body("b"));
-                co_await pause(150ms);  // the stray response of "b" arrives while idle
+                // The stray response of "b" arrives while the connection is idle.
+                const bool seen1 = co_await eventually([&] { return hostile_->strays() == 2; });
+                EXPECT_TRUE(seen1);
+                co_await pause(10ms);
                 r = co_await request(tagged("POST", "c"));
                 EXPECT_EQ(r.status, 200);
                 EXPECT_EQ(r.body, own_body("c"));
@@ -191,7 +206,9 @@ TEST_F(Hardening, IdleWritesAndHeadBodiesCloseTheConnection) {
               [&]() -> env::Task<void> {
                 auto r = co_await request(tagged("POST", "a"));
                 EXPECT_EQ(r.body, own_body("a"));
-                co_await pause(100ms);
+                const bool seen2 = co_await eventually([&] { return hostile_->strays() == 1; });
+                EXPECT_TRUE(seen2);
+                co_await pause(10ms);
                 r = co_await request(tagged("HEAD", "b"));
                 EXPECT_EQ(r.status, 200);
                 EXPECT_EQ(r.body, "");
@@ -321,13 +338,15 @@ TEST_F(Hardening, ConnectionsPastTheLimitGet503) {
   run_hostile({}, [&]() -> env::Task<void> {
     auto a = co_await connect();
     auto b = co_await connect();
-    co_await pause(20ms);  // both accepted
+    const bool seen3 = co_await eventually([&] { return worker_->admission().connections() == 2; });
+    EXPECT_TRUE(seen3);
     auto c = co_await connect();
     const std::string got = co_await read_to_close(*c);
     EXPECT_TRUE(got.starts_with("HTTP/1.1 503")) << got;
     EXPECT_NE(got.find("server_overloaded"), std::string::npos);
     a->close();
-    co_await pause(20ms);
+    const bool seen4 = co_await eventually([&] { return worker_->admission().connections() == 1; });
+    EXPECT_TRUE(seen4);
     auto r = co_await exchange(*env_, *b, tagged("GET", "b"), env_->now() + 5s);
     EXPECT_EQ(r.status, 200);
     auto d = co_await request(tagged("GET", "d"));
@@ -348,7 +367,8 @@ TEST_F(Hardening, BodyBudgetAnswers503) {
         "POST /v1/tagged HTTP/1.1\r\nHost: gw\r\nContent-Length: 1000\r\n\r\n{\"a\":";
     env::error_code ec;
     co_await a->write(asio::buffer(head), env_->now() + 5s, ec);
-    co_await pause(20ms);
+    const bool seen5 = co_await eventually([&] { return worker_->admission().buffered_bytes() > 0; });
+    EXPECT_TRUE(seen5);
     auto b = co_await connect();
     co_await b->write(asio::buffer(head), env_->now() + 5s, ec);
     const std::string got = co_await read_to_close(*b);
@@ -385,7 +405,9 @@ TEST_F(Hardening, PipelinedThenClosedCancelsUpstream) {
         "POST", "/v1/chat/completions", R"({"model":"fake-model","messages":[{"role":"user","content":"hi"}]})");
     env::error_code ec;
     co_await s->write(asio::buffer(one), env_->now() + 5s, ec);
-    co_await pause(50ms);  // the first is read and sent upstream
+    // The first is read and sent upstream.
+    const bool seen6 = co_await eventually([&] { return fake_->stats().requests_total == 1; });
+    EXPECT_TRUE(seen6);
     // The second waits in the gateway's socket (nothing reads it until the
     // first is answered), then the client hangs up.
     co_await s->write(asio::buffer(one), env_->now() + 5s, ec);

@@ -1158,6 +1158,9 @@ env::Task<error_code> Session::read_response_head(env::Stream& up,
       ubuf_.consume(used);
       if (ec == bhttp::error::need_more) ec = {};
       if (ec) co_return ec;
+      // A status outside 100..599 is not HTTP (RFC 9110 §15): never relayed.
+      if (parser->is_header_done() && (parser->status() < 100 || parser->status() > 599))
+        co_return bhttp::error::bad_status;
       if (parser->is_header_done() && parser->status() / 100 == 1) {
         // 101 would switch protocols, which the gateway never asked for.
         if (parser->status() == 101 || ++interim > kMaxInterimHeads)

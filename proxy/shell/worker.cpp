@@ -37,15 +37,6 @@ env::Task<void> refuse_connection(env::Env& env, std::unique_ptr<env::Stream> st
   stream->close();
 }
 
-void rethrow_into_log(std::exception_ptr e) {
-  if (!e) return;
-  try {
-    std::rethrow_exception(e);
-  } catch (const std::exception& ex) {
-    log::error("session failed", {{"error", ex.what()}});
-  }
-}
-
 }  // namespace
 
 Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerOptions options)
@@ -59,6 +50,7 @@ Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerO
       admission_(options.admission ? std::move(options.admission)
                                    : std::make_shared<AdmissionBudget>(
                                          config_->max_connections, config_->buffer_memory_budget)),
+      rethrow_session_failures_(options.rethrow_session_failures),
       balancer_(config_->routing.strategy, weights_of(*config_), config_->routing.latency),
       circuit_(config_->backends.size(), config_->routing.circuit_breaker) {}
 
@@ -110,11 +102,24 @@ env::Task<void> Worker::serve(env::Acceptor& acceptor) {
     if (!admission_->try_open_connection()) {
       ++counters_.connections_refused;
       boost::asio::co_spawn(env_.executor(), refuse_connection(env_, std::move(stream)),
-                            rethrow_into_log);
+                            [this](std::exception_ptr e) { session_ended(e); });
       continue;
     }
     boost::asio::co_spawn(env_.executor(), run_session(*this, std::move(stream)),
-                          rethrow_into_log);
+                          [this](std::exception_ptr e) { session_ended(e); });
+  }
+}
+
+void Worker::session_ended(std::exception_ptr e) {
+  if (!e) return;
+  ++counters_.sessions_failed;
+  if (rethrow_session_failures_) std::rethrow_exception(e);
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& ex) {
+    log::error("session failed", {{"error", ex.what()}});
+  } catch (...) {
+    log::error("session failed", {{"error", "unknown exception"}});
   }
 }
 

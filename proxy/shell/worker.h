@@ -41,6 +41,10 @@ struct WorkerOptions {
   // Connection and body-buffer limits shared by all workers; null = the
   // worker makes its own from the config.
   std::shared_ptr<AdmissionBudget> admission;
+  // An exception escaping a session is a bug. In production it is logged
+  // and counted (Counters::sessions_failed) and the other sessions go on;
+  // the simulator sets this so it fails the run instead (DESIGN.md).
+  bool rethrow_session_failures = false;
 };
 
 class Worker {
@@ -98,6 +102,8 @@ class Worker {
     std::uint64_t connections_accepted = 0;
     // Connections answered 503 and closed because max_connections were open.
     std::uint64_t connections_refused = 0;
+    // Sessions ended by an exception (a bug; logged).
+    std::uint64_t sessions_failed = 0;
     std::uint64_t requests = 0;
     std::uint64_t upstream_connects = 0;
     std::uint64_t upstream_reuses = 0;
@@ -108,6 +114,9 @@ class Worker {
   Counters& counters() { return counters_; }
 
  private:
+  // Completion of a session's (or a refusal's) coroutine.
+  void session_ended(std::exception_ptr e);
+
   friend class Session;
   env::Env& env_;
   std::shared_ptr<const ShellConfig> config_;
@@ -116,6 +125,7 @@ class Worker {
   bool probe_health_;
   std::shared_ptr<stores::LimiterStore> limiter_;
   std::shared_ptr<AdmissionBudget> admission_;
+  bool rethrow_session_failures_;
   std::unique_ptr<HealthProber> prober_;
   routing::Balancer balancer_;
   routing::CircuitBreaker circuit_;
