@@ -21,6 +21,7 @@
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/harness/random_faults.h"
 #include "conformance/harness/random_scenario.h"
+#include "conformance/scenario/case_writer.h"
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/uniform_gen.h"
 
@@ -89,6 +90,15 @@ void check_run(const Scenario& sc) {
   RC_LOG() << describe(sc);
   const Violations v = check_invariants(sc, out);
   RC_LOG() << describe(v);
+  if (!v.empty()) {
+    // Kept as a scenario file on every failing run: after shrinking, the
+    // files hold the shrunk case (docs/simulator.md).
+    std::string error;
+    if (const auto kept = conform::keep_case(sc, conform::kept_cases_dir(), "request-path-failure",
+                                             v.front().invariant, error))
+      RC_LOG() << "kept as " << kept->scenario_path << " (llmproxy conform --scenario "
+               << kept->scenario_path << ")\n";
+  }
   RC_ASSERT(v.empty());
 }
 

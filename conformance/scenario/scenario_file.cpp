@@ -218,6 +218,36 @@ void read_backend(Reader& r, const std::string& key, const YAML::Node& n, const 
   });
 }
 
+// workload.each: the requests one by one.
+void read_each(Reader& r, const YAML::Node& v, Workload& w) {
+  if (!v.IsSequence() || v.size() == 0) return r.error(v, "workload.each must be a non-empty list");
+  for (const auto& item : v) {
+    OneRequest q;
+    r.map(item, "workload.each[]",
+          {"at", "stream", "include_usage", "prompt_words", "fault", "cancel_after",
+           "cancel_after_bytes"},
+          [&](const std::string& k, const YAML::Node& x) {
+            if (k == "at") q.at = r.duration(x, "workload.each[].at");
+            if (k == "stream") q.stream = r.boolean(x, "workload.each[].stream");
+            if (k == "include_usage") q.include_usage = r.boolean(x, "workload.each[].include_usage");
+            if (k == "prompt_words")
+              q.prompt_words = r.integer<int>(x, "workload.each[].prompt_words", 1, 100000);
+            if (k == "fault") {
+              q.fault = r.text(x, "workload.each[].fault");
+              fake::FaultSpec spec;
+              std::string err;
+              if (!fake::parse_fault_spec(q.fault, spec, err))
+                r.error(x, "workload.each[].fault: " + err);
+            }
+            if (k == "cancel_after") q.cancel_after = r.duration(x, "workload.each[].cancel_after");
+            if (k == "cancel_after_bytes")
+              q.cancel_after_bytes =
+                  r.integer<std::size_t>(x, "workload.each[].cancel_after_bytes", 1, 1u << 30);
+          });
+    w.each.push_back(std::move(q));
+  }
+}
+
 void read_workload(Reader& r, const YAML::Node& n, Workload& w) {
   std::optional<std::size_t> requests;
   std::optional<Duration> duration;
@@ -226,8 +256,9 @@ void read_workload(Reader& r, const YAML::Node& n, Workload& w) {
   r.map(n, "workload",
         {"requests", "duration", "rate", "interval", "start", "stream", "include_usage", "model",
          "max_tokens", "prompt_words", "path", "api_keys", "fault", "cancel", "cancel_after",
-         "cancel_after_bytes", "slow_read", "client_timeout"},
+         "cancel_after_bytes", "slow_read", "client_timeout", "each"},
         [&](const std::string& k, const YAML::Node& v) {
+          if (k == "each") return read_each(r, v, w);
           if (k == "requests") requests = r.integer<std::size_t>(v, "workload.requests", 1, 100000);
           if (k == "duration") duration = r.duration(v, "workload.duration");
           if (k == "rate") rate = r.number(v, "workload.rate (requests per second)", 0.001, 1e6);
@@ -273,6 +304,8 @@ void read_workload(Reader& r, const YAML::Node& n, Workload& w) {
   if (rate) interval = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1.0 / *rate));
   if (interval) w.interval = *interval;
   if (requests && duration) r.error(n, "workload: give requests or duration, not both");
+  if (!w.each.empty() && (requests || duration || rate || interval))
+    r.error(n, "workload: each lists the requests; give no requests, duration, rate or interval");
   if (duration) {
     if (w.interval.count() <= 0) r.error(n, "workload: duration needs a positive rate or interval");
     else w.requests = static_cast<std::size_t>(*duration / w.interval);
@@ -370,7 +403,8 @@ std::optional<ScenarioFile> load_scenario_text(const std::string& text, const st
   // default_backend first: every backend starts from it.
   if (root.IsMap() && root["default_backend"]) read_profile(r, root["default_backend"], "default_backend", f.default_profile);
   r.map(root, "the scenario",
-        {"name", "description", "config", "seeds", "default_backend", "backends", "workload", "expect"},
+        {"name", "description", "config", "seeds", "seed", "random_read_split", "default_backend",
+         "backends", "workload", "expect"},
         [&](const std::string& k, const YAML::Node& v) {
           if (k == "name") f.name = r.text(v, "name");
           if (k == "description") f.description = r.text(v, "description");
@@ -381,6 +415,8 @@ std::optional<ScenarioFile> load_scenario_text(const std::string& text, const st
               f.config = (dir / f.config).lexically_normal().string();
           }
           if (k == "seeds") f.seeds = r.integer<std::uint64_t>(v, "seeds", 1, 10000);
+          if (k == "seed") f.seed = r.integer<std::uint64_t>(v, "seed", 1, ~0ULL);
+          if (k == "random_read_split") f.random_read_split = r.boolean(v, "random_read_split");
           if (k == "backends")
             r.entries(v, "backends", [&](const std::string& key, const YAML::Node& b) {
               BackendBehaviour bb;
@@ -391,6 +427,7 @@ std::optional<ScenarioFile> load_scenario_text(const std::string& text, const st
           if (k == "expect") read_expect(r, v, f.expect);
         });
   if (root.IsMap() && !root["name"]) r.error(root, "the scenario needs a name");
+  if (root.IsMap() && root["seed"] && root["seeds"]) r.error(root, "give seed or seeds, not both");
   if (r.failed()) return std::nullopt;
   return f;
 }

@@ -38,7 +38,20 @@ struct BackendBehaviour {
   std::vector<fake::FaultWindow> faults;
 };
 
+// One request of an explicit workload (`workload.each`), as a shrunk
+// property case writes it: everything per request instead of drawn.
+struct OneRequest {
+  Duration at{0};
+  bool stream = false;
+  bool include_usage = false;
+  int prompt_words = 8;
+  std::string fault;  // x-fake-fault header
+  std::optional<Duration> cancel_after;
+  std::optional<std::size_t> cancel_after_bytes;
+};
+
 struct Workload {
+  std::vector<OneRequest> each;  // when given, exactly these requests (the rest is unused)
   std::size_t requests = 10;
   Duration start{0};                           // first request
   Duration interval = std::chrono::milliseconds(100);  // between request starts
@@ -83,6 +96,8 @@ struct ScenarioFile {
   std::string description;
   std::string config;  // resolved against the scenario's folder; "" = none given
   std::uint64_t seeds = 3;
+  std::optional<std::uint64_t> seed;  // `seed:` run exactly this one (a kept failing case)
+  bool random_read_split = true;      // reads return a seeded-random share of what is there
   std::vector<BackendBehaviour> backends;
   fake::Profile default_profile;  // `default_backend:` (models "*" unless set)
   Workload workload;

@@ -78,6 +78,7 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
   sc.seed = seed;
   sc.gateway = gateway;
   sc.backends_from_config = true;
+  sc.random_read_split = file.random_read_split;
   sc.profile = file.default_profile;
   if (!gateway.backends.empty()) sc.backend_template = gateway.backends.front();
   sc.fakes.assign(gateway.backends.size(), harness::FakeBackend{file.default_profile, {}});
@@ -102,7 +103,24 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
   // The workload: one client per request, drawn from the seed.
   const Workload& w = file.workload;
   Rng rng(seed ^ 0x636f6e666f726dULL);  // "conform": apart from the world's streams
-  for (std::size_t i = 0; i < w.requests; ++i) {
+  Duration last{0};
+  // An explicit list (a shrunk property case): exactly these requests.
+  for (const OneRequest& e : w.each) {
+    harness::ClientRequest q;
+    q.at = e.at;
+    q.stream = e.stream;
+    q.ask_usage = e.stream && e.include_usage;
+    q.prompt_words = e.prompt_words;
+    q.max_tokens = w.max_tokens;
+    q.path = w.path;
+    q.model = w.model;
+    q.fault = e.fault;
+    q.cancel_after_bytes = e.cancel_after_bytes;
+    q.cancel_after = e.cancel_after ? *e.cancel_after : w.client_timeout;
+    last = std::max(last, q.at);
+    sc.requests.push_back(std::move(q));
+  }
+  for (std::size_t i = 0; w.each.empty() && i < w.requests; ++i) {
     harness::ClientRequest q;
     q.at = w.start + w.interval * static_cast<std::int64_t>(i);
     q.stream = w.stream >= 1 || (w.stream > 0 && rng.uniform() < w.stream);
@@ -120,7 +138,7 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
     q.slow_read_pause = w.slow_read_pause;
     sc.requests.push_back(std::move(q));
   }
-  const Duration last = sc.requests.empty() ? Duration{0} : sc.requests.back().at;
+  if (w.each.empty() && !sc.requests.empty()) last = sc.requests.back().at;
   sc.horizon = last + w.client_timeout + 1min;
   return sc;
 }

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "conformance/scenario/case_writer.h"
 #include "conformance/scenario/report.h"
 
 namespace llmproxy::conform {
@@ -125,6 +126,79 @@ workload: {requests: 20, interval: 10ms, stream: 0.5}
   const auto b = run_case(f, two_backends(), 11);
   EXPECT_EQ(a.metrics.status, b.metrics.status);
   EXPECT_EQ(a.metrics.latencies, b.metrics.latencies);
+}
+
+// A failing property's case, kept as a scenario file, reads back as the
+// same requests, faults, cancels, profile and seed (#11: shrunk failures
+// kept automatically).
+TEST(ScenarioRun, AKeptCaseReadsBackAsTheSameCase) {
+  harness::Scenario sc;
+  sc.seed = 123456789;
+  sc.backends = 2;
+  sc.profile.ttft = 7ms;
+  sc.profile.itl = 1500us;
+  sc.profile.output_tokens = 5;
+  sc.backend_template.timeout = 60s;
+  sc.backend_template.first_byte_timeout = 250ms;
+  harness::ClientRequest a;
+  a.at = 3ms;
+  a.stream = true;
+  a.ask_usage = true;
+  a.prompt_words = 4;
+  a.fault = "stall_after=1,for=700ms";
+  a.cancel_after_bytes = 12;
+  a.cancel_after = 10min;
+  harness::ClientRequest b;
+  b.at = 40ms;
+  b.fault = "status=400,code=context_length_exceeded";
+  b.cancel_after = 300ms;
+  sc.requests = {a, b};
+
+  const std::string config = case_config_yaml(sc);
+  EXPECT_NE(config.find("url: http://backend-1:8000"), std::string::npos) << config;
+  EXPECT_NE(config.find("first_byte_timeout: 250ms"), std::string::npos) << config;
+  const auto f = scenario(case_scenario_yaml(sc, "kept", "kept.config.yaml", "a \"reason\""));
+  ASSERT_TRUE(f.seed.has_value());
+  EXPECT_EQ(*f.seed, 123456789u);
+  EXPECT_EQ(f.default_profile.ttft, 7ms);
+  EXPECT_EQ(f.default_profile.itl, 1500us);
+  ASSERT_EQ(f.workload.each.size(), 2u);
+
+  shell::ShellConfig gw;
+  for (int i = 0; i < 2; ++i) {
+    shell::BackendTarget t = sc.backend_template;
+    t.name = "backend-" + std::to_string(i);
+    t.host = t.name;
+    t.port = 8000;
+    t.host_header = t.name + ":8000";
+    gw.backends.push_back(t);
+  }
+  std::vector<std::string> problems;
+  const auto back = build_scenario(f, gw, *f.seed, problems);
+  EXPECT_TRUE(problems.empty());
+  ASSERT_EQ(back.requests.size(), 2u);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back.requests[i].at, sc.requests[i].at);
+    EXPECT_EQ(back.requests[i].stream, sc.requests[i].stream);
+    EXPECT_EQ(back.requests[i].ask_usage, sc.requests[i].ask_usage);
+    EXPECT_EQ(back.requests[i].prompt_words, sc.requests[i].prompt_words);
+    EXPECT_EQ(back.requests[i].fault, sc.requests[i].fault);
+    EXPECT_EQ(back.requests[i].cancel_after_bytes, sc.requests[i].cancel_after_bytes);
+  }
+  EXPECT_EQ(back.requests[1].cancel_after, 300ms);
+  EXPECT_EQ(back.profile.output_tokens, 5u);
+  // And it runs: this case holds every invariant.
+  const CaseResult r = run_case(f, gw, *f.seed);
+  EXPECT_TRUE(r.passed()) << (r.failures.empty() ? "" : r.trace);
+}
+
+TEST(ScenarioRun, EachExcludesTheCountedWorkload) {
+  std::vector<std::string> errors;
+  const auto f = load_scenario_text("name: s\nworkload: {requests: 3, each: [{at: 0ms}]}\n", "t.yaml",
+                                    errors);
+  EXPECT_FALSE(f);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.front().find("each lists the requests"), std::string::npos) << errors.front();
 }
 
 }  // namespace

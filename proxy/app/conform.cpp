@@ -119,6 +119,8 @@ bool run_all(const std::vector<conform::ScenarioFile>& files, const std::string&
     std::vector<std::uint64_t> seeds;
     if (o.seed) {
       seeds.push_back(*o.seed);
+    } else if (f.seed && !o.seeds) {
+      seeds.push_back(*f.seed);
     } else {
       const std::uint64_t n = o.seeds ? *o.seeds : f.seeds;
       for (std::uint64_t s = 1; s <= n; ++s) seeds.push_back(s);
