@@ -12,6 +12,7 @@
 #include "fake_backends/fake_server.h"
 #include "proxy/env/real/real_env.h"
 #include "proxy/shell/testing/http_test_client.h"
+#include "proxy/shell/testing/run_body.h"
 #include "proxy/shell/worker.h"
 
 namespace llmproxy::shell {
@@ -63,18 +64,13 @@ class Gateway : public ::testing::Test {
     ASSERT_FALSE(ec);
     asio::co_spawn(ioc_, fake_->run(*fake_acceptor_), asio::detached);
     asio::co_spawn(ioc_, worker_->serve(*acceptor_), asio::detached);
-    bool done = false;
-    std::exception_ptr failure;
-    asio::co_spawn(ioc_, body(), [&](std::exception_ptr e) {
-      failure = e;
-      done = true;
+    // 30 s is a bound; the tests finish in milliseconds.
+    const bool done = testing::run_body(ioc_, body, [&] {
       acceptor_->close();
       worker_->close_all_sessions();
       fake_->stop();
-    });
-    ioc_.run_for(30s);  // a bound; the tests finish in milliseconds
+    }, 30s);
     ASSERT_TRUE(done) << "test body did not finish";
-    if (failure) std::rethrow_exception(failure);
   }
 
   env::Task<std::unique_ptr<env::Stream>> connect() {

@@ -20,6 +20,7 @@
 #include "proxy/core/log/log.h"
 #include "proxy/env/real/real_env.h"
 #include "proxy/shell/testing/http_test_client.h"
+#include "proxy/shell/testing/run_body.h"
 #include "proxy/shell/worker.h"
 
 namespace llmproxy::shell {
@@ -149,18 +150,12 @@ class Hardening : public ::testing::Test {
     acceptor_ = env_->listen("127.0.0.1", 0, false, ec);
     ASSERT_FALSE(ec);
     asio::co_spawn(ioc_, worker_->serve(*acceptor_), asio::detached);
-    bool done = false;
-    std::exception_ptr failure;
-    asio::co_spawn(ioc_, body(), [&](std::exception_ptr e) {
-      failure = e;
-      done = true;
+    const bool done = testing::run_body(ioc_, body, [&] {
       acceptor_->close();
       worker_->close_all_sessions();
       stop_upstream();
-    });
-    ioc_.run_for(60s);
+    }, 60s);
     ASSERT_TRUE(done) << "test body did not finish";
-    if (failure) std::rethrow_exception(failure);
   }
 };
 
