@@ -10,6 +10,8 @@
 //     outcomes, and no attempt starts on a backend it calls unhealthy;
 //   - smooth weighted round robin is exact in every window of Σweights picks;
 //   - least_conn starts every attempt on a least-loaded eligible backend;
+//   - the circuit breaker opens after exactly consecutive_failures failures in
+//     a row and lets exactly one request through once its cool-down is over;
 //   - liveness: after an outage ends, requests succeed again within a bound.
 // Every failure prints RapidCheck's reproduce command (RC_PARAMS=reproduce=…).
 #include <gtest/gtest.h>
@@ -369,6 +371,52 @@ RC_GTEST_PROP(RoutingSim, LeastConnPicksALeastLoadedBackend, ()) {
       if (o.seq_start < a.seq_start && o.seq_end > a.seq_start) ++load[o.backend];
     const int least = *std::min_element(load.begin(), load.end());
     RC_ASSERT(load[a.backend] == least);
+  }
+}
+
+// ---- the circuit opens after exactly consecutive_failures --------------------
+
+// One backend, sequential requests a second apart: it answers `ok` of them,
+// then fails every request (5xx, reset or no answer). Exactly
+// consecutive_failures failures reach it (the ratio rule is out of play:
+// min_requests is never reached); the requests after them get 503 without an
+// attempt until the cool-down is over, when one request goes through
+// (half-open). Judged from the attempts each request made.
+RC_GTEST_PROP(RoutingSim, CircuitOpensAfterExactlyConsecutiveFailures, ()) {
+  Scenario sc;
+  sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
+  add_backends(sc, 1, ms(500));
+  auto& cb = sc.gateway.routing.circuit_breaker;
+  cb.enabled = true;
+  cb.consecutive_failures = *uniform(1, 6);
+  cb.min_requests = 1000;
+  cb.cool_down = 10min;
+  cb.max_cool_down = 10min;
+  const int ok = *uniform(0, 4);
+  const int refused = *uniform(1, 4);
+  const std::string fail = *pick_of(std::string("status=500"), "status=503", "reset_before_headers", "hang");
+  const Duration fail_from = ok == 0 ? Duration(0) : std::chrono::seconds(ok) - ms(500);
+  sc.fakes[0].faults.push_back({fail_from, Duration::max(), spec(fail)});
+  const int n = ok + cb.consecutive_failures + refused;
+  for (int i = 0; i < n; ++i) {
+    ClientRequest q;
+    q.at = std::chrono::seconds(i);
+    sc.requests.push_back(q);
+  }
+  ClientRequest half_open;
+  half_open.at = std::chrono::seconds(n) + cb.cool_down;
+  sc.requests.push_back(half_open);
+  const SimOutcome out = run_gateway_sim(sc);
+  RC_ASSERT(out.all_clients_done);
+  std::map<std::string, const shell::RequestRecord*> by_id;
+  for (const auto& rec : out.records) by_id[rec.request_id] = &rec;
+  for (std::size_t i = 0; i < sc.requests.size(); ++i) {
+    const auto it = by_id.find(request_id_for(i));
+    RC_ASSERT(it != by_id.end());
+    const bool reaches = static_cast<int>(i) < ok + cb.consecutive_failures || i + 1 == sc.requests.size();
+    RC_ASSERT(it->second->attempt_log.size() == (reaches ? 1u : 0u));
+    if (static_cast<int>(i) < ok) RC_ASSERT(it->second->status == 200);
+    if (!reaches) RC_ASSERT(it->second->status == 503);
   }
 }
 
