@@ -46,4 +46,28 @@ class AdmissionBudget {
   std::atomic<std::size_t> buffered_{0};
 };
 
+// What one holder (a request's body, a stream's event buffers) has charged
+// to the buffer budget. charge_to() moves the charge to a new size (false,
+// and nothing charged, when growing it does not fit); release() gives it all
+// back, as the destructor does.
+class BufferCharge {
+ public:
+  explicit BufferCharge(AdmissionBudget& budget) : budget_(budget) {}
+  ~BufferCharge() { release(); }
+  BufferCharge(const BufferCharge&) = delete;
+  BufferCharge& operator=(const BufferCharge&) = delete;
+
+  bool charge_to(std::size_t bytes) {
+    if (bytes > charged_ && !budget_.try_charge_buffer(bytes - charged_)) return false;
+    if (bytes < charged_) budget_.release_buffer(charged_ - bytes);
+    charged_ = bytes;
+    return true;
+  }
+  void release() { charge_to(0); }
+
+ private:
+  AdmissionBudget& budget_;
+  std::size_t charged_ = 0;
+};
+
 }  // namespace llmproxy::shell

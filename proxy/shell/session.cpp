@@ -70,23 +70,16 @@ std::string_view buffer_view(const beast::flat_buffer& b) {
 template <class Request>
 std::optional<ErrorId> framing_error(const Request& req) {
   http::FramingFields f;
-  std::string joined;  // only when a request has several Transfer-Encoding fields
+  std::string scratch;  // only when a request has several Transfer-Encoding fields
   for (const auto& field : req) {
+    const auto v = field.value();
+    const std::string_view value(v.data(), v.size());
     if (field.name() == bhttp::field::transfer_encoding) {
-      const auto v = field.value();
-      const std::string_view value(v.data(), v.size());
-      if (f.te_fields++ == 0) {
-        f.transfer_encoding = value;
-      } else {
-        if (joined.empty()) joined.assign(f.transfer_encoding);
-        joined += ", ";
-        joined += value;
-        f.transfer_encoding = joined;
-      }
+      ++f.te_fields;
+      http::join_list(f.transfer_encoding, value, scratch);
     } else if (field.name() == bhttp::field::content_length) {
       ++f.content_length_fields;
-      const auto v = field.value();
-      f.content_length = std::string_view(v.data(), v.size());
+      f.content_length = value;
     }
   }
   f.http_minor = req.version() % 10;
@@ -184,15 +177,17 @@ const char* outcome_name(Outcome o) {
 }
 
 Session::Session(Worker& worker, std::unique_ptr<env::Stream> client)
-    : worker_(worker), client_(std::move(client)), client_ip_(client_->remote_ip()) {
+    : worker_(worker),
+      client_(std::move(client)),
+      client_ip_(client_->remote_ip()),
+      body_charge_(worker.admission()),
+      event_charge_(worker.admission()) {
   worker_.sessions_.push_front(this);
   registry_ = worker_.sessions_.begin();
   ++worker_.counters_.connections_accepted;
 }
 
 Session::~Session() {
-  release_body_charge();
-  release_event_charge();
   worker_.admission().close_connection();
   worker_.sessions_.erase(registry_);
 }
@@ -212,7 +207,7 @@ env::Task<void> Session::run() {
     if (r == ReadResult::failed) {
       // The request was answered early (its body may be unread): free its
       // buffers now, then let the client read the answer.
-      release_body_charge();
+      body_charge_.release();
       parser_.reset();
       co_await linger_close();
       co_return;
@@ -222,44 +217,11 @@ env::Task<void> Session::run() {
     ++worker_.in_flight_;
     co_await handle_request();
     --worker_.in_flight_;
-    release_body_charge();
+    body_charge_.release();
     if (record_open_) finish_record(Outcome::error);
     if (!keep_alive_ || !client_->is_open()) break;
   }
   client_->close();
-}
-
-bool Session::body_budget_ok() {
-  // The body's buffer, not its length so far: Beast reserves a declared
-  // Content-Length up front.
-  const std::size_t now = parser_->get().body().capacity();
-  if (now <= body_charged_) return true;
-  if (!worker_.admission().try_charge_buffer(now - body_charged_)) return false;
-  body_charged_ = now;
-  return true;
-}
-
-bool Session::charge_event_buffer(std::size_t now) {
-  if (now <= event_charged_) {
-    worker_.admission().release_buffer(event_charged_ - now);
-    event_charged_ = now;
-    return true;
-  }
-  if (!worker_.admission().try_charge_buffer(now - event_charged_)) return false;
-  event_charged_ = now;
-  return true;
-}
-
-void Session::release_event_charge() {
-  if (event_charged_ == 0) return;
-  worker_.admission().release_buffer(event_charged_);
-  event_charged_ = 0;
-}
-
-void Session::release_body_charge() {
-  if (body_charged_ == 0) return;
-  worker_.admission().release_buffer(body_charged_);
-  body_charged_ = 0;
 }
 
 env::Task<void> Session::linger_close() {
@@ -353,7 +315,9 @@ env::Task<Session::ReadResult> Session::read_request() {
                               "malformed HTTP request: " + ec.message());
         co_return ReadResult::failed;
       }
-      if (!body_budget_ok()) {
+      // The body's buffer, not its length so far: Beast reserves a declared
+      // Content-Length up front.
+      if (!body_charge_.charge_to(parser_->get().body().capacity())) {
         keep_alive_ = false;
         co_await send_error(ErrorId::overloaded);
         co_return ReadResult::failed;
@@ -890,18 +854,8 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
   append_response_head(rh, parser.status(), parser.reason());
   // Headers the backend's Connection fields name are hop-by-hop too.
   std::string_view resp_connection;
-  head_scratch_.clear();
-  for (const auto& [name, value] : parser.fields()) {
-    if (!http::iequals(name, "connection")) continue;
-    if (resp_connection.data() != nullptr) {
-      if (head_scratch_.empty()) head_scratch_.assign(resp_connection);
-      head_scratch_ += ", ";
-      head_scratch_ += value;
-      resp_connection = head_scratch_;
-    } else {
-      resp_connection = value;
-    }
-  }
+  for (const auto& [name, value] : parser.fields())
+    if (http::iequals(name, "connection")) http::join_list(resp_connection, value, head_scratch_);
   for (const auto& [name, value] : parser.fields()) {
     if (http::is_hop_by_hop(name, resp_connection)) continue;
     if (http::iequals(name, "x-request-id")) continue;
@@ -1042,7 +996,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     record_.upstream_body_bytes = parser.body_bytes();
     client_ok = co_await process_body();
     if (check_malformed()) break;
-    if (sse && !charge_event_buffer(filter.buffered_bytes())) {
+    if (sse && !event_charge_.charge_to(filter.buffered_bytes())) {
       // Large events assembled for slow clients passed the process's buffer
       // budget: this stream ends with an error event rather than memory
       // growing without bound.
@@ -1052,7 +1006,7 @@ env::Task<Session::AttemptResult> Session::run_attempt(std::size_t backend_index
     }
     idle_deadline = after(env.now(), b.stream_idle_timeout);
   }
-  release_event_charge();
+  event_charge_.release();
   record_.attempt_end = env.now();
   stop_watch();
 
@@ -1158,9 +1112,6 @@ env::Task<error_code> Session::read_response_head(env::Stream& up,
       ubuf_.consume(used);
       if (ec == bhttp::error::need_more) ec = {};
       if (ec) co_return ec;
-      // A status outside 100..599 is not HTTP (RFC 9110 §15): never relayed.
-      if (parser->is_header_done() && (parser->status() < 100 || parser->status() > 599))
-        co_return bhttp::error::bad_status;
       if (parser->is_header_done() && parser->status() / 100 == 1) {
         // 101 would switch protocols, which the gateway never asked for.
         if (parser->status() == 101 || ++interim > kMaxInterimHeads)

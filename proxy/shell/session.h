@@ -78,14 +78,6 @@ class Session final : private env::ReadListener {
   };
 
   env::Task<ReadResult> read_request();
-  // Charges the request body buffered so far to the process's budget; false
-  // when it is used up (503). release_body_charge() gives it back.
-  bool body_budget_ok();
-  void release_body_charge();
-  // The same budget for an SSE filter's buffers (large events assembled
-  // while a client reads slowly): charged to `now` bytes; false when full.
-  bool charge_event_buffer(std::size_t now);
-  void release_event_charge();
   // After an early final response (400, 408, 413, 431, 501, 503) the client
   // may still be sending: closing with unread input would send a reset that
   // can destroy the response before the client reads it. So: shut down the
@@ -148,8 +140,11 @@ class Session final : private env::ReadListener {
   bool record_open_ = false;
   bool strip_usage_ = false;  // the gateway injected include_usage
   http::HeaderLineGuard line_guard_;
-  std::size_t body_charged_ = 0;   // bytes of body buffer charged to the budget
-  std::size_t event_charged_ = 0;  // bytes of SSE filter buffers charged to it
+  // The process's buffer budget (shell/admission.h): the request body's
+  // buffer while it is received and handled (503 when it does not fit), and
+  // an SSE filter's buffers while large events are assembled.
+  BufferCharge body_charge_;
+  BufferCharge event_charge_;
   RequestRecord record_;
   std::string request_id_;
   std::string head_;         // reused: the response head for the client

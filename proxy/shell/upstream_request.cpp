@@ -12,29 +12,13 @@ constexpr std::string_view kCrlf = "\r\n";
 
 std::string_view view(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
-// Every value of the fields named `name`, joined with ", " (RFC 9110 §5.3):
-// a view of the only one without copying, or `scratch` holding them all.
-std::string_view joined(const ClientRequest& req, bhttp::field name, std::string_view name_text,
-                        std::string& scratch) {
-  std::string_view first;
-  bool several = false;
-  for (const auto& f : req) {
-    const bool match = name != bhttp::field::unknown
-                           ? f.name() == name
-                           : http::iequals(view(f.name_string()), name_text);
-    if (!match) continue;
-    if (first.data() == nullptr) {
-      first = view(f.value());
-      continue;
-    }
-    if (!several) {
-      several = true;
-      scratch.assign(first);
-    }
-    scratch += ", ";
-    scratch += view(f.value());
-  }
-  return several ? std::string_view(scratch) : first;
+// Every value of the fields `match` accepts, joined with ", ".
+template <class Match>
+std::string_view joined(const ClientRequest& req, Match match, std::string& scratch) {
+  std::string_view list;
+  for (const auto& f : req)
+    if (match(f)) http::join_list(list, view(f.value()), scratch);
+  return list;
 }
 
 }  // namespace
@@ -49,12 +33,14 @@ void build_upstream_head(std::string& head, const ClientRequest& req, const Back
   head += " HTTP/1.1\r\nHost: ";
   head += b.host_header;
   head += kCrlf;
-  // The Connection list first (it may name later headers), then XFF, which
-  // needs its own joined copy while the Connection list is in use.
+  // The Connection list (it may name any header) and the incoming
+  // X-Forwarded-For list, each from all of their fields.
   std::string xff_scratch;
-  const std::string_view connection = joined(req, bhttp::field::connection, {}, scratch);
-  std::string_view prior_xff;
-  bool several_xff = false;
+  const std::string_view connection =
+      joined(req, [](const auto& f) { return f.name() == bhttp::field::connection; }, scratch);
+  const std::string_view prior_xff = joined(
+      req, [](const auto& f) { return http::iequals(view(f.name_string()), "x-forwarded-for"); },
+      xff_scratch);
   for (const auto& f : req) {
     const std::string_view n = view(f.name_string());
     const std::string_view value = view(f.value());
@@ -69,18 +55,9 @@ void build_upstream_head(std::string& head, const ClientRequest& req, const Back
         break;
       default:
         // Set by the gateway itself below (Beast has no enum for these).
-        if (http::iequals(n, "x-request-id") || http::iequals(n, "x-forwarded-proto")) continue;
-        if (http::iequals(n, "x-forwarded-for")) {
-          if (prior_xff.data() == nullptr) {
-            prior_xff = value;
-          } else {
-            if (!several_xff) xff_scratch.assign(prior_xff);
-            several_xff = true;
-            xff_scratch += ", ";
-            xff_scratch += value;
-          }
+        if (http::iequals(n, "x-request-id") || http::iequals(n, "x-forwarded-proto") ||
+            http::iequals(n, "x-forwarded-for"))
           continue;
-        }
         if (!b.forward_api_key && http::iequals(n, "x-api-key")) continue;
         break;
     }
@@ -89,7 +66,6 @@ void build_upstream_head(std::string& head, const ClientRequest& req, const Back
     head += value;
     head += kCrlf;
   }
-  if (several_xff) prior_xff = xff_scratch;
   head += "X-Forwarded-For: ";
   http::append_forwarded_for(head, prior_xff, info.client_ip);
   head += "\r\nX-Forwarded-Proto: http\r\nX-Request-Id: ";

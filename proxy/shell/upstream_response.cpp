@@ -20,6 +20,11 @@ void UpstreamResponseParser::on_response_impl(int code, bsv reason, int version,
     ec = bhttp::error::bad_version;
     return;
   }
+  // A status outside 100..599 is not HTTP (RFC 9110 §15): never relayed.
+  if (code < 100 || code > 599) {
+    ec = bhttp::error::bad_status;
+    return;
+  }
   status_ = code;
   st_.text.assign(reason.data(), reason.size());
   reason_len_ = reason.size();

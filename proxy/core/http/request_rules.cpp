@@ -82,6 +82,17 @@ bool needs_json_body(Route r) {
   return r == Route::chat_completions || r == Route::completions || r == Route::embeddings;
 }
 
+void join_list(std::string_view& list, std::string_view value, std::string& scratch) {
+  if (list.data() == nullptr) {
+    list = value;
+    return;
+  }
+  if (list.data() != scratch.data()) scratch.assign(list);
+  scratch += ", ";
+  scratch += value;
+  list = scratch;
+}
+
 bool is_hop_by_hop(std::string_view name, std::string_view connection_header) {
   static constexpr std::array<std::string_view, 9> kFixed = {
       "connection", "keep-alive", "proxy-connection", "te", "trailer",

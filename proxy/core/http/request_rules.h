@@ -42,6 +42,12 @@ bool needs_json_body(Route r);
 // every name listed in the message's Connection header (case-insensitive).
 bool is_hop_by_hop(std::string_view name, std::string_view connection_header);
 
+// Several fields of one name are one comma-separated list (RFC 9110 §5.3).
+// Adds `value` to `list`: the first value is only viewed; from the second on
+// the list is copied into `scratch` and `list` views that. Start with an
+// empty (null) view; no allocation unless a name repeats.
+void join_list(std::string_view& list, std::string_view value, std::string& scratch);
+
 // ASCII case-insensitive comparisons for header names and token values.
 bool iequals(std::string_view a, std::string_view b);
 bool istarts_with(std::string_view s, std::string_view prefix);
