@@ -24,6 +24,8 @@ constexpr std::array<ErrorInfo, kErrorIdCount> kCatalogue = {{
      "This API key has expired."},
     {E::ip_not_allowed, "ip_not_allowed", 403, "permission_error", "ip_not_allowed",
      "ip_not_allowed", "This API key may not be used from your IP address."},
+    {E::cors_preflight_refused, "cors_preflight_refused", 403, "permission_error", "cors_preflight_refused",
+     "cors_preflight_refused", "This cross-origin request is not allowed by the server's CORS settings."},
     {E::not_found, "not_found", 404, "not_found_error", "not_found", "not_found",
      "Unknown request URL."},
     {E::method_not_allowed, "method_not_allowed", 405, "invalid_request_error",

@@ -24,6 +24,7 @@ enum class ErrorId : std::uint8_t {
   key_disabled,             // 403
   key_expired,              // 403
   ip_not_allowed,           // 403 client IP denied for this key
+  cors_preflight_refused,   // 403 a CORS preflight's origin, method or headers are not allowed (http/cors.h)
   not_found,                // 404 no such route
   method_not_allowed,       // 405 known path, wrong method (send Allow)
   request_timeout,          // 408 client too slow sending the request (read_timeout)

@@ -36,6 +36,7 @@ TEST(ErrorCatalogue, ContractCodesAndStatuses) {
            Row{ErrorId::key_disabled, 403, "permission_error", "key_disabled"},
            Row{ErrorId::key_expired, 403, "permission_error", "key_expired"},
            Row{ErrorId::ip_not_allowed, 403, "permission_error", "ip_not_allowed"},
+           Row{ErrorId::cors_preflight_refused, 403, "permission_error", "cors_preflight_refused"},
            Row{ErrorId::not_found, 404, "not_found_error", "not_found"},
            Row{ErrorId::method_not_allowed, 405, "invalid_request_error", "method_not_allowed"},
            Row{ErrorId::request_timeout, 408, "invalid_request_error", "request_timeout"},
