@@ -222,10 +222,10 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
     Gateway gw;
     gw.env = std::make_unique<sim::SimEnv>(world, gateway_host(g));
     gw.tap = std::make_unique<TapEnv>(*gw.env);
-    shell::WorkerOptions options = sc.worker_options ? sc.worker_options() : shell::WorkerOptions{};
+    shell::WorkerOptions options = sc.worker_options ? sc.worker_options(*gw.env) : shell::WorkerOptions{};
     options.rethrow_session_failures = true;  // an escaped exception fails the run
     gw.worker = std::make_unique<shell::Worker>(*gw.tap, cfg, std::move(options));
-    gw.worker->on_request_end = [&out](const shell::RequestRecord& r) { out.records.push_back(r); };
+    gw.worker->pipeline().observe([&out](const shell::RequestRecord& r) { out.records.push_back(r); });
     gw.worker->start_background();  // active health probes, when configured
     if (sc.on_worker) sc.on_worker(*gw.worker, *gw.env);
     env::error_code ec;

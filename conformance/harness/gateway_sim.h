@@ -68,7 +68,7 @@ struct Scenario {
   // Makes the gateway worker's options for one run (fresh state each time:
   // e.g. an in-memory rate limiter standing in for the configured store).
   // Null = defaults.
-  std::function<shell::WorkerOptions()> worker_options;
+  std::function<shell::WorkerOptions(env::Env&)> worker_options;
   // Called once the gateway's Worker exists and its background work started
   // (e.g. to observe health probes). Null = nothing.
   std::function<void(shell::Worker&, env::Env&)> on_worker;

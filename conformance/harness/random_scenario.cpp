@@ -49,7 +49,7 @@ void add_modules(Rng& r, Scenario& sc) {
     if (r.below(2)) c.per_key.max_concurrent = static_cast<int>(in_range(r, 1, 4));
     if (r.below(2)) c.per_key.tokens_per_minute = static_cast<int>(in_range(r, 50, 2000));
     const ratelimit::LimitSet limits = ratelimit::limits_from(c);
-    sc.worker_options = [limits] {
+    sc.worker_options = [limits](env::Env&) {
       shell::WorkerOptions o;
       o.limiter = std::make_shared<stores::MemoryLimiterStore>(
           std::make_shared<ratelimit::MemoryLimiter>(limits));

@@ -50,7 +50,7 @@ LimitRun run_limited(Scenario sc, const config::RateLimitConfig& cfg, Duration l
   sim::World world(sc.seed);
   sim::SimEnv store_env(world, "store");
   auto limiter = std::make_shared<ratelimit::MemoryLimiter>(run.limits);
-  sc.worker_options = [&] {
+  sc.worker_options = [&](env::Env&) {
     shell::WorkerOptions o;
     o.limiter = std::make_shared<stores::LatencyLimiterStore>(limiter, store_env, latency);
     return o;

@@ -389,7 +389,7 @@ CaseResult judge(const ScenarioFile& file, const harness::Scenario& sc, const ha
 }
 
 CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed,
-                    const std::function<shell::WorkerOptions()>& worker_options) {
+                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options) {
   std::vector<std::string> problems;
   harness::Scenario sc = build_scenario(file, gateway, seed, problems);
   sc.worker_options = worker_options;

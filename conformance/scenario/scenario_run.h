@@ -63,7 +63,7 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
 // `worker_options` (may be null) makes the gateway's WorkerOptions for the
 // run, e.g. its rate-limit store (see harness::Scenario::worker_options).
 CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed,
-                    const std::function<shell::WorkerOptions()>& worker_options = {});
+                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options = {});
 
 // Judges a finished run (exposed for tests).
 CaseResult judge(const ScenarioFile& file, const harness::Scenario& sc, const harness::SimOutcome& out);

@@ -76,10 +76,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   shell::Worker& worker = gateway.worker();
   std::set<std::string> ended;
   std::size_t records = 0;
-  worker.on_request_end = [&](const shell::RequestRecord& r) {
+  worker.pipeline().observe([&](const shell::RequestRecord& r) {
     ++records;
     ended.insert(r.request_id);
-  };
+  });
 
   sim::SimEnv client_env(world, "client");
   std::string got;

@@ -22,12 +22,10 @@
 #include "conformance/scenario/scenario_file.h"
 #include "conformance/scenario/scenario_run.h"
 #include "proxy/app/commands.h"
-#include "proxy/app/serve_config.h"
+#include "proxy/server/gateway.h"
+#include "proxy/server/shell_config_from.h"
 #include "proxy/core/config/load.h"
 #include "proxy/core/log/log.h"
-#include "proxy/core/ratelimit/limits.h"
-#include "proxy/core/ratelimit/memory_limiter.h"
-#include "proxy/stores/memory_limiter_store.h"
 
 namespace llmproxy::app {
 namespace {
@@ -53,18 +51,19 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
-// A config as the simulated gateway runs it: its runtime settings and the
-// worker options of one run. Whatever store the config names for rate
-// limits, the simulator uses an in-memory limiter with the same limits,
-// fresh for every run.
+// A config as the simulated gateway runs it: built through the same
+// composition root as `serve` (server/gateway.h); each run starts a fresh
+// process (its own health, admission and in-process limiter).
 struct Gateway {
-  std::shared_ptr<const shell::ShellConfig> config;
-  std::function<shell::WorkerOptions()> worker_options;
+  std::shared_ptr<const server::Gateway> gateway;
+  std::function<shell::WorkerOptions(env::Env&)> worker_options;
 };
 
 // Loads a config for the simulator. Features this build does not implement
 // are reported but do not stop the run (the scenario then shows what the
-// gateway does without them); any other problem does.
+// gateway does without them); any other problem does. A rate limit on
+// Redis runs on the in-process limiter with the same limits until the
+// simulator has its Redis (issue #11).
 std::optional<Gateway> load_gateway(const std::string& path) {
   static std::map<std::string, Gateway> cache;
   if (const auto it = cache.find(path); it != cache.end()) return it->second;
@@ -81,16 +80,25 @@ std::optional<Gateway> load_gateway(const std::string& path) {
     std::cerr << path << ": the config has no backends; there is nothing to simulate\n";
     return none;
   }
+  config::Config sim_config = *r.config;
+  if (const auto* cache = server::rate_limit_cache(sim_config);
+      cache && cache->driver != config::CacheDriver::memory)
+    sim_config.rate_limit.storage = "memory";
+  std::string error;
   Gateway g;
-  g.config = shell_config_from(*r.config);
-  ratelimit::LimitSet limits = ratelimit::limits_from(r.config->rate_limit);
-  if (r.config->rate_limit.enabled && !limits.empty()) {
-    g.worker_options = [limits] {
-      shell::WorkerOptions o;
-      o.limiter = std::make_shared<stores::MemoryLimiterStore>(std::make_shared<ratelimit::MemoryLimiter>(limits));
-      return o;
-    };
+  server::BuildOptions bo;
+  bo.simulated = true;
+  g.gateway = server::Gateway::build(sim_config, error, bo);
+  if (!g.gateway) {
+    std::cerr << path << ": " << error << '\n';
+    return none;
   }
+  for (const auto& m : g.gateway->left_out())
+    std::cerr << path << ": " << m << ": the simulated gateway runs without it\n";
+  g.worker_options = [gw = g.gateway](env::Env& env) {
+    const auto process = gw->start_process();
+    return gw->worker_options(process, env, 0);
+  };
   cache.emplace(path, g);
   return g;
 }
@@ -132,7 +140,7 @@ bool run_all(const std::vector<conform::ScenarioFile>& files, const std::string&
       return "llmproxy conform --config " + quote(config_path) + " --scenario " + quote(path) + " --seed " +
              std::to_string(seed);
     };
-    for (const std::uint64_t s : seeds) runs.cases.push_back(conform::run_case(f, *gateway->config, s, gateway->worker_options));
+    for (const std::uint64_t s : seeds) runs.cases.push_back(conform::run_case(f, *gateway->gateway->shell_config(), s, gateway->worker_options));
     out.push_back(std::move(runs));
   }
   return true;

@@ -21,15 +21,13 @@
 #include <vector>
 
 #include "proxy/app/commands.h"
-#include "proxy/app/serve_config.h"
 #include "proxy/core/config/load.h"
 #include "proxy/core/log/log.h"
 #include "proxy/core/util/env_expand.h"
 #include "proxy/env/real/real_env.h"
-#include "proxy/core/ratelimit/memory_limiter.h"
+#include "proxy/server/gateway.h"
+#include "proxy/shell/log_file_writer.h"
 #include "proxy/shell/worker.h"
-#include "proxy/stores/memory_limiter_store.h"
-#include "proxy/stores/redis/redis_limiter_store.h"
 
 namespace llmproxy::app {
 namespace {
@@ -50,7 +48,24 @@ struct WorkerThread {
   std::thread thread;
 };
 
-void configure_log(const config::LogConfig& c) {
+WallTime system_now() {
+  return WallTime(
+      std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch()));
+}
+
+// Keeps log.output: file's writer alive while the logger may use it: on
+// the way out the logger goes back to stderr first, then the writer
+// writes what is queued and stops.
+struct SystemLogFile {
+  std::unique_ptr<shell::LogFileWriter> writer;
+  ~SystemLogFile() {
+    if (writer) log::configure(log::LoggerOptions{});
+  }
+};
+
+// The system log (top-level `log`): level, text or json, stdout, stderr or
+// a rotated file written by a background thread.
+void configure_log(const config::LogConfig& c, SystemLogFile& file) {
   log::LoggerOptions o;
   switch (c.level) {
     case config::LogLevel::debug: o.level = log::Level::debug; break;
@@ -60,10 +75,11 @@ void configure_log(const config::LogConfig& c) {
   }
   o.format = c.format == config::LogFormat::json ? log::Format::json : log::Format::text;
   o.sink = c.output == config::LogOutput::to_stderr ? stderr : stdout;
-  o.clock = [] {
-    return WallTime(std::chrono::duration_cast<Duration>(
-        std::chrono::system_clock::now().time_since_epoch()));
-  };
+  o.clock = system_now;
+  if (c.output == config::LogOutput::to_file) {
+    file.writer = std::make_unique<shell::LogFileWriter>(shell::system_log_writer_options(c, system_now));
+    o.writer = [w = file.writer.get()](std::string_view line) { w->submit(line); };
+  }
   log::configure(std::move(o));
 }
 
@@ -107,8 +123,17 @@ int run_serve(int argc, char** argv) {
     return 1;
   }
   const auto& cfg = *loaded.config;
-  configure_log(cfg.log);
-  const auto shell_cfg = shell_config_from(cfg);
+  SystemLogFile system_log_file;
+  configure_log(cfg.log, system_log_file);
+  std::string build_error;
+  server::BuildOptions build_options;
+  build_options.wall_clock = system_now;
+  const auto gateway = server::Gateway::build(cfg, build_error, build_options);
+  if (!gateway) {
+    std::fprintf(stderr, "serve: %s\n", build_error.c_str());
+    return 1;
+  }
+  const auto& shell_cfg = gateway->shell_config();
 
   unsigned workers = cfg.server.workers > 0 ? static_cast<unsigned>(cfg.server.workers)
                                             : std::max(1u, std::thread::hardware_concurrency());
@@ -120,49 +145,12 @@ int run_serve(int argc, char** argv) {
 
   std::vector<std::unique_ptr<WorkerThread>> threads;
   std::uint16_t port = shell_cfg->listen_port;
-  // One health state for the process; worker 0 runs the probes.
-  auto health = std::make_shared<shell::HealthBoard>(shell_cfg->backends.size());
-  // server.max_connections and buffer_memory_budget hold for the process.
-  auto admission = std::make_shared<shell::AdmissionBudget>(shell_cfg->max_connections,
-                                                            shell_cfg->buffer_memory_budget);
-  // Rate limits: one in-process limiter shared by the workers, or one store
-  // client per worker for a shared store.
-  const ratelimit::LimitSet limits = ratelimit::limits_from(cfg.rate_limit);
-  const bool limiting = cfg.rate_limit.enabled && !limits.empty();
-  const config::CacheConfig* limit_cache = limiting ? rate_limit_cache(cfg) : nullptr;
-  std::shared_ptr<ratelimit::MemoryLimiter> memory_limiter;
-  if (limiting && (!limit_cache || limit_cache->driver == config::CacheDriver::memory)) {
-    // A named memory cache bounds the limiter's key table with its max_size.
-    ratelimit::MemoryLimiterOptions mo;
-    if (limit_cache) mo.max_keys = static_cast<std::size_t>(limit_cache->max_size);
-    memory_limiter = std::make_shared<ratelimit::MemoryLimiter>(limits, mo);
-  }
+  const auto process = gateway->start_process();
   for (unsigned i = 0; i < workers; ++i) {
     auto t = std::make_unique<WorkerThread>();
     t->env = std::make_unique<env::RealEnv>(t->ioc, seed + i);
-    shell::WorkerOptions options;
-    options.health = health;
-    options.admission = admission;
-    options.probe_health = i == 0;
-    if (memory_limiter) {
-      options.limiter = std::make_shared<stores::MemoryLimiterStore>(memory_limiter);
-    } else if (limiting) {
-      env::error_code rec;
-      auto redis_cfg = stores::redis::ClientConfig::from(*limit_cache, rec);
-      if (rec) {
-        std::fprintf(stderr, "serve: rate_limit cache '%s': %s\n", limit_cache->name.c_str(),
-                     rec.message().c_str());
-        return 1;
-      }
-      stores::redis::RedisLimiterOptions ro;
-      // A crashed gateway's slots expire; a live request never outlives this.
-      Duration longest{0};
-      for (const auto& b : shell_cfg->backends) longest = std::max(longest, b.timeout);
-      ro.slot_ttl = std::max<Duration>(2 * longest, std::chrono::minutes(10));
-      options.limiter =
-          std::make_shared<stores::redis::RedisLimiterStore>(*t->env, redis_cfg, limits, ro);
-    }
-    t->worker = std::make_unique<shell::Worker>(*t->env, shell_cfg, std::move(options));
+    t->worker = std::make_unique<shell::Worker>(*t->env, shell_cfg,
+                                                gateway->worker_options(process, *t->env, i));
     env::error_code ec;
     t->acceptor = t->env->listen(shell_cfg->listen_host, port, workers > 1, ec);
     if (ec) {

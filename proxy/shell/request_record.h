@@ -23,6 +23,7 @@ struct AttemptLog {
   std::uint32_t backend = 0;   // index into the shell config's backends
   int status = 0;              // upstream status, 0 if no response head
   std::uint8_t failure = 0;    // routing::AttemptFailure (0 = none)
+  std::uint8_t circuit = 0;    // routing::CircuitState of the backend after the attempt
   bool relayed = false;        // this attempt's response went to the client
   std::uint64_t seq_start = 0; // worker-wide order of attempt starts and ends
   std::uint64_t seq_end = 0;
@@ -35,14 +36,25 @@ struct RequestRecord {
   std::string request_id;
   std::string method;
   std::string path;
+  std::string target;       // path and query, as the client sent it
+  std::string client_ip;
+  std::string user_agent;   // for the access log ("" when absent)
+  std::string referer;
+  int http_minor = 1;       // HTTP/1.<minor> of the request
+  WallTime wall_start{};    // the request's start on the wall clock
   int status = 0;           // status sent to the client (0 if none was sent)
   Outcome outcome = Outcome::error;
   std::string error_code;   // the catalogue code when the gateway produced the error
+  int error_id = -1;        // its openai::ErrorId, -1 when none
+  std::string rate_limit;   // the rate-limit rule that rejected the request, "" if none
   std::string backend;      // backend that served the response, if any
   std::string model;
   bool stream = false;
   bool saw_done = false;    // the stream carried [DONE] to the client
   std::uint32_t attempts = 0;
+  std::uint32_t retries = 0;    // attempts the routing plan retried
+  std::uint32_t fallbacks = 0;  // attempts that went to a fallback backend
+  std::uint8_t route = 0;       // http::Route of the request
   std::int64_t prompt_tokens = -1;      // -1: usage unknown
   std::int64_t completion_tokens = -1;
   std::int64_t total_tokens = -1;
@@ -51,6 +63,8 @@ struct RequestRecord {
   TimePoint start{};
   TimePoint upstream_sent{};    // the request was written upstream (last attempt)
   TimePoint first_byte{};       // first upstream response byte (TTFB); {} if none
+  TimePoint first_token{};      // a stream's first event relayed to the client,
+                                // else the response head (last attempt); {} if none
   TimePoint last_upstream_read{};  // last upstream read that returned bytes
   TimePoint attempt_end{};      // the last attempt ended (success or failure)
   TimePoint end{};
@@ -58,5 +72,9 @@ struct RequestRecord {
 };
 
 const char* outcome_name(Outcome o);
+
+// Resets `r` for the next request, keeping the capacity of its strings and
+// attempt log (no allocation per request once they are warm).
+void reset_record(RequestRecord& r);
 
 }  // namespace llmproxy::shell

@@ -3,6 +3,8 @@
 #include <boost/asio/co_spawn.hpp>
 
 #include "proxy/core/log/log.h"
+#include "proxy/shell/builtin_endpoints.h"
+#include "proxy/shell/rate_limit_filter.h"
 #include "proxy/core/openai/error_catalogue.h"
 #include "proxy/shell/health_prober.h"
 #include "proxy/shell/session.h"
@@ -41,6 +43,7 @@ env::Task<void> refuse_connection(env::Env& env, std::unique_ptr<env::Stream> st
 
 Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerOptions options)
     : env_(env),
+      shared_state_(std::move(options.shared_state)),
       config_(std::move(config)),
       pool_(config_->backends.size(), config_->upstream_idle_max),
       health_(options.health ? std::move(options.health)
@@ -52,7 +55,26 @@ Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerO
                                          config_->max_connections, config_->buffer_memory_budget)),
       rethrow_session_failures_(options.rethrow_session_failures),
       balancer_(config_->routing.strategy, weights_of(*config_), config_->routing.latency),
-      circuit_(config_->backends.size(), config_->routing.circuit_breaker) {}
+      circuit_(config_->backends.size(), config_->routing.circuit_breaker) {
+  pipeline_.add_endpoint("/health", std::make_shared<HealthEndpoint>());
+  pipeline_.add_endpoint("/ready", std::make_shared<ReadyEndpoint>(*this));
+  if (limiter_) pipeline_.add_filter(std::make_unique<RateLimitFilter>(limiter_));
+  for (auto& f : options.filters) pipeline_.add_filter(std::move(f));
+  for (auto& o : options.observers) pipeline_.add_observer(std::move(o));
+  for (auto& [path, h] : options.endpoints) pipeline_.add_endpoint(std::move(path), std::move(h));
+}
+
+bool Worker::serves(std::size_t i, std::string_view model) const {
+  return routing::model_matches(config_->backends[i].models, model);
+}
+
+std::list<Session*>::iterator Worker::session_opened(Session* s) {
+  ++counters_.connections_accepted;
+  sessions_.push_front(s);
+  return sessions_.begin();
+}
+
+void Worker::session_closed(std::list<Session*>::iterator it) { sessions_.erase(it); }
 
 Worker::~Worker() { pool_.close_all(); }
 

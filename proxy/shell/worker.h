@@ -12,9 +12,12 @@
 
 #include "proxy/core/routing/balancer.h"
 #include "proxy/core/routing/circuit_breaker.h"
+#include "proxy/core/routing/fallback_chains.h"
+#include "proxy/core/routing/route_plan.h"
 #include "proxy/env/env.h"
 #include "proxy/shell/admission.h"
 #include "proxy/shell/health_board.h"
+#include "proxy/shell/pipeline.h"
 #include "proxy/shell/request_record.h"
 #include "proxy/shell/shell_config.h"
 #include "proxy/shell/upstream_pool.h"
@@ -45,9 +48,18 @@ struct WorkerOptions {
   // and counted (Counters::sessions_failed) and the other sessions go on;
   // the simulator sets this so it fails the run instead (DESIGN.md).
   bool rethrow_session_failures = false;
+  // Modules from the composition root: filters, observers and endpoints
+  // added to the worker's pipeline (a rate-limit filter comes from
+  // `limiter` above).
+  std::vector<std::unique_ptr<Filter>> filters;
+  std::vector<std::shared_ptr<RequestObserver>> observers;
+  std::vector<std::pair<std::string, std::shared_ptr<EndpointHandler>>> endpoints;
+  // What those modules share with the other workers of the process (e.g.
+  // the metrics hub): kept alive as long as the worker.
+  std::shared_ptr<const void> shared_state;
 };
 
-class Worker {
+class Worker final : public routing::BackendSet {
  public:
   Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerOptions options = {});
   ~Worker();
@@ -85,14 +97,29 @@ class Worker {
   stores::LimiterStore* limiter() { return limiter_.get(); }
   AdmissionBudget& admission() { return *admission_; }
   // May backend i get a request now (healthy and its circuit allows)?
-  bool routable(std::size_t i, TimePoint now) const {
+  bool routable(std::size_t i, TimePoint now) const override {
     return health_->healthy(i) && circuit_.allows(i, now);
   }
   // /ready: some backend is healthy (and none configured means not ready).
   bool any_backend_routable() const { return health_->any_healthy(); }
 
-  // Called once per request when it ends.
-  std::function<void(const RequestRecord&)> on_request_end;
+  // The request pipeline: built-in endpoints, filters, observers
+  // (pipeline.h). Built before serve() and not changed while serving.
+  Pipeline& pipeline() { return pipeline_; }
+  const Pipeline& pipeline() const { return pipeline_; }
+
+  // routing::BackendSet: what a request's routing plan consults.
+  std::size_t size() const override { return config_->backends.size(); }
+  bool serves(std::size_t i, std::string_view model) const override;
+
+  // Session bookkeeping (sessions register for drain and shutdown).
+  std::list<Session*>::iterator session_opened(Session* s);
+  void session_closed(std::list<Session*>::iterator it);
+  void request_started() {
+    ++counters_.requests;
+    ++in_flight_;
+  }
+  void request_ended() { --in_flight_; }
 
   // Orders attempt starts and ends on this worker (AttemptLog::seq_*).
   std::uint64_t next_attempt_seq() { return ++attempt_seq_; }
@@ -117,8 +144,8 @@ class Worker {
   // Completion of a session's (or a refusal's) coroutine.
   void session_ended(std::exception_ptr e);
 
-  friend class Session;
   env::Env& env_;
+  std::shared_ptr<const void> shared_state_;  // outlives the pipeline below
   std::shared_ptr<const ShellConfig> config_;
   UpstreamPool pool_;
   std::shared_ptr<HealthBoard> health_;
@@ -135,6 +162,7 @@ class Worker {
   std::size_t in_flight_ = 0;
   std::list<Session*> sessions_;
   Counters counters_;
+  Pipeline pipeline_;
 };
 
 }  // namespace shell

@@ -7,8 +7,8 @@ namespace {
 
 constexpr std::array kFeatures{
     FeatureInfo{Feature::server_tls, "server.tls", false, "BEHAVIOR §13"},
-    FeatureInfo{Feature::server_cors, "server.cors", false, "BEHAVIOR §13"},
-    FeatureInfo{Feature::log_file_output, "log.output: file", false, "BEHAVIOR §10"},
+    FeatureInfo{Feature::server_cors, "server.cors", true, "BEHAVIOR §13"},
+    FeatureInfo{Feature::log_file_output, "log.output: file", true, "BEHAVIOR §10"},
     FeatureInfo{Feature::load_balance_strategies, "routing.load_balance other than round_robin", true,
                 "BEHAVIOR §4"},
     FeatureInfo{Feature::retry, "routing.retry", true, "BEHAVIOR §4"},
@@ -23,7 +23,7 @@ constexpr std::array kFeatures{
     FeatureInfo{Feature::api_keys, "api_keys", false, "BEHAVIOR §7"},
     FeatureInfo{Feature::discovery, "discovery", false, "BEHAVIOR §12"},
     FeatureInfo{Feature::logging, "logging", false, "BEHAVIOR §10"},
-    FeatureInfo{Feature::metrics, "metrics", false, "BEHAVIOR §10"},
+    FeatureInfo{Feature::metrics, "metrics", true, "BEHAVIOR §10"},
     FeatureInfo{Feature::usage, "usage", false, "BEHAVIOR §10"},
     FeatureInfo{Feature::lua_scripts, "Lua scripts", false, "BEHAVIOR §11"},
     FeatureInfo{Feature::admin, "admin", false, "BEHAVIOR §9"},

@@ -23,6 +23,8 @@ TEST(Features, BuiltFeaturesAreTheOnesThatLanded) {
   const std::set<Feature> built{Feature::load_balance_strategies, Feature::retry, Feature::fallback,
                                 Feature::circuit_breaker,         Feature::request_timeout,
                                 Feature::backend_models,          Feature::health_check,
+                                Feature::server_cors,             Feature::log_file_output,
+                                Feature::metrics,
                                 Feature::rate_limit};
   for (const auto& f : feature_table()) EXPECT_EQ(f.built, built.count(f.feature) == 1) << f.name;
 }

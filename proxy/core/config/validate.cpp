@@ -248,7 +248,30 @@ void validate_auth(const Config& c, Context& ctx) {
     if (c.api_keys[i].key.empty()) ctx.error(idx("api_keys", i), "key is required", true);
 }
 
+// metrics: the scrape path must not shadow the gateway's own routes, and
+// custom labels are the ones the gateway can fill (bounded cardinality).
+void validate_metrics(const Config& c, Context& ctx) {
+  const auto& m = c.metrics;
+  const std::string_view path = m.path;
+  if (path == "/health" || path == "/ready" || path.starts_with("/v1/") || path == "/v1" ||
+      path == "/admin" || path.starts_with("/admin/"))
+    ctx.error("metrics.path", "'" + m.path + "' is one of the gateway's own routes");
+  for (std::size_t i = 0; i < m.custom_labels.size(); ++i) {
+    const std::string& l = m.custom_labels[i];
+    if (l == "model") continue;
+    if (l == "api_key" || l == "user_id") {
+      if (m.enabled)
+        ctx.not_implemented(idx("metrics.custom_labels", i), "metrics.custom_labels: " + l + " (needs auth)",
+                            Feature::auth);
+      continue;
+    }
+    ctx.error(idx("metrics.custom_labels", i),
+              "unknown label '" + l + "': one of model, api_key, user_id");
+  }
+}
+
 void validate_modules(const Config& c, Context& ctx) {
+  validate_metrics(c, ctx);
   if (c.server.tls.enabled) {
     if (c.server.tls.cert_file.empty()) ctx.error("server.tls.cert_file", "required when tls is enabled", true);
     if (c.server.tls.key_file.empty()) ctx.error("server.tls.key_file", "required when tls is enabled", true);
@@ -354,7 +377,15 @@ void check_features(const Config& c, Context& ctx) {
   module(c.auth.enabled, "auth", Feature::auth);
   if (!c.api_keys.empty()) ctx.not_implemented("api_keys", "api_keys", Feature::api_keys);
   module(c.discovery.enabled, "discovery", Feature::discovery);
-  module(c.logging.enabled, "logging", Feature::logging);
+  // logging.access to stdout or a file is built; the request log and
+  // database storage come with the usage issue.
+  if (c.logging.enabled) {
+    module(c.logging.request.enabled, "logging.request", Feature::logging);
+    const auto& a = c.logging.access;
+    if (a.enabled && a.storage != "stdout" && a.storage != "file")
+      ctx.not_implemented("logging.access.storage", "logging.access.storage: database", Feature::logging);
+    module(a.enabled && a.script.enabled, "logging.access.script", Feature::lua_scripts);
+  }
   module(c.metrics.enabled, "metrics", Feature::metrics);
   module(c.usage.enabled, "usage", Feature::usage);
   // Script blocks of modules that are not built yet are covered by their

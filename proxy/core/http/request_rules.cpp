@@ -78,6 +78,11 @@ RouteMatch classify(std::string_view method, std::string_view path, std::string_
   return RouteMatch{};
 }
 
+bool is_proxied(Route r) {
+  return r == Route::chat_completions || r == Route::completions || r == Route::embeddings ||
+         r == Route::models || r == Route::v1_passthrough;
+}
+
 bool needs_json_body(Route r) {
   return r == Route::chat_completions || r == Route::completions || r == Route::embeddings;
 }

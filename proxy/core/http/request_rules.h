@@ -37,6 +37,8 @@ RouteMatch classify(std::string_view method, std::string_view path, std::string_
 
 // Routes whose body must be a JSON object (400 invalid_request_json otherwise).
 bool needs_json_body(Route r);
+// The request goes to a backend (the /v1 routes), not to a built-in endpoint.
+bool is_proxied(Route r);
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) are not forwarded: the fixed list plus
 // every name listed in the message's Connection header (case-insensitive).

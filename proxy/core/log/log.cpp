@@ -11,6 +11,7 @@ struct State {
   std::atomic<int> level{static_cast<int>(Level::info)};
   Format format = Format::json;
   std::FILE* sink = nullptr;
+  std::function<void(std::string_view)> writer;
   std::function<WallTime()> clock;
 };
 
@@ -72,6 +73,7 @@ void configure(LoggerOptions opts) {
   s.level.store(static_cast<int>(opts.level));
   s.format = opts.format;
   s.sink = opts.sink;
+  s.writer = std::move(opts.writer);
   s.clock = std::move(opts.clock);
 }
 
@@ -129,6 +131,10 @@ void write(Level level, std::string_view message, std::initializer_list<Field> f
     when = &t;
   }
   const std::string line = render(level, message, fields, s.format, when);
+  if (s.writer) {
+    s.writer(line);
+    return;
+  }
   std::fwrite(line.data(), 1, line.size(), s.sink ? s.sink : stderr);
   std::fflush(s.sink ? s.sink : stderr);
 }

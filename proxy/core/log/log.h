@@ -26,6 +26,9 @@ struct LoggerOptions {
   Level level = Level::info;
   Format format = Format::json;
   std::FILE* sink = nullptr;  // null = stderr
+  // When set, each line goes here instead of `sink` (log.output: file goes
+  // through the shell's background log writer).
+  std::function<void(std::string_view)> writer;
   std::function<WallTime()> clock;  // null = no timestamp field
 };
 

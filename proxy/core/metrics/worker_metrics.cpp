@@ -15,6 +15,10 @@ const LabelSet& error_reasons() {
     std::vector<std::string_view> v;
     for (std::size_t i = 0; i < openai::kErrorIdCount; ++i)
       v.push_back(openai::error_info(static_cast<openai::ErrorId>(i)).metric_label);
+    // Upstream answers the request tried again after (not catalogue errors:
+    // the client never saw them).
+    v.push_back(kUpstream429);
+    v.push_back(kUpstream5xx);
     return LabelSet(v);
   }();
   return set;

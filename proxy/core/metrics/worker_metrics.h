@@ -57,6 +57,11 @@
 
 namespace llmproxy::metrics {
 
+// Reasons of upstream_errors_total besides the catalogue's metric labels:
+// an upstream status the request retried or fell back after.
+inline constexpr std::string_view kUpstream429 = "upstream_429";
+inline constexpr std::string_view kUpstream5xx = "upstream_5xx";
+
 struct MetricsLayout {
   std::vector<std::string> backends;       // configured backend names (index = backend index)
   std::vector<double> latency_buckets;     // seconds, ascending (MetricsConfig::latency_buckets)

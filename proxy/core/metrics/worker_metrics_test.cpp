@@ -47,7 +47,11 @@ TEST(LabelSet, IndexesInOrderWithOtherLast) {
 
 TEST(LabelSet, ErrorReasonsAreTheCatalogueLabels) {
   const LabelSet& r = error_reasons();
-  EXPECT_EQ(r.size(), openai::kErrorIdCount + 1);  // every catalogue label is distinct, plus "other"
+  // Every catalogue label is distinct, then the two upstream-status
+  // reasons, plus "other".
+  EXPECT_EQ(r.size(), openai::kErrorIdCount + 3);
+  EXPECT_EQ(r.name(r.index_of(kUpstream429)), kUpstream429);
+  EXPECT_EQ(r.name(r.index_of(kUpstream5xx)), kUpstream5xx);
   for (std::size_t i = 0; i < openai::kErrorIdCount; ++i) {
     const auto id = static_cast<openai::ErrorId>(i);
     EXPECT_EQ(r.name(error_reason_index(id)), openai::error_info(id).metric_label);

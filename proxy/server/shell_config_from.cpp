@@ -1,8 +1,8 @@
-#include "proxy/app/serve_config.h"
+#include "proxy/server/shell_config_from.h"
 
 #include <charconv>
 
-namespace llmproxy::app {
+namespace llmproxy::server {
 
 bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
   const auto colon = listen.rfind(':');
@@ -32,6 +32,7 @@ std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config
   out->max_connections = static_cast<std::size_t>(cfg.server.max_connections);
   out->buffer_memory_budget = cfg.server.buffer_memory_budget.bytes;
   out->drain_timeout = cfg.server.drain_timeout;
+  out->metrics_path = cfg.metrics.path;
 
   const auto& r = cfg.routing;
   for (const auto& b : cfg.backends) {
@@ -98,4 +99,4 @@ const config::CacheConfig* rate_limit_cache(const config::Config& cfg) {
   return config::resolve_cache(cfg, rl.storage);
 }
 
-}  // namespace llmproxy::app
+}  // namespace llmproxy::server

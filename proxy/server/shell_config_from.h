@@ -7,7 +7,7 @@
 #include "proxy/core/config/config.h"
 #include "proxy/shell/shell_config.h"
 
-namespace llmproxy::app {
+namespace llmproxy::server {
 
 // Splits server.listen (":8000", "127.0.0.1:8080", "[::]:8080") into host and
 // port. Returns false for text the config check would have rejected.
@@ -20,4 +20,4 @@ std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config
 // means the in-process limiter.
 const config::CacheConfig* rate_limit_cache(const config::Config& cfg);
 
-}  // namespace llmproxy::app
+}  // namespace llmproxy::server

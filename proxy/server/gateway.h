@@ -1,0 +1,101 @@
+// The composition root: the one place where a validated configuration
+// becomes a running gateway's parts. `serve` (real sockets, one worker per
+// thread), `conform` and the simulator harness all build through it, so a
+// module is wired here once and runs in the simulator without extra code.
+//
+//   Gateway::build(config)        runtime settings (ShellConfig) and the
+//                                 choices the config makes (stores, modules)
+//   gateway.start_process()       the state one gateway process shares
+//                                 between its workers: health board,
+//                                 admission budget, in-process limiter, and
+//                                 module state (metrics); fresh per process
+//                                 (and per simulated run)
+//   gateway.worker_options(p, env, i)
+//                                 worker i's options: its store clients and
+//                                 its pipeline's filters, observers and
+//                                 endpoints
+//
+// Adding a module: its config header (proxy/core/config/), its code (a
+// filter, an observer, an endpoint), and one block in gateway.cpp's
+// worker_options() that adds it when the config enables it.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <vector>
+#include <optional>
+#include <string>
+
+#include "proxy/core/config/config.h"
+#include "proxy/core/ratelimit/limits.h"
+#include "proxy/env/env.h"
+#include "proxy/shell/shell_config.h"
+#include "proxy/shell/worker.h"
+
+namespace llmproxy::ratelimit {
+class MemoryLimiter;
+}
+namespace llmproxy::modules::metrics {
+class MetricsHub;
+}
+namespace llmproxy::http {
+class CorsPolicy;
+}
+namespace llmproxy::shell {
+class LogFileWriter;
+}
+
+namespace llmproxy::server {
+
+// How the gateway runs.
+struct BuildOptions {
+  // In the simulator: modules that need the real machine (the log writers'
+  // threads and files) are left out; everything else is wired as in serve.
+  bool simulated = false;
+  // The wall clock for log rotation (serve passes the system clock; the
+  // composition root itself reads no clock).
+  std::function<WallTime()> wall_clock;
+};
+
+class Gateway {
+ public:
+  // nullptr, with `error` set, when the config names something that cannot
+  // be set up (e.g. a Redis address that is not host:port).
+  static std::shared_ptr<const Gateway> build(const config::Config& config, std::string& error,
+                                              BuildOptions options = {});
+  // Modules the config enables that this build of the gateway leaves out
+  // (BuildOptions::simulated), for the user to be told.
+  const std::vector<std::string>& left_out() const { return left_out_; }
+
+  const std::shared_ptr<const shell::ShellConfig>& shell_config() const { return shell_; }
+  const config::Config& config() const { return config_; }
+
+  // What one process's workers share.
+  struct Process {
+    std::shared_ptr<shell::HealthBoard> health;
+    std::shared_ptr<shell::AdmissionBudget> admission;
+    std::shared_ptr<ratelimit::MemoryLimiter> memory_limiter;  // rate_limit on memory
+    std::shared_ptr<modules::metrics::MetricsHub> metrics;     // metrics.enabled
+    std::shared_ptr<shell::LogFileWriter> access_log;          // logging.access
+  };
+  std::shared_ptr<Process> start_process() const;
+
+  // Options of worker `index` (0 runs the health probes) on `env`. The
+  // worker keeps `process` alive.
+  shell::WorkerOptions worker_options(const std::shared_ptr<Process>& process, env::Env& env,
+                                      unsigned index) const;
+
+ private:
+  Gateway(const config::Config& config, std::shared_ptr<const shell::ShellConfig> shell);
+
+  const config::Config config_;
+  std::shared_ptr<const shell::ShellConfig> shell_;
+  ratelimit::LimitSet limits_;
+  bool limiting_ = false;
+  const config::CacheConfig* limit_cache_ = nullptr;  // into config_; null = memory
+  std::shared_ptr<const http::CorsPolicy> cors_;       // server.cors.enabled
+  BuildOptions options_;
+  std::vector<std::string> left_out_;
+};
+
+}  // namespace llmproxy::server
