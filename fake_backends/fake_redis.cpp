@@ -105,11 +105,17 @@ env::Task<void> FakeRedis::run(error_code& ec) {
     while (!stopping_) {
       error_code aec;
       auto stream = co_await acceptor_->accept(aec);
-      if (aec || !stream) break;  // closed by stop() or restart()
+      if (aec || !stream) break;  // closed by stop() or restart(), or an accept error
       ++stats_.connections_accepted;
       spawn(serve(std::move(stream)));
     }
     acceptor_.reset();
+    if (!stopping_ && env_.now() >= down_until_) {
+      // An accept error (out of descriptors on a real host): listen again
+      // after a pause rather than spin.
+      error_code ignored;
+      co_await wait_timer_->sleep_until(env_.now() + std::chrono::milliseconds(10), ignored);
+    }
   }
   while (tasks_ > 0) {
     error_code ignored;  // task_ended() cancels the sleep
@@ -158,6 +164,7 @@ env::Task<void> FakeRedis::restart_timeline() {
                    [](const auto& a, const auto& b) { return a.from < b.from; });
   timeline_timer_ = env_.make_timer();
   for (const RedisFaultWindow& w : windows) {
+    if (stopping_) break;  // stop() may come before this coroutine first ran
     error_code ec;
     co_await timeline_timer_->sleep_until(start_ + w.from, ec);
     if (stopping_) break;
