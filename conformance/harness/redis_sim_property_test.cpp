@@ -28,7 +28,8 @@
 //       * an admission that starts inside an outage (hang, reset, restart,
 //         latency above the timeouts), far enough from its end that its
 //         command must meet it, has store_error set;
-//       * afterwards (once the client's reconnect backoff has passed) the
+//       * afterwards (once the client's reconnect backoff has passed, and
+//         the global rules' state from the faulty phase has run out) the
 //         store recovers — reconnecting and reloading its scripts after a
 //         restart's NOSCRIPT — and verdicts for fresh keys are exact again.
 // The fault mix is printed (RC_CLASSIFY). A failing case prints its
@@ -238,10 +239,19 @@ Case gen_case(bool with_faults) {
       c.faults.push_back(w);
     }
     // Phase 2: once every phase-1 call has ended (each is bounded), the
-    // faults are over and the client's reconnect backoff (≤ 2 s) has
-    // passed, fresh keys must be decided exactly again.
+    // faults are over, the client's reconnect backoff (≤ 2 s) has passed
+    // and the global rules have forgotten phase 1, fresh keys must be
+    // decided exactly again. The global state has to run out first because
+    // the reference cannot follow it through faults: a finish whose slot
+    // Redis lost (a restart, an admission that failed open) charges the
+    // key's bucket there, which the memory limiter cannot express, and the
+    // key's later verdicts, and so the global rules' state, then differ.
+    // A GCRA state runs out burst × spacing after its last admission.
+    Duration global_horizon{0};
+    for (const auto& r : rl::limits_from(c.limits).rules)
+      if (r.scope == rl::Scope::global) global_horizon = std::max(global_horizon, Duration(r.burst * r.emission_ns()));
     const Duration phase1_end = span + 2s + 2 * c.bound();
-    c.phase2_start = std::max(phase1_end, last_fault) + 2s + 10ms;
+    c.phase2_start = std::max(phase1_end + global_horizon, last_fault) + 2s + 10ms;
     const int m = *uniform(1, 15);
     for (int i = 0; i < m; ++i) c.requests.push_back(gen_request(c.phase2_start, 3s, grid, "fresh", 3));
   }
