@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "fake_backends/redis_lua_values.h"
 #include "proxy/stores/redis/redis_client.h"  // Script: the gateway's SHA1 of a script
 
 namespace llmproxy::fake {
@@ -18,7 +19,6 @@ struct RedisLua::Run {
 
 namespace {
 
-constexpr int kMaxReplyDepth = 128;
 constexpr int kHookEvery = 1000;  // instructions between budget checks
 constexpr const char* kChunkName = "@user_script";
 
@@ -50,15 +50,6 @@ bool is_forbidden_in_scripts(std::string_view name) {
                         "quit", "multi", "exec", "watch", "fcall", "function", "hello"})
     if (l == f) return true;
   return false;
-}
-
-// Redis's rule for an error made by a script (redis.error_reply): a leading
-// '-' is dropped; a message without a code (no space) gets "ERR ".
-std::string normalise_error(std::string_view s) {
-  if (!s.empty() && s.front() == '-') s.remove_prefix(1);
-  while (!s.empty() && (s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
-  if (s.find(' ') == std::string_view::npos) return "ERR " + std::string(s);
-  return std::string(s);
 }
 
 std::string sha1_of(std::string_view source) {
@@ -169,93 +160,6 @@ struct LuaCallbacks {
     lua_setfield(L, -2, "__newindex");
   }
 
-  static void push_error_table(lua_State* L, const std::string& text) {
-    lua_newtable(L);
-    lua_pushlstring(L, text.data(), text.size());
-    lua_setfield(L, -2, "err");
-  }
-
-  static void push_reply(lua_State* L, const RespValue& v) {
-    luaL_checkstack(L, 4, "reply too deep");
-    switch (v.type) {
-      case RespValue::Type::integer:
-        lua_pushnumber(L, static_cast<lua_Number>(v.integer));  // a double, as in Lua 5.1
-        return;
-      case RespValue::Type::bulk: lua_pushlstring(L, v.text.data(), v.text.size()); return;
-      case RespValue::Type::nil:
-      case RespValue::Type::nil_array: lua_pushboolean(L, 0); return;
-      case RespValue::Type::simple:
-        lua_newtable(L);
-        lua_pushlstring(L, v.text.data(), v.text.size());
-        lua_setfield(L, -2, "ok");
-        return;
-      case RespValue::Type::error: push_error_table(L, v.text); return;
-      case RespValue::Type::array:
-        lua_createtable(L, static_cast<int>(v.elements.size()), 0);
-        for (std::size_t i = 0; i < v.elements.size(); ++i) {
-          push_reply(L, v.elements[i]);
-          lua_rawseti(L, -2, static_cast<lua_Integer>(i + 1));
-        }
-        return;
-    }
-  }
-
-  // The string field `name` of the table at `idx` (raw access: a metatable
-  // cannot run code here), if it is a string.
-  static bool string_field(lua_State* L, int idx, const char* name, std::string& out) {
-    lua_pushstring(L, name);
-    lua_rawget(L, idx);
-    const bool found = lua_type(L, -1) == LUA_TSTRING;
-    if (found) {
-      std::size_t n = 0;
-      const char* s = lua_tolstring(L, -1, &n);
-      out.assign(s, n);
-    }
-    lua_pop(L, 1);
-    return found;
-  }
-
-  static RespValue to_reply(lua_State* L, int idx, int depth) {
-    switch (lua_type(L, idx)) {
-      case LUA_TSTRING: {
-        std::size_t n = 0;
-        const char* s = lua_tolstring(L, idx, &n);
-        return RespValue::bulk(std::string(s, n));
-      }
-      case LUA_TBOOLEAN:
-        return lua_toboolean(L, idx) != 0 ? RespValue::integer_of(1) : RespValue::nil();
-      case LUA_TNUMBER: {
-        if (lua_isinteger(L, idx) != 0) return RespValue::integer_of(lua_tointeger(L, idx));
-        const double d = lua_tonumber(L, idx);
-        // Redis casts to long long; x86 gives INT64_MIN for what does not fit.
-        if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0))
-          return RespValue::integer_of(INT64_MIN);
-        return RespValue::integer_of(static_cast<std::int64_t>(d));
-      }
-      case LUA_TTABLE: {
-        // Redis puts this error element where its C stack runs out (about
-        // 2,000 levels down); the fake does it sooner.
-        if (depth >= kMaxReplyDepth || lua_checkstack(L, 3) == 0)
-          return RespValue::error("ERR reached lua stack limit");
-        std::string text;
-        if (string_field(L, idx, "err", text)) return RespValue::error(std::move(text));
-        if (string_field(L, idx, "ok", text)) return RespValue::simple(std::move(text));
-        RespValue out = RespValue::array({});
-        for (lua_Integer j = 1;; ++j) {
-          lua_rawgeti(L, idx, j);
-          if (lua_isnil(L, -1)) {
-            lua_pop(L, 1);
-            break;
-          }
-          out.elements.push_back(to_reply(L, lua_gettop(L), depth + 1));
-          lua_pop(L, 1);
-        }
-        return out;
-      }
-      default: return RespValue::nil();
-    }
-  }
-
   static int call_impl(lua_State* L, bool raise) {
     RedisLua& s = self(L);
     if (s.current_ == nullptr) return luaL_error(L, "redis.call outside a script");
@@ -295,11 +199,11 @@ struct LuaCallbacks {
     }
     if (!error.empty()) reply = RespValue::error(std::move(error));
     if (reply.is_error()) {
-      push_error_table(L, reply.text);
+      push_lua_error_table(L, reply.text);
       if (raise) return lua_error(L);
       return 1;
     }
-    push_reply(L, reply);
+    push_lua_reply(L, reply);
     return 1;
   }
 
@@ -309,7 +213,7 @@ struct LuaCallbacks {
   static int error_reply(lua_State* L) {
     if (lua_gettop(L) != 1 || lua_type(L, 1) != LUA_TSTRING)
       return luaL_error(L, "wrong number or type of arguments");
-    push_error_table(L, normalise_error(lua_tostring(L, 1)));
+    push_lua_error_table(L, normalise_script_error(lua_tostring(L, 1)));
     return 1;
   }
 
@@ -482,7 +386,7 @@ RespValue RedisLua::run(std::string_view sha, std::span<const std::string> keys,
     lua_setmetatable(L, -2);
     lua_setupvalue(L, fn, 1);  // the chunk's _ENV
     lua_call(L, 0, 1);
-    result = LuaCallbacks::to_reply(L, lua_gettop(L), 0);
+    result = lua_to_reply(L, lua_gettop(L));
     return 0;
   };
   current_ = &run;
@@ -495,8 +399,8 @@ RespValue RedisLua::run(std::string_view sha, std::span<const std::string> keys,
     std::string err, source;
     if (lua_istable(L_, -1)) {
       const int top = lua_gettop(L_);
-      if (!LuaCallbacks::string_field(L_, top, "err", err)) err = "ERR unknown error";
-      LuaCallbacks::string_field(L_, top, "source", source);
+      if (!lua_string_field(L_, top, "err", err)) err = "ERR unknown error";
+      lua_string_field(L_, top, "source", source);
       lua_pushstring(L_, "line");
       lua_rawget(L_, top);
       const lua_Integer line = lua_isinteger(L_, -1) != 0 ? lua_tointeger(L_, -1) : 0;
