@@ -12,23 +12,29 @@
 // name instead of the loopback one, so instances share one Redis as
 // processes on one machine would.
 //
-// How `llmproxy conform` (proxy/app/conform.cpp) should use it, once the
-// world of a run is in its hands (conform currently swaps in a
-// MemoryLimiterStore in load_gateway):
+// How `llmproxy conform` should use it. Today proxy/app/conform.cpp
+// (load_gateway) swaps a MemoryLimiterStore in for every store, and
+// conform::run_case (conformance/scenario/scenario_run.cpp) makes the world
+// inside harness::run_gateway_sim. The wiring: load_gateway keeps the
+// LimitSet and, when `app::rate_limit_cache(cfg)` is a redis-driver cache,
+// that CacheConfig instead of building the memory store; run_case then does,
+// inside its try block, in place of `harness::run_gateway_sim(sc)`:
 //
-//   const config::CacheConfig* cache = app::rate_limit_cache(*r.config);
-//   if (cache && cache->driver == config::CacheDriver::redis) {
-//     // per run, after `sim::World world(seed)` and before run_gateway_sim_in:
-//     harness::SimRedis redis(world, *cache);
-//     sc.worker_options = [&redis, limits, shell_cfg] {
+//   sim::World world(sc.seed);
+//   std::optional<harness::SimRedis> redis;
+//   if (redis_cache != nullptr) {  // const config::CacheConfig*
+//     redis.emplace(world, *redis_cache);
+//     sc.worker_options = [&redis, &limits, &gateway] {
 //       shell::WorkerOptions o;
-//       o.limiter = redis.limiter(redis.client_env(), limits, *shell_cfg);
+//       o.limiter = redis->limiter(redis->client_env(), limits, gateway);
 //       return o;
 //     };
-//     out = harness::run_gateway_sim_in(world, sc);
-//     redis.stop();  // before `redis` and then `world` go out of scope
 //   }
+//   const harness::SimOutcome out = harness::run_gateway_sim_in(world, sc);
+//   if (redis) redis->stop();  // before `redis`, then `world`, go out of scope
 //
+// plus sim_redis_dep in conform_scenario_lib's dependencies. A bad addr
+// throws from emplace(), which run_case reports as a failed run.
 // (With the gateway's own env at hand, pass it to limiter() instead of
 // client_env(): the store then connects from exactly that host.)
 //
