@@ -57,7 +57,9 @@ local max_conc = tonumber(ARGV[base + 2])
 local slot_ttl_ms = tonumber(ARGV[base + 3])
 local member = ARGV[base + 4]
 
--- The rejection reported is the rule that waits longest (like the memory limiter).
+-- The rejection reported is the rule that waits longest; of rules that wait
+-- exactly as long, the first in the memory limiter's order: per-key request
+-- rules, tokens, concurrency, then global request rules.
 local admitted, rejected_by, wait = 1, 0, 0
 local function reject(idx, w)
   if admitted == 1 or w > wait then rejected_by, wait = idx, w end
@@ -65,16 +67,21 @@ local function reject(idx, w)
 end
 
 -- Request rules (GCRA): admitted iff max(TAT, now) - tolerance <= now.
-local tats = {}
+local tats, waits = {}, {}
 for i = 1, n do
   local o = 2 + 4 * (i - 1)
   local key = (ARGV[o + 1] == 'g') and KEYS[1] or KEYS[2]
   local tat = tonumber(redis.call('HGET', key, ARGV[o])) or now
   if tat < now then tat = now end
   tats[i] = tat
-  local w = tat - tonumber(ARGV[o + 3]) - now
-  if w > 0 then reject(i, w) end
+  waits[i] = tat - tonumber(ARGV[o + 3]) - now
 end
+local function reject_rules(scope)
+  for i = 1, n do
+    if ARGV[2 + 4 * (i - 1) + 1] == scope and waits[i] > 0 then reject(i, waits[i]) end
+  end
+end
+reject_rules('k')
 
 -- Slots in flight: drop the expired ones (a gateway died) and give back
 -- their reservations, then count.
@@ -107,6 +114,7 @@ if cap > 0 then
   if used >= 60000000 then reject(n + 1, math.floor(used - 60000000) + 1) end
 end
 if max_conc > 0 and in_flight >= max_conc then reject(n + 2, 1000000) end
+reject_rules('g')
 
 -- Commit everything or nothing.
 local global_dirty = false
