@@ -47,7 +47,9 @@ void run_limited(const std::string& addr, const std::string& expected_host) {
     sc.requests.push_back(q);
   }
   sc.gateways = 2;  // two instances, one Redis: the limit holds jointly
-  sc.worker_options = [&] {
+  // Both instances' stores connect from one client host, so the order in
+  // which their scripts arrive (and the NOSCRIPT count below) is exact.
+  sc.worker_options = [&](env::Env&) {
     shell::WorkerOptions o;
     o.limiter = redis.limiter(redis.client_env(), limits, sc.gateway);
     return o;

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cstdio>
 #include <iterator>
+#include <optional>
 
 #include "conformance/harness/checks.h"
+#include "conformance/harness/sim_redis.h"
 #include "conformance/harness/upstream_transcript.h"
 #include "conformance/scenario/trace.h"
 #include "proxy/core/random.h"
+#include "sim/world.h"
 
 namespace llmproxy::conform {
 namespace {
@@ -389,7 +392,8 @@ CaseResult judge(const ScenarioFile& file, const harness::Scenario& sc, const ha
 }
 
 CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed,
-                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options) {
+                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options,
+                    const config::CacheConfig* redis_cache) {
   std::vector<std::string> problems;
   harness::Scenario sc = build_scenario(file, gateway, seed, problems);
   sc.worker_options = worker_options;
@@ -402,7 +406,11 @@ CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway,
     return res;
   }
   try {
-    const harness::SimOutcome out = harness::run_gateway_sim(sc);
+    sim::World world(sc.seed);
+    std::optional<harness::SimRedis> redis;
+    if (redis_cache) redis.emplace(world, *redis_cache);
+    const harness::SimOutcome out = harness::run_gateway_sim_in(world, sc);
+    if (redis) redis->stop();  // before `redis`, then `world`, go out of scope
     return judge(file, sc, out);
   } catch (const std::exception& ex) {
     CaseResult res;

@@ -62,8 +62,12 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
 
 // `worker_options` (may be null) makes the gateway's WorkerOptions for the
 // run, e.g. its rate-limit store (see harness::Scenario::worker_options).
+// `redis` (may be null): the config's Redis cache; a fake Redis serves its
+// address in the run's world (harness/sim_redis.h), so the config's own
+// Redis store runs against it.
 CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed,
-                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options = {});
+                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options = {},
+                    const config::CacheConfig* redis = nullptr);
 
 // Judges a finished run (exposed for tests).
 CaseResult judge(const ScenarioFile& file, const harness::Scenario& sc, const harness::SimOutcome& out);

@@ -57,13 +57,16 @@ int usage_error(const std::string& message) {
 struct Gateway {
   std::shared_ptr<const server::Gateway> gateway;
   std::function<shell::WorkerOptions(env::Env&)> worker_options;
+  // The config's Redis rate-limit cache (into gateway->config()); a fake
+  // Redis serves its address in each run. Null: no Redis.
+  const config::CacheConfig* redis = nullptr;
 };
 
 // Loads a config for the simulator. Features this build does not implement
 // are reported but do not stop the run (the scenario then shows what the
 // gateway does without them); any other problem does. A rate limit on
-// Redis runs on the in-process limiter with the same limits until the
-// simulator has its Redis (issue #11).
+// Redis runs the config's own Redis store (the real client and scripts)
+// against a fake Redis at the configured address (harness/sim_redis.h).
 std::optional<Gateway> load_gateway(const std::string& path) {
   static std::map<std::string, Gateway> cache;
   if (const auto it = cache.find(path); it != cache.end()) return it->second;
@@ -80,10 +83,7 @@ std::optional<Gateway> load_gateway(const std::string& path) {
     std::cerr << path << ": the config has no backends; there is nothing to simulate\n";
     return none;
   }
-  config::Config sim_config = *r.config;
-  if (const auto* cache = server::rate_limit_cache(sim_config);
-      cache && cache->driver != config::CacheDriver::memory)
-    sim_config.rate_limit.storage = "memory";
+  const config::Config& sim_config = *r.config;
   std::string error;
   Gateway g;
   server::BuildOptions bo;
@@ -95,6 +95,11 @@ std::optional<Gateway> load_gateway(const std::string& path) {
   }
   for (const auto& m : g.gateway->left_out())
     std::cerr << path << ": " << m << ": the simulated gateway runs without it\n";
+  const auto& gc = g.gateway->config();
+  if (gc.rate_limit.enabled)
+    if (const auto* cache = server::rate_limit_cache(gc);
+        cache && cache->driver == config::CacheDriver::redis)
+      g.redis = cache;
   g.worker_options = [gw = g.gateway](env::Env& env) {
     const auto process = gw->start_process();
     return gw->worker_options(process, env, 0);
@@ -140,7 +145,8 @@ bool run_all(const std::vector<conform::ScenarioFile>& files, const std::string&
       return "llmproxy conform --config " + quote(config_path) + " --scenario " + quote(path) + " --seed " +
              std::to_string(seed);
     };
-    for (const std::uint64_t s : seeds) runs.cases.push_back(conform::run_case(f, *gateway->gateway->shell_config(), s, gateway->worker_options));
+    for (const std::uint64_t s : seeds) runs.cases.push_back(conform::run_case(f, *gateway->gateway->shell_config(), s, gateway->worker_options,
+                                   gateway->redis));
     out.push_back(std::move(runs));
   }
   return true;
