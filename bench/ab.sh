@@ -7,6 +7,7 @@
 #
 #   bench/ab.sh OLD_LLMPROXY NEW_LLMPROXY            # 3 rounds of 5 s cells
 #   ROUNDS=5 DURATION=3 bench/ab.sh old/llmproxy build-bench/proxy/app/llmproxy
+#   NEW_EXTRA="$(cat extra.yaml)" bench/ab.sh B B   # one binary, modules on vs off
 # FAKE (default build-bench/fake_backends/fake-openai) is the backend.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,10 @@ server: {listen: "127.0.0.1:${PORT[$side]}", workers: 1}
 log: {level: warn}
 backends: [{name: fake, url: "http://127.0.0.1:$FAKE_PORT", max_idle_conns: 256}]
 YAML
+  # NEW_EXTRA: top-level YAML appended to the new side's config only.
+  if [ "$side" = new ] && [ -n "${NEW_EXTRA:-}" ]; then
+    printf '%s\n' "${NEW_EXTRA//@WORK@/$WORK}" >> "$WORK/$side.yaml"
+  fi
   bin=$OLD; [ "$side" = new ] && bin=$NEW
   "$bin" serve --config "$WORK/$side.yaml" > "$WORK/$side.log" 2>&1 &
   PID[$side]=$!

@@ -14,6 +14,7 @@
 
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/scenario/scenario_file.h"
+#include "proxy/core/config/storage.h"
 #include "proxy/shell/shell_config.h"
 
 namespace llmproxy::conform {

@@ -32,4 +32,11 @@ inline constexpr double to_seconds(Duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// Deadlines: `d` after `now`, where a zero (or negative) `d` means "no
+// limit" as every timeout of the config does; the earlier of two.
+inline constexpr TimePoint deadline_after(TimePoint now, Duration d) {
+  return d.count() > 0 ? now + d : kNoDeadline;
+}
+inline constexpr TimePoint earliest(TimePoint a, TimePoint b) { return a < b ? a : b; }
+
 }  // namespace llmproxy

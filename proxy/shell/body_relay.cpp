@@ -28,8 +28,6 @@ constexpr std::size_t kUsageCopyLimit = 4 * 1024 * 1024;
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
-TimePoint earliest(TimePoint a, TimePoint b) { return a < b ? a : b; }
-TimePoint after(TimePoint now, Duration d) { return d.count() > 0 ? now + d : kNoDeadline; }
 
 // "1a2\r\n" for a chunk of n bytes.
 std::size_t chunk_header(char (&buf)[24], std::size_t n) {
@@ -252,7 +250,7 @@ env::Task<void> Relay::read_body() {
   // A stream whose head went out before its first event: that event is
   // still bounded by the first-byte deadline.
   auto next_idle_deadline = [&] {
-    const TimePoint idle = after(env.now(), b.stream_idle_timeout);
+    const TimePoint idle = deadline_after(env.now(), b.stream_idle_timeout);
     return ex_.record.first_token == TimePoint{} ? earliest(idle, attempt_.first_event_deadline())
                                                  : idle;
   };

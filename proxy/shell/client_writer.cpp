@@ -14,7 +14,6 @@ namespace {
 namespace bhttp = boost::beast::http;
 constexpr std::string_view kCrlf = "\r\n";
 
-TimePoint after(TimePoint now, Duration d) { return d.count() > 0 ? now + d : kNoDeadline; }
 
 }  // namespace
 
@@ -26,7 +25,7 @@ void append_decimal(std::string& out, std::uint64_t v) {
 
 env::Task<bool> ClientWriter::write(std::span<const boost::asio::const_buffer> bufs) {
   env::error_code ec;
-  co_await client_.write(bufs, after(worker_.env().now(), worker_.config().write_timeout), ec);
+  co_await client_.write(bufs, deadline_after(worker_.env().now(), worker_.config().write_timeout), ec);
   co_return !ec;
 }
 

@@ -9,7 +9,6 @@ namespace {
 using routing::AttemptFailure;
 using routing::RoutePlan;
 
-TimePoint after(TimePoint now, Duration d) { return d.count() > 0 ? now + d : kNoDeadline; }
 
 env::Task<Outcome> nothing_routable(ForwardContext& ctx) {
   std::string msg;
@@ -33,7 +32,7 @@ AttemptFailure failure_of(UpstreamAttempt& a) {
 env::Task<Outcome> forward(ForwardContext ctx) {
   auto& env = ctx.worker.env();
   auto& ex = ctx.ex;
-  const TimePoint deadline = after(ex.record.start, ctx.worker.config().routing.request_timeout);
+  const TimePoint deadline = deadline_after(ex.record.start, ctx.worker.config().routing.request_timeout);
   std::size_t backend = ctx.plan.start(ex.record.model, deadline, env.now(), env.rng());
   if (backend == routing::kNoBackend) co_return co_await nothing_routable(ctx);
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "proxy/core/log/log.h"
+#include "proxy/shell/upstream_request.h"
 
 namespace llmproxy::shell {
 namespace {
@@ -99,19 +100,10 @@ env::Task<bool> HealthProber::probe_once(std::size_t i) {
   if (ec || !s) co_return false;
   if (stopped_) co_return false;
   open_[i] = s.get();
-  std::string req = h.method;
-  req += ' ';
-  req += b.base_path;
-  req += h.path;
-  req += " HTTP/1.1\r\nHost: ";
-  req += b.host_header;
-  req += "\r\nUser-Agent: llmproxy-health-check\r\nConnection: close\r\n";
-  for (const auto& [k, v] : b.headers) {
-    req += k;
-    req += ": ";
-    req += v;
-    req += "\r\n";
-  }
+  std::string req;
+  append_request_line(req, h.method, b, h.path);
+  req += "User-Agent: llmproxy-health-check\r\nConnection: close\r\n";
+  append_backend_headers(req, b);
   req += "\r\n";
   co_await s->write(asio::buffer(req), deadline, ec);
   int status = 0;

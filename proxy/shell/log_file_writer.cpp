@@ -118,8 +118,11 @@ struct LogFileWriter::Impl {
     if (add_newline) front.push_back('\n');
     front_lines += count;
     accepted += n;
-    // Only the first line of a batch wakes a sleeping writer.
-    const bool notify = writer_sleeping && front.size() == n;
+    // Only the first line of a batch wakes a sleeping writer; a writer
+    // gathering a batch (flush_interval) is woken early only by a full one.
+    const bool notify = (writer_sleeping && front.size() == n) ||
+                        (writer_gathering && front.size() >= o.batch_bytes &&
+                         front.size() - n < o.batch_bytes);
     lk.unlock();
     if (notify) wake.notify_one();
     return true;
@@ -128,6 +131,8 @@ struct LogFileWriter::Impl {
   void flush() {
     std::unique_lock lk(mu);
     const std::uint64_t target = accepted;
+    flush_requested = true;
+    wake.notify_one();
     progress.wait(lk, [&] { return (handled >= target && jobs_pending == 0) || exited; });
   }
 
@@ -149,6 +154,16 @@ struct LogFileWriter::Impl {
         writer_sleeping = false;
       }
       if (front.empty() && stop) break;  // unfinished compression is left for the next start
+      // Gather lines for up to flush_interval (or until batch_bytes): one
+      // wake-up and one write() per batch instead of one per request.
+      if (!front.empty() && o.flush_interval.count() > 0) {
+        writer_gathering = true;
+        wake.wait_for(lk, o.flush_interval, [&] {
+          return stop || flush_requested || front.size() >= o.batch_bytes;
+        });
+        writer_gathering = false;
+      }
+      flush_requested = false;
       back.swap(front);
       const std::uint64_t lines = front_lines;
       const std::uint64_t batch_end = accepted;
@@ -375,6 +390,8 @@ struct LogFileWriter::Impl {
   std::uint64_t handled = 0;         // of those, written or dropped by the writer
   std::size_t jobs_pending = 0;
   bool writer_sleeping = false;
+  bool writer_gathering = false;  // waiting out flush_interval with lines queued
+  bool flush_requested = false;   // flush(): write what is queued now
   bool stop = false;
   bool exited = false;
   std::atomic<std::uint64_t> dropped{0};

@@ -28,8 +28,6 @@ using openai::ErrorId;
 // (bench/e2e.sh, 2026-11-26; cause not yet understood), so it stays 16 KiB.
 constexpr std::size_t kClientReadChunk = 16 * 1024;
 
-TimePoint earliest(TimePoint a, TimePoint b) { return a < b ? a : b; }
-TimePoint after(TimePoint now, Duration d) { return d.count() > 0 ? now + d : kNoDeadline; }
 
 std::string_view buffer_view(const beast::flat_buffer& b) {
   const auto d = b.data();
@@ -168,8 +166,8 @@ env::Task<Session::ReadResult> Session::read_request() {
 
   bool started = in_.size() > 0;
   bool sent_continue = false;
-  TimePoint deadline = started ? after(env.now(), cfg.read_timeout)
-                               : after(env.now(), cfg.idle_timeout);
+  TimePoint deadline = started ? deadline_after(env.now(), cfg.read_timeout)
+                               : deadline_after(env.now(), cfg.idle_timeout);
   line_guard_.reset();
   bool framing_checked = false;
   for (;;) {
@@ -235,7 +233,7 @@ env::Task<Session::ReadResult> Session::read_request() {
     }
     if (!started) {
       started = true;
-      deadline = after(env.now(), cfg.read_timeout);
+      deadline = deadline_after(env.now(), cfg.read_timeout);
     }
   }
 }

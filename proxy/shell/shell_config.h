@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/routing.h"
 #include "proxy/core/routing/balancer.h"
 #include "proxy/core/routing/fallback_chains.h"
 #include "proxy/core/routing/retry_policy.h"

@@ -22,8 +22,6 @@ constexpr std::size_t kReadChunk = 16 * 1024;
 // More interim heads than this is an upstream that never answers.
 constexpr int kMaxInterimHeads = 8;
 
-TimePoint earliest(TimePoint a, TimePoint b) { return a < b ? a : b; }
-TimePoint after(TimePoint now, Duration d) { return d.count() > 0 ? now + d : kNoDeadline; }
 
 bool is_http_parse_error(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::need_more).category();
@@ -147,7 +145,7 @@ env::Task<void> UpstreamAttempt::run(TimePoint request_deadline, bool hold_strea
   info.request_id = ex_.request_id;
   build_upstream_head(buffers_.head, ex_.request(), b_, info, buffers_.scratch);
 
-  deadline_ = earliest(after(env.now(), b_.timeout), request_deadline);
+  deadline_ = earliest(deadline_after(env.now(), b_.timeout), request_deadline);
   error_code ec;
   bool got_bytes = false;
   for (int round = 0;; ++round) {
@@ -159,7 +157,7 @@ env::Task<void> UpstreamAttempt::run(TimePoint request_deadline, bool hold_strea
     } else {
       ++worker_.counters().upstream_connects;
       up_ = co_await env.connect(b_.host, b_.port,
-                                 earliest(deadline_, after(env.now(), b_.connect_timeout)), ec);
+                                 earliest(deadline_, deadline_after(env.now(), b_.connect_timeout)), ec);
       if (ec) {
         log::warn("upstream connect failed", {{"backend", b_.name}, {"error", ec.message()},
                                               {"request_id", ex_.request_id}});
@@ -182,7 +180,7 @@ env::Task<void> UpstreamAttempt::run(TimePoint request_deadline, bool hold_strea
 
     // From here a client that goes away cancels the upstream request.
     watch_.start(*up_);
-    first_event_deadline_ = earliest(deadline_, after(env.now(), b_.first_byte_timeout));
+    first_event_deadline_ = earliest(deadline_, deadline_after(env.now(), b_.first_byte_timeout));
     ec = co_await read_head(first_event_deadline_, got_bytes);
     if (ec && reused && round == 0 && !got_bytes && !watch_.gone() &&
         stale_connection_error(ec)) {

@@ -23,16 +23,30 @@ std::string_view joined(const ClientRequest& req, Match match, std::string& scra
 
 }  // namespace
 
-void build_upstream_head(std::string& head, const ClientRequest& req, const BackendTarget& b,
-                         const UpstreamRequestInfo& info, std::string& scratch) {
-  head.clear();
-  head += view(req.method_string());
+void append_request_line(std::string& head, std::string_view method, const BackendTarget& b,
+                         std::string_view target) {
+  head += method;
   head += ' ';
   head += b.base_path;
-  head += info.target;
+  head += target;
   head += " HTTP/1.1\r\nHost: ";
   head += b.host_header;
   head += kCrlf;
+}
+
+void append_backend_headers(std::string& head, const BackendTarget& b) {
+  for (const auto& [k, v] : b.headers) {
+    head += k;
+    head += ": ";
+    head += v;
+    head += kCrlf;
+  }
+}
+
+void build_upstream_head(std::string& head, const ClientRequest& req, const BackendTarget& b,
+                         const UpstreamRequestInfo& info, std::string& scratch) {
+  head.clear();
+  append_request_line(head, view(req.method_string()), b, info.target);
   // The Connection list (it may name any header) and the incoming
   // X-Forwarded-For list, each from all of their fields.
   std::string xff_scratch;
@@ -71,12 +85,7 @@ void build_upstream_head(std::string& head, const ClientRequest& req, const Back
   head += "\r\nX-Forwarded-Proto: http\r\nX-Request-Id: ";
   head += info.request_id;
   head += kCrlf;
-  for (const auto& [k, v] : b.headers) {
-    head += k;
-    head += ": ";
-    head += v;
-    head += kCrlf;
-  }
+  append_backend_headers(head, b);
   const auto m = req.method();
   if (info.body_size > 0 || m == bhttp::verb::post || m == bhttp::verb::put ||
       m == bhttp::verb::patch) {

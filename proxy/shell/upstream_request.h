@@ -38,4 +38,11 @@ struct UpstreamRequestInfo {
 void build_upstream_head(std::string& head, const ClientRequest& req, const BackendTarget& b,
                          const UpstreamRequestInfo& info, std::string& scratch);
 
+// The parts every request to a backend starts with, shared with the health
+// prober: "<method> <base_path><target> HTTP/1.1", Host (the backend's);
+// and the backend's configured headers.
+void append_request_line(std::string& head, std::string_view method, const BackendTarget& b,
+                         std::string_view target);
+void append_backend_headers(std::string& head, const BackendTarget& b);
+
 }  // namespace llmproxy::shell

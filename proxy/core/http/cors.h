@@ -92,7 +92,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/server.h"
 
 namespace llmproxy::http {
 

@@ -25,7 +25,7 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/common.h"
 #include "proxy/core/time.h"
 
 namespace llmproxy::log {

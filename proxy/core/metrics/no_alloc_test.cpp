@@ -1,36 +1,23 @@
 // The recording path allocates nothing in steady state: once a worker has
 // seen its custom-label tuples, on_request_end, on_inter_token,
 // on_rate_limited, on_upstream_error and the gauges do not touch the heap.
-// Global operator new is replaced in this test binary to count calls.
+// Allocations are counted by proxy/core/testing/allocation_counter.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "proxy/core/metrics/worker_metrics.h"
+#include "proxy/core/testing/allocation_counter.h"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace llmproxy::metrics {
 namespace {
 
 TEST(NoAllocation, CounterWorks) {
-  const long before = g_allocations.load();
+  const long before = llmproxy::testing::allocations();
   std::string big(1000, 'x');
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(llmproxy::testing::allocations() - before, 0);
 }
 
 TEST(NoAllocation, RecordingInSteadyState) {
@@ -77,10 +64,10 @@ TEST(NoAllocation, RecordingInSteadyState) {
     }
   };
   run();  // warm-up: the tuples are kept
-  const long before = g_allocations.load();
+  const long before = llmproxy::testing::allocations();
   run();
   run();
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(llmproxy::testing::allocations() - before, 0);
   EXPECT_EQ(m.custom()->published(), 8u);
 }
 

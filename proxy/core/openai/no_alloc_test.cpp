@@ -1,29 +1,16 @@
 // The hot path allocates nothing in steady state: after a warm-up stream,
 // relaying another stream (any split, either mode), inspecting chunks,
 // extracting usage and reading request fields do not touch the heap.
-// Global operator new is replaced in this test binary to count calls.
+// Allocations are counted by proxy/core/testing/allocation_counter.
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 
 #include "proxy/core/openai/request_fields.h"
 #include "proxy/core/openai/sse_relay.h"
 #include "proxy/core/openai/usage.h"
+#include "proxy/core/testing/allocation_counter.h"
 
-namespace {
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace llmproxy::openai {
 namespace {
@@ -45,9 +32,9 @@ std::string stream(int chunks) {
 }
 
 TEST(NoAllocation, CounterWorks) {
-  const long before = g_allocations.load();
+  const long before = llmproxy::testing::allocations();
   std::string big(1000, 'x');
-  EXPECT_GT(g_allocations.load() - before, 0);
+  EXPECT_GT(llmproxy::testing::allocations() - before, 0);
 }
 
 TEST(NoAllocation, RelayInSteadyState) {
@@ -61,10 +48,10 @@ TEST(NoAllocation, RelayInSteadyState) {
           f.feed(std::string_view(s).substr(pos, piece), sink);
       };
       run();  // warm-up: buffers reach their working size
-      const long before = g_allocations.load();
+      const long before = llmproxy::testing::allocations();
       run();
       run();
-      EXPECT_EQ(g_allocations.load() - before, 0) << "strip=" << strip << " piece=" << piece;
+      EXPECT_EQ(llmproxy::testing::allocations() - before, 0) << "strip=" << strip << " piece=" << piece;
       EXPECT_EQ(f.events(), 3u * 202u);
     }
   }
@@ -78,13 +65,13 @@ TEST(NoAllocation, UsageAndRequestFields) {
   std::string scratch, out;
   scratch.reserve(64);
   out.reserve(256);
-  const long before = g_allocations.load();
+  const long before = llmproxy::testing::allocations();
   EXPECT_TRUE(extract_usage_from_body(response).present);
   EXPECT_TRUE(inspect_chunk(response).valid_json);
   const RequestFields f = read_request_fields(request, scratch);
   EXPECT_EQ(f.model, "m/x");
   EXPECT_TRUE(inject_include_usage(request, f, out));
-  EXPECT_EQ(g_allocations.load() - before, 0);
+  EXPECT_EQ(llmproxy::testing::allocations() - before, 0);
 }
 
 }  // namespace

@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/rate_limit.h"
 #include "proxy/core/time.h"
 
 namespace llmproxy::ratelimit {

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/common.h"
 #include "proxy/core/random.h"
 #include "proxy/core/time.h"
 

@@ -12,7 +12,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/routing.h"
 #include "proxy/core/time.h"
 
 namespace llmproxy::routing {

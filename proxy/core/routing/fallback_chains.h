@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/routing.h"
 
 namespace llmproxy::routing {
 

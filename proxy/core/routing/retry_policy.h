@@ -6,7 +6,7 @@
 #include <optional>
 #include <string_view>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/routing.h"
 #include "proxy/core/random.h"
 #include "proxy/core/time.h"
 

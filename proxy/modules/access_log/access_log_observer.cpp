@@ -3,14 +3,6 @@
 #include "proxy/core/log/access_format.h"
 
 namespace llmproxy::modules::access_log {
-namespace {
-
-double seconds_between(TimePoint from, TimePoint to) {
-  return std::chrono::duration<double>(to - from).count();
-}
-
-}  // namespace
-
 void AccessLogObserver::on_request_end(const shell::RequestRecord& r) {
   log::AccessEntry e;
   e.client_ip = r.client_ip;
@@ -23,16 +15,18 @@ void AccessLogObserver::on_request_end(const shell::RequestRecord& r) {
   e.referer = r.referer;
   e.user_agent = r.user_agent;
   e.request_id = r.request_id;
-  e.duration_seconds = seconds_between(r.start, r.end);
+  e.duration_seconds = to_seconds(r.end - r.start);
   e.backend = r.backend;
   e.model = r.model;
   e.prompt_tokens = r.prompt_tokens;
   e.completion_tokens = r.completion_tokens;
   e.stream = r.stream;
-  if (r.first_byte != TimePoint{} && r.upstream_sent != TimePoint{})
-    e.upstream_ttft_seconds = seconds_between(r.upstream_sent, r.first_token != TimePoint{}
-                                                                   ? r.first_token
-                                                                   : r.first_byte);
+  // The access log's "ttft": the first token of a stream, else the first
+  // response byte.
+  if (r.first_byte != TimePoint{} && r.upstream_sent != TimePoint{}) {
+    const TimePoint first = r.first_token != TimePoint{} ? r.first_token : r.first_byte;
+    e.upstream_ttft_seconds = to_seconds(first - r.upstream_sent);
+  }
   e.outcome = shell::outcome_name(r.outcome);
   e.error_code = r.error_code;
   line_.clear();

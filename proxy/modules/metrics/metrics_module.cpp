@@ -21,10 +21,6 @@ namespace {
 namespace core = llmproxy::metrics;
 using routing::AttemptFailure;
 
-double seconds_between(TimePoint from, TimePoint to) {
-  return std::chrono::duration<double>(to - from).count();
-}
-
 core::CircuitGauge gauge_of(routing::CircuitState s) {
   switch (s) {
     case routing::CircuitState::closed: return core::CircuitGauge::closed;
@@ -93,11 +89,11 @@ class MetricsObserver final : public shell::RequestObserver {
     s.outcome = shell::outcome_name(r.outcome);
     if (r.error_id >= 0)
       s.error_label = openai::error_info(static_cast<openai::ErrorId>(r.error_id)).metric_label;
-    s.duration_s = seconds_between(r.start, r.end);
+    s.duration_s = to_seconds(r.end - r.start);
     // A stream's first token: only an answer that streamed (2xx) has one.
     if (r.stream && r.status / 100 == 2 && r.first_token != TimePoint{} &&
         r.upstream_sent != TimePoint{})
-      s.ttft_s = seconds_between(r.upstream_sent, r.first_token);
+      s.ttft_s = to_seconds(r.first_token - r.upstream_sent);
     s.prompt_tokens = r.prompt_tokens;
     s.completion_tokens = r.completion_tokens;
     s.attempts = r.attempts;
@@ -113,7 +109,7 @@ class MetricsObserver final : public shell::RequestObserver {
     // the stream's time after its first token over the tokens after it.
     if (r.stream && r.completion_tokens > 1 && r.first_token != TimePoint{} &&
         r.last_upstream_read > r.first_token)
-      m.on_inter_token(s.backend, seconds_between(r.first_token, r.last_upstream_read) /
+      m.on_inter_token(s.backend, to_seconds(r.last_upstream_read - r.first_token) /
                                       static_cast<double>(r.completion_tokens - 1));
     for (const auto& a : r.attempt_log) {
       const auto reason = failure_reason(static_cast<AttemptFailure>(a.failure));

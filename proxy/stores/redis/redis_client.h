@@ -32,7 +32,7 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/core/config/config.h"
+#include "proxy/core/config/storage.h"
 #include "proxy/env/env.h"
 #include "proxy/stores/redis/errors.h"
 #include "proxy/stores/redis/reply.h"
