@@ -243,10 +243,6 @@ void Session::end_exchange(Outcome outcome) {
   auto& rec = ex_.record;
   rec.outcome = outcome;
   rec.end = worker_.env().now();
-  if (!rec.attempt_log.empty() && rec.attempt_log.back().seq_end == 0) {
-    rec.attempt_log.back().end = rec.end;
-    rec.attempt_log.back().seq_end = worker_.next_attempt_seq();
-  }
 }
 
 env::Task<void> Session::handle_request() {

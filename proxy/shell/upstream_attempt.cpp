@@ -81,11 +81,11 @@ UpstreamAttempt::~UpstreamAttempt() {
   watch_.stop();
   worker_.balancer().on_end(backend_);
   if (!reported_) worker_.circuit().on_abandoned(backend_, ticket_);
+  // Every attempt ends here, inside the route phase, before its request
+  // ends: this is the one place its log entry is closed.
   AttemptLog& l = log();
-  if (l.seq_end == 0) {  // the request's end closes it first when the request ends here
-    l.end = worker_.env().now();
-    l.seq_end = worker_.next_attempt_seq();
-  }
+  l.end = worker_.env().now();
+  l.seq_end = worker_.next_attempt_seq();
 }
 
 AttemptLog& UpstreamAttempt::log() { return ex_.record.attempt_log[log_index_]; }
