@@ -263,7 +263,8 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   out.pool_idle = 0;
   out.gateway_sessions_at_end = 0;
   for (auto& gw : gateways) {
-    for (std::size_t b = 0; b < cfg->backends.size(); ++b)
+    // The worker's current config (a reload may have changed the backends).
+    for (std::size_t b = 0; b < gw.worker->config().backends.size(); ++b)
       out.pool_idle += gw.worker->pool().idle_count(b);
     out.gateway_sessions_at_end += gw.worker->sessions();
     for (const auto& t : gw.tap->taps()) out.upstream.push_back(*t);

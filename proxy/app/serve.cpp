@@ -2,8 +2,8 @@
 // event loop per worker thread (each with its own RealEnv, Worker and
 // SO_REUSEPORT listener, so the request path shares nothing between threads),
 // and handles signals: SIGTERM/SIGINT drain (stop accepting, /ready → 503,
-// in-flight requests finish within server.drain_timeout), SIGHUP is logged
-// and ignored until config reload lands.
+// in-flight requests finish within server.drain_timeout), SIGHUP reloads
+// the config file (docs/reload.md).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -22,6 +22,7 @@
 
 #include "proxy/app/commands.h"
 #include "proxy/core/config/load.h"
+#include "proxy/core/config/print.h"
 #include "proxy/core/log/log.h"
 #include "proxy/core/util/env_expand.h"
 #include "proxy/env/real/real_env.h"
@@ -83,6 +84,34 @@ void configure_log(const config::LogConfig& c, SystemLogFile& file) {
   log::configure(std::move(o));
 }
 
+// SIGHUP: the config file again, checked as at start-up. Null when it has
+// problems (each logged as file:line:col; the running config stays).
+std::shared_ptr<const server::Gateway> reload_gateway(const std::string& path,
+                                                      const server::Gateway& current,
+                                                      const server::BuildOptions& options) {
+  const auto loaded = config::load_config_file(path, util::process_env());
+  if (!loaded.ok()) {
+    for (const auto& d : loaded.diagnostics)
+      log::error("reload: config problem", {{"at", config::format_diagnostic(d)}});
+    log::error("reload rejected; the running config stays", {{"config", path}});
+    return nullptr;
+  }
+  std::string error;
+  auto next = server::Gateway::build(*loaded.config, error, options);
+  if (!next) {
+    log::error("reload rejected; the running config stays", {{"config", path}, {"error", error}});
+    return nullptr;
+  }
+  std::string keys;
+  for (const auto& k : config::changed_keys(current.config(), next->config()))
+    keys += (keys.empty() ? "" : ", ") + k;
+  log::info("reloading", {{"config", path}, {"changed", keys.empty() ? "nothing" : keys}});
+  for (const auto& k : next->restart_only_changes(current))
+    log::warn("reload: this setting changed but takes effect only at the next restart",
+              {{"key", k}});
+  return next;
+}
+
 void print_usage() {
   std::fputs(
       "usage: llmproxy serve --config FILE\n"
@@ -128,12 +157,13 @@ int run_serve(int argc, char** argv) {
   std::string build_error;
   server::BuildOptions build_options;
   build_options.wall_clock = system_now;
-  const auto gateway = server::Gateway::build(cfg, build_error, build_options);
+  std::shared_ptr<const server::Gateway> gateway =
+      server::Gateway::build(cfg, build_error, build_options);
   if (!gateway) {
     std::fprintf(stderr, "serve: %s\n", build_error.c_str());
     return 1;
   }
-  const auto& shell_cfg = gateway->shell_config();
+  const auto shell_cfg = gateway->shell_config();
 
   unsigned workers = cfg.server.workers > 0 ? static_cast<unsigned>(cfg.server.workers)
                                             : std::max(1u, std::thread::hardware_concurrency());
@@ -145,7 +175,7 @@ int run_serve(int argc, char** argv) {
 
   std::vector<std::unique_ptr<WorkerThread>> threads;
   std::uint16_t port = shell_cfg->listen_port;
-  const auto process = gateway->start_process();
+  auto process = gateway->start_process();
   for (unsigned i = 0; i < workers; ++i) {
     auto t = std::make_unique<WorkerThread>();
     t->env = std::make_unique<env::RealEnv>(t->ioc, seed + i);
@@ -226,7 +256,20 @@ int run_serve(int argc, char** argv) {
                                                                   int sig) {
     if (ec) return;
     if (sig == SIGHUP) {
-      log::warn("SIGHUP ignored: config reload is not built yet; restart to apply changes");
+      if (draining) {
+        log::warn("SIGHUP ignored: draining");
+      } else if (auto next = reload_gateway(path, *gateway, build_options)) {
+        process = next->reload_process(*gateway, *process);
+        gateway = std::move(next);
+        for (unsigned i = 0; i < threads.size(); ++i) {
+          WorkerThread* w = threads[i].get();
+          // Built on the worker's own thread: its store clients use its loop.
+          asio::post(w->ioc, [w, i, g = gateway, p = process] {
+            w->worker->reload(g->shell_config(), g->worker_options(p, *w->env, i));
+          });
+        }
+        log::info("reloaded", {{"config", path}});
+      }
       signals.async_wait(on_signal);
       return;
     }
@@ -237,10 +280,10 @@ int run_serve(int argc, char** argv) {
     }
     draining = true;
     log::info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
-                           {"deadline_s", std::to_string(to_seconds(shell_cfg->drain_timeout))}});
+                           {"deadline_s", std::to_string(to_seconds(gateway->shell_config()->drain_timeout))}});
     drain_deadline = std::chrono::steady_clock::now() +
                      std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         shell_cfg->drain_timeout);
+                         gateway->shell_config()->drain_timeout);
     for (auto& t : threads) {
       WorkerThread* w = t.get();
       // Unknown until the worker answers: never read as "nothing open".

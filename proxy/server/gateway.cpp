@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proxy/core/config/print.h"
 #include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/modules/access_log/access_log_observer.h"
 #include "proxy/modules/cors/cors_filter.h"
@@ -57,27 +58,101 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
   return g;
 }
 
+std::vector<std::string> Gateway::backend_names() const {
+  std::vector<std::string> names;
+  for (const auto& b : shell_->backends) names.push_back(b.name);
+  return names;
+}
+
+namespace {
+
+bool changed_under(const std::vector<std::string>& changed, std::string_view prefix) {
+  for (const auto& k : changed) {
+    if (k.size() >= prefix.size() && k.compare(0, prefix.size(), prefix) == 0 &&
+        (k.size() == prefix.size() || k[prefix.size()] == '.' || k[prefix.size()] == '['))
+      return true;
+  }
+  return false;
+}
+
+constexpr std::string_view kRestartOnly[] = {"server.listen",        "server.workers",
+                                             "server.max_connections", "server.buffer_memory_budget",
+                                             "server.tls",           "log"};
+
+}  // namespace
+
+std::vector<std::string> Gateway::restart_only_changes(const Gateway& prev) const {
+  const auto changed = config::changed_keys(prev.config_, config_);
+  std::vector<std::string> out;
+  for (const auto key : kRestartOnly)
+    if (changed_under(changed, key)) out.emplace_back(key);
+  return out;
+}
+
 std::shared_ptr<Gateway::Process> Gateway::start_process() const {
+  return make_process(nullptr, nullptr);
+}
+
+std::shared_ptr<Gateway::Process> Gateway::reload_process(const Gateway& prev_gateway,
+                                                          const Process& prev) const {
+  return make_process(&prev_gateway, &prev);
+}
+
+// Each part: taken over from `prev` when the reload allows it (see the
+// header), else made new.
+std::shared_ptr<Gateway::Process> Gateway::make_process(const Gateway* prev_gateway,
+                                                        const Process* prev) const {
+  std::vector<std::string> changed;
+  if (prev) changed = config::changed_keys(prev_gateway->config_, config_);
+  const auto keep = [&](std::string_view section) {
+    return prev && !changed_under(changed, section);
+  };
   auto p = std::make_shared<Process>();
-  p->health = std::make_shared<shell::HealthBoard>(shell_->backends.size());
-  // server.max_connections and buffer_memory_budget hold for the process.
-  p->admission =
-      std::make_shared<shell::AdmissionBudget>(shell_->max_connections, shell_->buffer_memory_budget);
+  // Health by backend identity; the very same board when the backend list
+  // is the same, so that what reads it (the metrics hub) can stay.
+  bool same_backends = false;
+  if (prev) {
+    const auto map = shell::backend_identity_map(*prev_gateway->shell_, *shell_);
+    same_backends = map.size() == prev->health->size();
+    for (std::size_t i = 0; i < map.size(); ++i) same_backends = same_backends && map[i] == i;
+    if (same_backends) {
+      p->health = prev->health;
+    } else {
+      p->health = std::make_shared<shell::HealthBoard>(shell_->backends.size());
+      for (std::size_t i = 0; i < map.size(); ++i)
+        if (map[i] != routing::kNoBackend) p->health->set(i, prev->health->healthy(map[i]));
+    }
+  } else {
+    p->health = std::make_shared<shell::HealthBoard>(shell_->backends.size());
+  }
+  // server.max_connections and buffer_memory_budget hold for the process
+  // (restart-only).
+  p->admission = prev ? prev->admission
+                      : std::make_shared<shell::AdmissionBudget>(shell_->max_connections,
+                                                                 shell_->buffer_memory_budget);
   if (limiting_ && (!limit_cache_ || limit_cache_->driver == config::CacheDriver::memory)) {
-    // A named memory cache bounds the limiter's key table with its max_size.
-    ratelimit::MemoryLimiterOptions mo;
-    if (limit_cache_) mo.max_keys = static_cast<std::size_t>(limit_cache_->max_size);
-    p->memory_limiter = std::make_shared<ratelimit::MemoryLimiter>(limits_, mo);
+    if (keep("rate_limit") && keep("storage.caches") && prev->memory_limiter) {
+      p->memory_limiter = prev->memory_limiter;
+    } else {
+      // A named memory cache bounds the limiter's key table with its max_size.
+      ratelimit::MemoryLimiterOptions mo;
+      if (limit_cache_) mo.max_keys = static_cast<std::size_t>(limit_cache_->max_size);
+      p->memory_limiter = std::make_shared<ratelimit::MemoryLimiter>(limits_, mo);
+    }
   }
   if (config_.metrics.enabled) {
-    std::vector<std::string> names;
-    for (const auto& b : shell_->backends) names.push_back(b.name);
-    p->metrics =
-        std::make_shared<modules::metrics::MetricsHub>(config_.metrics, std::move(names), p->health);
+    p->metrics = same_backends && keep("metrics") && prev->metrics
+                     ? prev->metrics
+                     : std::make_shared<modules::metrics::MetricsHub>(config_.metrics,
+                                                                      backend_names(), p->health);
   }
   if (access_log_to_writer(config_) && !options_.simulated) {
-    if (auto o = shell::access_log_writer_options(config_.logging.access, options_.wall_clock))
+    if (keep("logging") && prev->access_log) {
+      p->access_log = prev->access_log;
+    } else if (auto o = shell::access_log_writer_options(config_.logging.access,
+                                                         options_.wall_clock)) {
       p->access_log = std::make_shared<shell::LogFileWriter>(std::move(*o));
+    }
   }
   return p;
 }
@@ -103,7 +178,7 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
     o.limiter = std::make_shared<stores::redis::RedisLimiterStore>(env, redis_cfg, limits_, ro);
   }
   // Modules, each one block.
-  if (process.metrics) process.metrics->install(o, process.metrics->add_worker());
+  if (process.metrics) process.metrics->install(o, process.metrics->worker_share(index));
   if (cors_) o.filters.push_back(std::make_unique<modules::cors::CorsFilter>(cors_));
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(

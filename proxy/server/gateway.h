@@ -59,6 +59,16 @@ struct BuildOptions {
 
 class Gateway {
  public:
+  // What one process's workers share.
+  struct Process {
+    std::shared_ptr<shell::HealthBoard> health;
+    std::shared_ptr<shell::AdmissionBudget> admission;
+    std::shared_ptr<ratelimit::MemoryLimiter> memory_limiter;  // rate_limit on memory
+    std::shared_ptr<modules::metrics::MetricsHub> metrics;     // metrics.enabled
+    std::shared_ptr<shell::LogFileWriter> access_log;          // logging.access
+  };
+
+ public:
   // nullptr, with `error` set, when the config names something that cannot
   // be set up (e.g. a Redis address that is not host:port).
   static std::shared_ptr<const Gateway> build(const config::Config& config, std::string& error,
@@ -70,15 +80,23 @@ class Gateway {
   const std::shared_ptr<const shell::ShellConfig>& shell_config() const { return shell_; }
   const config::Config& config() const { return config_; }
 
-  // What one process's workers share.
-  struct Process {
-    std::shared_ptr<shell::HealthBoard> health;
-    std::shared_ptr<shell::AdmissionBudget> admission;
-    std::shared_ptr<ratelimit::MemoryLimiter> memory_limiter;  // rate_limit on memory
-    std::shared_ptr<modules::metrics::MetricsHub> metrics;     // metrics.enabled
-    std::shared_ptr<shell::LogFileWriter> access_log;          // logging.access
-  };
   std::shared_ptr<Process> start_process() const;
+
+  // A config reload (BEHAVIOR §13, docs/reload.md): this gateway's process
+  // state, carrying over from `prev` (made by `prev_gateway`) what must
+  // survive: health of unchanged backends (same name and url); the
+  // admission budget; the in-process limiter with its counters when the
+  // limits are unchanged (changed limits start a new one: the requests it
+  // is holding slots for finish into the old one); the metrics hub with
+  // its counters when metrics and the backend list are unchanged; the
+  // access-log writer when logging.access is unchanged.
+  std::shared_ptr<Process> reload_process(const Gateway& prev_gateway, const Process& prev) const;
+
+  // Changed settings a reload cannot apply (they take effect at the next
+  // restart): server.listen, server.workers, server.max_connections,
+  // server.buffer_memory_budget, server.tls, log. The reload applies the
+  // rest and names these in a warning.
+  std::vector<std::string> restart_only_changes(const Gateway& prev) const;
 
   // Options of worker `index` (0 runs the health probes) on `env`. The
   // worker keeps `process` alive.
@@ -87,6 +105,8 @@ class Gateway {
 
  private:
   Gateway(const config::Config& config, std::shared_ptr<const shell::ShellConfig> shell);
+  std::vector<std::string> backend_names() const;
+  std::shared_ptr<Process> make_process(const Gateway* prev_gateway, const Process* prev) const;
 
   const config::Config config_;
   std::shared_ptr<const shell::ShellConfig> shell_;

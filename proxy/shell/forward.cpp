@@ -12,7 +12,7 @@ using routing::RoutePlan;
 
 env::Task<Outcome> nothing_routable(ForwardContext& ctx) {
   std::string msg;
-  if (ctx.worker.config().backends.empty()) {
+  if (ctx.gen.config().backends.empty()) {
     msg = "no backends configured";
   } else if (!ctx.ex.record.model.empty()) {
     msg = "no healthy backend for model " + ctx.ex.record.model;
@@ -32,14 +32,14 @@ AttemptFailure failure_of(UpstreamAttempt& a) {
 env::Task<Outcome> forward(ForwardContext ctx) {
   auto& env = ctx.worker.env();
   auto& ex = ctx.ex;
-  const TimePoint deadline = deadline_after(ex.record.start, ctx.worker.config().routing.request_timeout);
+  const TimePoint deadline = deadline_after(ex.record.start, ctx.gen.config().routing.request_timeout);
   std::size_t backend = ctx.plan.start(ex.record.model, deadline, env.now(), env.rng());
   if (backend == routing::kNoBackend) co_return co_await nothing_routable(ctx);
 
   for (;;) {
     RoutePlan::Step step;
     {
-      UpstreamAttempt attempt(ctx.worker, ex, ctx.watch, ctx.attempt_buffers, backend);
+      UpstreamAttempt attempt(ctx.worker, ctx.gen, ex, ctx.watch, ctx.attempt_buffers, backend);
       // Holding a stream's head until its first event costs the client its
       // head processing on the critical path (measured: +280 µs for Node's
       // http client); it pays only when a slow first token can still go

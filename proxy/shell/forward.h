@@ -21,9 +21,11 @@
 namespace llmproxy::shell {
 
 class Worker;
+class Generation;
 
 struct ForwardContext {
   Worker& worker;
+  Generation& gen;  // the one the request pinned
   Exchange& ex;
   ClientWriter& writer;
   ClientWatch& watch;

@@ -41,7 +41,10 @@ HealthProber::HealthProber(env::Env& env, std::shared_ptr<const ShellConfig> con
       tracker_(config_->backends.size(), config_->health.unhealthy_threshold,
                config_->health.healthy_threshold),
       wait_(env_.make_timer()),
-      open_(config_->backends.size(), nullptr) {}
+      open_(config_->backends.size(), nullptr) {
+  // The board may come from before a config reload: go on from its states.
+  for (std::size_t i = 0; i < board_->size(); ++i) tracker_.start_as(i, board_->healthy(i));
+}
 
 HealthProber::~HealthProber() = default;
 

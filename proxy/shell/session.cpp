@@ -79,9 +79,7 @@ Session::Session(Worker& worker, std::unique_ptr<env::Stream> client)
       body_charge_(worker.admission()),
       event_charge_(worker.admission()),
       writer_(worker, *client_),
-      watch_(worker.env(), *client_),
-      plan_(worker, worker.balancer(), worker.config().routing.fallback,
-            worker.config().routing.retry) {
+      watch_(worker.env(), *client_) {
   registry_ = worker_.session_opened(this);
 }
 
@@ -113,7 +111,14 @@ env::Task<void> Session::run() {
     if (r != ReadResult::request) break;
     state_ = ConnState::handling;
     worker_.request_started();
-    co_await handle_request();
+    {
+      // The request runs to its end on the config current now (a reload
+      // while it runs changes the next request's).
+      const Worker::Pin pin(worker_);
+      gen_ = &pin.get();
+      co_await handle_request();
+      gen_ = nullptr;
+    }
     worker_.request_ended();
     body_charge_.release();
     if (!ex_.keep_alive || !client_->is_open()) break;
@@ -250,7 +255,7 @@ env::Task<void> Session::handle_request() {
   ex_.client_ip = client_ip_;
   ex_.record.client_ip.assign(client_ip_);
   const auto match =
-      http::classify(ex_.record.method, ex_.path(), worker_.config().metrics_path);
+      http::classify(ex_.record.method, ex_.path(), gen_->config().metrics_path);
   ex_.route = match.route;
   ex_.record.route = static_cast<std::uint8_t>(match.route);
 
@@ -267,14 +272,14 @@ env::Task<void> Session::handle_request() {
   // A response that ends the connection ends it now, not after the
   // filters' end work (a store round trip).
   if (!ex_.keep_alive) client_->close();
-  const auto& filters = worker_.pipeline().filters();
+  const auto& filters = gen_->pipeline().filters();
   for (std::size_t i = filters_ran; i-- > 0;) co_await filters[i]->on_end(ex_);
-  if (ex_.mark_ended()) worker_.pipeline().notify_end(ex_.record);
+  if (ex_.mark_ended()) gen_->pipeline().notify_end(ex_.record);
 }
 
 env::Task<Outcome> Session::answer_endpoint(http::Route route) {
   EndpointHandler* h =
-      route == http::Route::not_found ? nullptr : worker_.pipeline().endpoint(ex_.path());
+      route == http::Route::not_found ? nullptr : gen_->pipeline().endpoint(ex_.path());
   if (!h) {
     // The admin API arrives with its own issue; until then it is an
     // unknown path, like any other.
@@ -318,7 +323,7 @@ env::Task<void> Session::send_method_not_allowed(std::string_view allow) {
 }
 
 env::Task<bool> Session::run_filters(FilterPhase until, std::size_t& next, Outcome& outcome) {
-  const auto& filters = worker_.pipeline().filters();
+  const auto& filters = gen_->pipeline().filters();
   while (next < filters.size() && filters[next]->phase() < until) {
     FilterVerdict v = co_await filters[next]->on_request(ex_);
     if (v.error) {
@@ -358,7 +363,14 @@ env::Task<Outcome> Session::handle_proxied(const http::RouteMatch& match,
   constexpr auto kAll = static_cast<FilterPhase>(0xff);
   const bool all_passed = co_await run_filters(kAll, filters_ran, outcome);
   if (!all_passed) co_return outcome;
-  ForwardContext ctx{worker_,          ex_,           writer_,       watch_, plan_,
+  Generation& gen = *gen_;
+  // One plan per session, made again only when a reload changed the
+  // generation (its buffers keep their capacity across requests).
+  if (!plan_ || plan_generation_ != gen.id()) {
+    plan_.emplace(gen, gen.balancer(), gen.config().routing.fallback, gen.config().routing.retry);
+    plan_generation_ = gen.id();
+  }
+  ForwardContext ctx{worker_,          gen,            ex_,           writer_, watch_, *plan_,
                      attempt_buffers_, relay_buffers_, event_charge_, in_};
   co_return co_await forward(ctx);
 }

@@ -31,6 +31,7 @@
 namespace llmproxy::shell {
 
 class Worker;
+class Generation;
 
 class Session {
  public:
@@ -86,7 +87,10 @@ class Session {
   Exchange ex_;
   ClientWriter writer_;
   ClientWatch watch_;
-  routing::RoutePlan plan_;
+  // The generation the current request pinned (null between requests).
+  Generation* gen_ = nullptr;
+  std::optional<routing::RoutePlan> plan_;
+  std::uint64_t plan_generation_ = 0;
   AttemptBuffers attempt_buffers_;
   RelayBuffers relay_buffers_;
   std::string scratch_;  // reused: JSON decoding, endpoint bodies

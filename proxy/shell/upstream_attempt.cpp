@@ -50,14 +50,15 @@ routing::AttemptFailure failure_for(const error_code& ec, bool connecting) {
   return routing::AttemptFailure::reset;
 }
 
-UpstreamAttempt::UpstreamAttempt(Worker& worker, Exchange& ex, ClientWatch& watch,
-                                 AttemptBuffers& buffers, std::size_t backend)
+UpstreamAttempt::UpstreamAttempt(Worker& worker, Generation& gen, Exchange& ex,
+                                 ClientWatch& watch, AttemptBuffers& buffers, std::size_t backend)
     : worker_(worker),
+      gen_(gen),
       ex_(ex),
       watch_(watch),
       buffers_(buffers),
       backend_(backend),
-      b_(worker.config().backends[backend]),
+      b_(gen.config().backends[backend]),
       log_index_(ex.record.attempt_log.size()) {
   const TimePoint now = worker_.env().now();
   auto& rec = ex_.record;
@@ -72,15 +73,15 @@ UpstreamAttempt::UpstreamAttempt(Worker& worker, Exchange& ex, ClientWatch& watc
   l.backend = static_cast<std::uint32_t>(backend_);
   l.start = now;
   l.seq_start = worker_.next_attempt_seq();
-  worker_.balancer().on_start(backend_);
-  ticket_ = worker_.circuit().on_attempt(backend_, now);
+  gen_.balancer().on_start(backend_);
+  ticket_ = gen_.circuit().on_attempt(backend_, now);
 }
 
 UpstreamAttempt::~UpstreamAttempt() {
   if (up_) up_->close();
   watch_.stop();
-  worker_.balancer().on_end(backend_);
-  if (!reported_) worker_.circuit().on_abandoned(backend_, ticket_);
+  gen_.balancer().on_end(backend_);
+  if (!reported_) gen_.circuit().on_abandoned(backend_, ticket_);
   // Every attempt ends here, inside the route phase, before its request
   // ends: this is the one place its log entry is closed.
   AttemptLog& l = log();
@@ -94,8 +95,8 @@ void UpstreamAttempt::report(bool backend_ok) {
   if (reported_) return;
   reported_ = true;
   const TimePoint now = worker_.env().now();
-  worker_.circuit().on_result(backend_, ticket_, backend_ok, now);
-  log().circuit = static_cast<std::uint8_t>(worker_.circuit().state(backend_, now));
+  gen_.circuit().on_result(backend_, ticket_, backend_ok, now);
+  log().circuit = static_cast<std::uint8_t>(gen_.circuit().state(backend_, now));
 }
 
 void UpstreamAttempt::close() {
@@ -107,7 +108,7 @@ void UpstreamAttempt::release_connection(bool reusable) {
   watch_.stop();
   if (!up_) return;
   if (reusable) {
-    worker_.pool().give_back(backend_, std::move(up_), worker_.env().now(), b_.max_idle_conns);
+    gen_.pool().give_back(backend_, std::move(up_), worker_.env().now(), b_.max_idle_conns);
   } else {
     up_->close();
   }
@@ -150,7 +151,7 @@ env::Task<void> UpstreamAttempt::run(TimePoint request_deadline, bool hold_strea
   bool got_bytes = false;
   for (int round = 0;; ++round) {
     buffers_.in.clear();  // nothing of an earlier connection is kept
-    up_ = round == 0 ? worker_.pool().take(backend_, env.now()) : nullptr;
+    up_ = round == 0 ? gen_.pool().take(backend_, env.now()) : nullptr;
     const bool reused = up_ != nullptr;
     if (reused) {
       ++worker_.counters().upstream_reuses;
@@ -202,7 +203,7 @@ env::Task<void> UpstreamAttempt::run(TimePoint request_deadline, bool hold_strea
     }
     // A backend that never answers must look slow to latency_based.
     if (ec == boost::asio::error::timed_out && !got_bytes)
-      worker_.balancer().on_first_byte(backend_, env.now() - rec.upstream_sent);
+      gen_.balancer().on_first_byte(backend_, env.now() - rec.upstream_sent);
     log::warn("upstream failed before response", {{"backend", b_.name}, {"error", ec.message()},
                                                   {"request_id", ex_.request_id}});
     fail(failure_for(ec, false), upstream_error_for(ec),
@@ -210,7 +211,7 @@ env::Task<void> UpstreamAttempt::run(TimePoint request_deadline, bool hold_strea
     co_return;
   }
   if (got_bytes && rec.first_byte >= rec.upstream_sent)
-    worker_.balancer().on_first_byte(backend_, rec.first_byte - rec.upstream_sent);
+    gen_.balancer().on_first_byte(backend_, rec.first_byte - rec.upstream_sent);
   log().status = parser_->status();
   rec.status = parser_->status();
   state_ = State::head;

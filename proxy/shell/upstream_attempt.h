@@ -38,6 +38,7 @@
 namespace llmproxy::shell {
 
 class Worker;
+class Generation;
 struct BackendTarget;
 
 // Buffers a session's attempts reuse (capacity kept across requests).
@@ -52,8 +53,10 @@ class UpstreamAttempt {
  public:
   enum class State : std::uint8_t { pending, failed, client_left, head };
 
-  UpstreamAttempt(Worker& worker, Exchange& ex, ClientWatch& watch, AttemptBuffers& buffers,
-                  std::size_t backend);
+  // `gen`: the generation the request pinned (its backends, pool, balancer
+  // and circuit breaker).
+  UpstreamAttempt(Worker& worker, Generation& gen, Exchange& ex, ClientWatch& watch,
+                  AttemptBuffers& buffers, std::size_t backend);
   ~UpstreamAttempt();
   UpstreamAttempt(const UpstreamAttempt&) = delete;
   UpstreamAttempt& operator=(const UpstreamAttempt&) = delete;
@@ -98,6 +101,7 @@ class UpstreamAttempt {
   void fail(routing::AttemptFailure f, openai::ErrorId id, std::string detail);
 
   Worker& worker_;
+  Generation& gen_;
   Exchange& ex_;
   ClientWatch& watch_;
   AttemptBuffers& buffers_;

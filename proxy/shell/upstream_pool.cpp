@@ -38,4 +38,10 @@ void UpstreamPool::close_all() {
   }
 }
 
+void UpstreamPool::adopt(std::size_t i, UpstreamPool& from, std::size_t from_index) {
+  auto& src = from.idle_[from_index];
+  for (auto& idle : src) idle_[i].push_back(std::move(idle));
+  src.clear();
+}
+
 }  // namespace llmproxy::shell

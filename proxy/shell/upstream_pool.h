@@ -36,6 +36,9 @@ class UpstreamPool {
   // Idle connections closed by take() because they had become readable.
   std::uint64_t closed_readable() const { return closed_readable_; }
   void close_all();
+  // Config reload: backend i takes the idle connections `from` keeps for
+  // `from_index` (the same backend under the previous config).
+  void adopt(std::size_t i, UpstreamPool& from, std::size_t from_index);
 
  private:
   struct Idle {

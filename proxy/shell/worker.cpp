@@ -1,6 +1,9 @@
 #include "proxy/shell/worker.h"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+
+#include <algorithm>
 
 #include "proxy/core/log/log.h"
 #include "proxy/shell/builtin_endpoints.h"
@@ -13,13 +16,6 @@
 namespace llmproxy::shell {
 
 namespace {
-
-std::vector<int> weights_of(const ShellConfig& cfg) {
-  std::vector<int> w;
-  w.reserve(cfg.backends.size());
-  for (const auto& b : cfg.backends) w.push_back(b.weight);
-  return w;
-}
 
 // A connection past server.max_connections gets a short 503 and is closed,
 // without reading anything: the client learns why, and it costs no buffer.
@@ -43,29 +39,79 @@ env::Task<void> refuse_connection(env::Env& env, std::unique_ptr<env::Stream> st
 
 Worker::Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerOptions options)
     : env_(env),
-      shared_state_(std::move(options.shared_state)),
-      config_(std::move(config)),
-      pool_(config_->backends.size(), config_->upstream_idle_max),
-      health_(options.health ? std::move(options.health)
-                             : std::make_shared<HealthBoard>(config_->backends.size())),
-      probe_health_(options.probe_health),
-      limiter_(std::move(options.limiter)),
       admission_(options.admission ? std::move(options.admission)
                                    : std::make_shared<AdmissionBudget>(
-                                         config_->max_connections, config_->buffer_memory_budget)),
-      rethrow_session_failures_(options.rethrow_session_failures),
-      balancer_(config_->routing.strategy, weights_of(*config_), config_->routing.latency),
-      circuit_(config_->backends.size(), config_->routing.circuit_breaker) {
-  pipeline_.add_endpoint("/health", std::make_shared<HealthEndpoint>());
-  pipeline_.add_endpoint("/ready", std::make_shared<ReadyEndpoint>(*this));
-  if (limiter_) pipeline_.add_filter(std::make_unique<RateLimitFilter>(limiter_));
-  for (auto& f : options.filters) pipeline_.add_filter(std::move(f));
-  for (auto& o : options.observers) pipeline_.add_observer(std::move(o));
-  for (auto& [path, h] : options.endpoints) pipeline_.add_endpoint(std::move(path), std::move(h));
+                                         config->max_connections, config->buffer_memory_budget)),
+      rethrow_session_failures_(options.rethrow_session_failures) {
+  current_ = make_generation(std::move(config), options);
 }
 
-bool Worker::serves(std::size_t i, std::string_view model) const {
-  return routing::model_matches(config_->backends[i].models, model);
+std::unique_ptr<Generation> Worker::make_generation(std::shared_ptr<const ShellConfig> config,
+                                                    WorkerOptions& options) {
+  GenerationParts parts;
+  parts.config = std::move(config);
+  parts.health = std::move(options.health);
+  parts.limiter = std::move(options.limiter);
+  parts.shared_state = std::move(options.shared_state);
+  parts.probe_health = options.probe_health;
+  Pipeline& p = parts.pipeline;
+  p.add_endpoint("/health", std::make_shared<HealthEndpoint>());
+  p.add_endpoint("/ready", std::make_shared<ReadyEndpoint>(*this));
+  if (parts.limiter) p.add_filter(std::make_unique<RateLimitFilter>(parts.limiter));
+  for (auto& f : options.filters) p.add_filter(std::move(f));
+  for (auto& o : options.observers) p.add_observer(std::move(o));
+  for (auto& t : taps_) p.add_observer(t);
+  for (auto& [path, h] : options.endpoints) p.add_endpoint(std::move(path), std::move(h));
+  return std::make_unique<Generation>(env_, next_generation_id_++, std::move(parts));
+}
+
+void Worker::observe(std::function<void(const RequestRecord&)> fn) {
+  struct Tap final : RequestObserver {
+    explicit Tap(std::function<void(const RequestRecord&)> f) : fn(std::move(f)) {}
+    void on_request_end(const RequestRecord& r) override { fn(r); }
+    std::function<void(const RequestRecord&)> fn;
+  };
+  auto tap = std::make_shared<Tap>(std::move(fn));
+  taps_.push_back(tap);
+  current_->pipeline().add_observer(tap);
+  for (auto& g : retiring_) g->pipeline().add_observer(tap);
+}
+
+void Worker::reload(std::shared_ptr<const ShellConfig> config, WorkerOptions options) {
+  auto next = make_generation(std::move(config), options);
+  next->carry_over_from(*current_);
+  current_->stop_background();
+  retiring_.push_back(std::move(current_));
+  current_ = std::move(next);
+  if (background_ && !draining_ && !closed_) start_prober();
+  retire_unused();
+}
+
+Worker::Pin::Pin(Worker& w) : w_(w), g_(w.current()) { g_.pin(); }
+
+Worker::Pin::~Pin() {
+  g_.unpin();
+  if (&g_ != w_.current_.get() && g_.pins() == 0) w_.retire_unused();
+}
+
+void Worker::retire_unused() {
+  if (retire_posted_ || retiring_.empty()) return;
+  retire_posted_ = true;
+  boost::asio::post(env_.executor(), [this, alive = std::weak_ptr<int>(alive_)] {
+    if (alive.expired()) return;
+    retire_posted_ = false;
+    // A generation whose prober is still winding down is looked at again
+    // when the prober's run() returns (start_prober's callback).
+    std::erase_if(retiring_, [](const std::unique_ptr<Generation>& g) {
+      return g->pins() == 0 && !g->prober_running();
+    });
+  });
+}
+
+void Worker::start_prober() {
+  current_->start_prober([this, alive = std::weak_ptr<int>(alive_)] {
+    if (!alive.expired()) retire_unused();
+  });
 }
 
 std::list<Session*>::iterator Worker::session_opened(Session* s) {
@@ -76,33 +122,35 @@ std::list<Session*>::iterator Worker::session_opened(Session* s) {
 
 void Worker::session_closed(std::list<Session*>::iterator it) { sessions_.erase(it); }
 
-Worker::~Worker() { pool_.close_all(); }
+Worker::~Worker() {
+  current_->close();
+  for (auto& g : retiring_) g->close();
+}
 
 void Worker::start_background() {
-  if (!config_->health.enabled || !probe_health_ || prober_ || config_->backends.empty()) return;
-  prober_ = std::make_unique<HealthProber>(env_, config_, health_);
-  boost::asio::co_spawn(env_.executor(), prober_->run(), [](std::exception_ptr e) {
-    if (e) std::rethrow_exception(e);
-  });
+  background_ = true;
+  start_prober();
 }
 
 void Worker::stop_background() {
-  if (prober_) prober_->stop();
+  background_ = false;
+  current_->stop_background();
 }
 
 void Worker::start_draining() {
   draining_ = true;
   stop_background();
   for (Session* s : sessions_) s->wake_if_idle();
-  pool_.close_all();
+  current_->pool().close_all();
+  for (auto& g : retiring_) g->pool().close_all();
 }
 
 void Worker::close_all_sessions() {
   closed_ = true;
   stop_background();
-  if (limiter_) limiter_->close();
+  current_->close();
+  for (auto& g : retiring_) g->close();
   for (Session* s : sessions_) s->close_now();
-  pool_.close_all();
 }
 
 env::Task<void> Worker::serve(env::Acceptor& acceptor) {

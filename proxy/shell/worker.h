@@ -1,5 +1,6 @@
-// One event loop's share of the gateway: its environment, its upstream pool,
-// the balancer state and the sessions it serves. Production runs one Worker per
+// One event loop's share of the gateway: its environment, the sessions it
+// serves, and the generation(s) of config they run on (generation.h: the
+// pipeline, the upstream pool, the balancer and circuit state). Production runs one Worker per
 // thread (server.workers); the simulator runs one on its "gateway" host. A
 // Worker is used only from its own executor, so it needs no locks.
 #pragma once
@@ -16,6 +17,7 @@
 #include "proxy/core/routing/route_plan.h"
 #include "proxy/env/env.h"
 #include "proxy/shell/admission.h"
+#include "proxy/shell/generation.h"
 #include "proxy/shell/health_board.h"
 #include "proxy/shell/pipeline.h"
 #include "proxy/shell/request_record.h"
@@ -59,7 +61,7 @@ struct WorkerOptions {
   std::shared_ptr<const void> shared_state;
 };
 
-class Worker final : public routing::BackendSet {
+class Worker {
  public:
   Worker(env::Env& env, std::shared_ptr<const ShellConfig> config, WorkerOptions options = {});
   ~Worker();
@@ -67,8 +69,51 @@ class Worker final : public routing::BackendSet {
   Worker& operator=(const Worker&) = delete;
 
   env::Env& env() { return env_; }
-  const ShellConfig& config() const { return *config_; }
-  UpstreamPool& pool() { return pool_; }
+
+  // The generation new requests run on (generation.h), and its parts.
+  Generation& current() { return *current_; }
+  const Generation& current() const { return *current_; }
+  const ShellConfig& config() const { return current_->config(); }
+  UpstreamPool& pool() { return current_->pool(); }
+  routing::Balancer& balancer() { return current_->balancer(); }
+  routing::CircuitBreaker& circuit() { return current_->circuit(); }
+  const HealthBoard& health() const { return current_->health(); }
+  stores::LimiterStore* limiter() { return current_->limiter(); }
+  HealthProber* health_prober() { return current_->health_prober(); }
+  bool routable(std::size_t i, TimePoint now) const { return current_->routable(i, now); }
+  // /ready: some backend is healthy (and none configured means not ready).
+  bool any_backend_routable() const { return current_->any_backend_routable(); }
+  // The current generation's pipeline (built-in endpoints, filters,
+  // observers; pipeline.h). Not changed while serving: add observers that
+  // must outlive a reload with observe().
+  Pipeline& pipeline() { return current_->pipeline(); }
+
+  // Observes every finished request of every generation, this one and the
+  // ones later reloads make (the simulator's checkers, tests).
+  void observe(std::function<void(const RequestRecord&)> fn);
+
+  // Config reload (BEHAVIOR §13): new requests run on a generation built
+  // from `config` and `options` (admission and rethrow_session_failures
+  // are the worker's and stay as they are); requests already running finish
+  // on theirs. What survives carries over by backend identity.
+  void reload(std::shared_ptr<const ShellConfig> config, WorkerOptions options);
+  // Generations still pinned by running requests (the current one excluded).
+  std::size_t retiring() const { return retiring_.size(); }
+  std::uint64_t reloads() const { return current_->id() - 1; }
+
+  // Pins the current generation for one request (RAII; Session).
+  class Pin {
+   public:
+    explicit Pin(Worker& w);
+    ~Pin();
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    Generation& get() const { return g_; }
+
+   private:
+    Worker& w_;
+    Generation& g_;
+  };
 
   // Accepts connections until the acceptor is closed.
   env::Task<void> serve(env::Acceptor& acceptor);
@@ -88,29 +133,8 @@ class Worker final : public routing::BackendSet {
   // this worker probes. stop_background() ends it (drain, end of a run).
   void start_background();
   void stop_background();
-  HealthProber* health_prober() { return prober_.get(); }
 
-  // Routing state of this worker (docs/routing.md).
-  routing::Balancer& balancer() { return balancer_; }
-  routing::CircuitBreaker& circuit() { return circuit_; }
-  const HealthBoard& health() const { return *health_; }
-  stores::LimiterStore* limiter() { return limiter_.get(); }
   AdmissionBudget& admission() { return *admission_; }
-  // May backend i get a request now (healthy and its circuit allows)?
-  bool routable(std::size_t i, TimePoint now) const override {
-    return health_->healthy(i) && circuit_.allows(i, now);
-  }
-  // /ready: some backend is healthy (and none configured means not ready).
-  bool any_backend_routable() const { return health_->any_healthy(); }
-
-  // The request pipeline: built-in endpoints, filters, observers
-  // (pipeline.h). Built before serve() and not changed while serving.
-  Pipeline& pipeline() { return pipeline_; }
-  const Pipeline& pipeline() const { return pipeline_; }
-
-  // routing::BackendSet: what a request's routing plan consults.
-  std::size_t size() const override { return config_->backends.size(); }
-  bool serves(std::size_t i, std::string_view model) const override;
 
   // Session bookkeeping (sessions register for drain and shutdown).
   std::list<Session*>::iterator session_opened(Session* s);
@@ -141,28 +165,32 @@ class Worker final : public routing::BackendSet {
   Counters& counters() { return counters_; }
 
  private:
+  std::unique_ptr<Generation> make_generation(std::shared_ptr<const ShellConfig> config,
+                                              WorkerOptions& options);
+  // Frees retired generations no request pins any more (posted, so never
+  // from inside the request that let go of one).
+  void retire_unused();
+  void start_prober();
   // Completion of a session's (or a refusal's) coroutine.
   void session_ended(std::exception_ptr e);
 
   env::Env& env_;
-  std::shared_ptr<const void> shared_state_;  // outlives the pipeline below
-  std::shared_ptr<const ShellConfig> config_;
-  UpstreamPool pool_;
-  std::shared_ptr<HealthBoard> health_;
-  bool probe_health_;
-  std::shared_ptr<stores::LimiterStore> limiter_;
   std::shared_ptr<AdmissionBudget> admission_;
   bool rethrow_session_failures_;
-  std::unique_ptr<HealthProber> prober_;
-  routing::Balancer balancer_;
-  routing::CircuitBreaker circuit_;
+  std::vector<std::shared_ptr<RequestObserver>> taps_;  // observe(): every generation
+  std::uint64_t next_generation_id_ = 1;
+  std::unique_ptr<Generation> current_;
+  std::vector<std::unique_ptr<Generation>> retiring_;
+  bool background_ = false;
+  bool retire_posted_ = false;
   std::uint64_t attempt_seq_ = 0;
   bool draining_ = false;
   bool closed_ = false;
   std::size_t in_flight_ = 0;
   std::list<Session*> sessions_;
   Counters counters_;
-  Pipeline pipeline_;
+  // Posted work (retire_unused) checks it: the worker may be gone by then.
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
 };
 
 }  // namespace shell

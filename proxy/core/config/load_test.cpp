@@ -187,6 +187,42 @@ std::string backend_with_header(std::string_view name, std::string_view value) {
   return "backends:\n  - url: http://127.0.0.1:9001\n    headers:\n      " + std::string(name) + ": " +
          std::string(value) + "\n";
 }
+TEST(Load, ChangedKeysNamesEveryDifferenceAndNothingElse) {
+  const auto a = load(R"(
+server:
+  listen: "127.0.0.1:8080"
+backends:
+  - name: a
+    url: "http://a:8000"
+  - name: b
+    url: "http://b:8000"
+)");
+  const auto b = load(R"(
+server:
+  listen: "127.0.0.1:9090"
+rate_limit:
+  enabled: true
+backends:
+  - name: a
+    url: "http://a:8000"
+    weight: 4
+  - name: b
+    url: "http://b:8000"
+)");
+  const auto c = load(R"(
+server:
+  listen: "127.0.0.1:8080"
+backends:
+  - name: a
+    url: "http://a:8000"
+)");
+  ASSERT_TRUE(a.config && b.config && c.config);
+  EXPECT_TRUE(changed_keys(*a.config, *a.config).empty());
+  EXPECT_EQ(changed_keys(*a.config, *b.config),
+            (std::vector<std::string>{"server.listen", "backends[0].weight", "rate_limit.enabled"}));
+  EXPECT_EQ(changed_keys(*a.config, *c.config), (std::vector<std::string>{"backends"}));
+}
+
 }  // namespace
 
 TEST(HttpHeads, HeaderValueWithCrLfIsRejectedAtTheValue) {

@@ -109,4 +109,46 @@ std::string print_config(const Config& config, bool redact_secrets) {
   return text;
 }
 
+namespace {
+
+void diff_nodes(const YAML::Node& a, const YAML::Node& b, const std::string& path,
+                std::vector<std::string>& out) {
+  if (a.Type() != b.Type()) {
+    out.push_back(path);
+    return;
+  }
+  if (a.IsMap()) {
+    for (const auto& kv : a) {
+      const auto key = kv.first.as<std::string>();
+      const std::string sub = path.empty() ? key : path + "." + key;
+      const YAML::Node other = b[key];
+      if (!other) out.push_back(sub);
+      else diff_nodes(kv.second, other, sub, out);
+    }
+    for (const auto& kv : b) {
+      const auto key = kv.first.as<std::string>();
+      if (!a[key]) out.push_back(path.empty() ? key : path + "." + key);
+    }
+  } else if (a.IsSequence()) {
+    if (a.size() != b.size()) {
+      out.push_back(path);
+      return;
+    }
+    for (std::size_t i = 0; i < a.size(); ++i)
+      diff_nodes(a[i], b[i], path + "[" + std::to_string(i) + "]", out);
+  } else if (a.IsScalar() && a.Scalar() != b.Scalar()) {
+    out.push_back(path);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> changed_keys(const Config& a, const Config& b) {
+  std::vector<std::string> out;
+  // Printed (every key, defaults included), then compared as documents:
+  // the printer is the one place that knows every key.
+  diff_nodes(YAML::Load(print_config(a, false)), YAML::Load(print_config(b, false)), "", out);
+  return out;
+}
+
 }  // namespace llmproxy::config

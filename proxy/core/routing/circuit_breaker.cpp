@@ -95,4 +95,9 @@ CircuitState CircuitBreaker::state(std::size_t i, TimePoint now) const {
   return now < b.open_until ? CircuitState::open : CircuitState::half_open;
 }
 
+void CircuitBreaker::carry_over(std::size_t i, const CircuitBreaker& from, std::size_t from_index) {
+  b_[i] = from.b_[from_index];
+  b_[i].probe_in_flight = false;
+}
+
 }  // namespace llmproxy::routing

@@ -49,6 +49,10 @@ class CircuitBreaker {
   TimePoint open_until(std::size_t i) const { return b_[i].open_until; }
   int ejections(std::size_t i) const { return b_[i].ejections; }
   bool enabled() const { return enabled_; }
+  // Config reload: backend i takes the state backend `from_index` has in
+  // `from` (the same backend under the previous config). A half-open probe
+  // in flight stays with `from`, so i's probe slot starts free.
+  void carry_over(std::size_t i, const CircuitBreaker& from, std::size_t from_index);
 
  private:
   struct Backend {

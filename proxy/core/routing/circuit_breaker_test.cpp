@@ -186,5 +186,24 @@ TEST(CircuitBreaker, LateAnswerOfAnOldRequestDoesNotDecideTheProbe) {
   EXPECT_EQ(cb.state(0, later + seconds(2)), CircuitState::open);
 }
 
+TEST(CircuitBreaker, CarryOverTakesTheStateOfTheSameBackend) {
+  // A config reload: backend 0 of the new breaker is backend 1 of the old.
+  CircuitBreaker old(2, cfg(3));
+  fail(old, 1, t0, 3);
+  ASSERT_EQ(old.state(1, t0), CircuitState::open);
+  CircuitBreaker next(1, cfg(3));
+  next.carry_over(0, old, 1);
+  EXPECT_EQ(next.state(0, t0), CircuitState::open);
+  EXPECT_EQ(next.open_until(0), old.open_until(1));
+  EXPECT_EQ(next.ejections(0), 1);
+  // Half-open with the old breaker's probe in flight: the new one's slot is free.
+  const TimePoint later = old.open_until(1) + seconds(1);
+  const CircuitTicket probe = old.on_attempt(1, later);
+  ASSERT_TRUE(probe.probe);
+  EXPECT_FALSE(old.allows(1, later));
+  next.carry_over(0, old, 1);
+  EXPECT_TRUE(next.allows(0, later));
+}
+
 }  // namespace
 }  // namespace llmproxy::routing

@@ -29,4 +29,9 @@ bool HealthTracker::any_healthy() const {
   return std::any_of(healthy_.begin(), healthy_.end(), [](std::uint8_t h) { return h != 0; });
 }
 
+void HealthTracker::start_as(std::size_t i, bool healthy) {
+  healthy_[i] = healthy ? 1 : 0;
+  streak_[i] = 0;
+}
+
 }  // namespace llmproxy::routing

@@ -17,6 +17,10 @@ class HealthTracker {
   // Feeds one probe outcome; returns true when the backend's state changed.
   bool record(std::size_t i, bool success);
 
+  // Sets backend i's state with no streak (a tracker that takes over a
+  // health board after a config reload).
+  void start_as(std::size_t i, bool healthy);
+
   bool healthy(std::size_t i) const { return healthy_[i] != 0; }
   bool any_healthy() const;
   std::size_t size() const { return healthy_.size(); }

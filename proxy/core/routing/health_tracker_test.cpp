@@ -49,5 +49,20 @@ TEST(HealthTracker, ThresholdOneFlipsAtOnceAndBackendsAreIndependent) {
   EXPECT_TRUE(h.record(1, true));
 }
 
+TEST(HealthTracker, StartAsTakesOverAStateWithoutItsStreak) {
+  HealthTracker t(2, 3, 2);
+  t.record(1, false);
+  t.record(1, false);
+  t.start_as(1, true);  // a reload: the board says healthy, the streak restarts
+  EXPECT_TRUE(t.healthy(1));
+  EXPECT_FALSE(t.record(1, false));
+  EXPECT_FALSE(t.record(1, false));
+  EXPECT_TRUE(t.record(1, false));
+  t.start_as(0, false);
+  EXPECT_FALSE(t.healthy(0));
+  EXPECT_FALSE(t.record(0, true));
+  EXPECT_TRUE(t.record(0, true));
+}
+
 }  // namespace
 }  // namespace llmproxy::routing

@@ -155,9 +155,10 @@ MetricsHub::MetricsHub(const config::MetricsConfig& config, std::vector<std::str
   layout_.custom_labels = config.custom_labels;
 }
 
-MetricsHub::WorkerShare& MetricsHub::add_worker() {
+MetricsHub::WorkerShare& MetricsHub::worker_share(std::size_t index) {
   std::lock_guard lock(mu_);
-  return shares_.emplace_back(layout_, layout_.backends.size());
+  while (shares_.size() <= index) shares_.emplace_back(layout_, layout_.backends.size());
+  return shares_[index];
 }
 
 void MetricsHub::render(std::string& out) const {

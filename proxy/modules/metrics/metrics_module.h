@@ -51,8 +51,10 @@ class MetricsHub {
     WorkerMetrics metrics;
     std::vector<std::atomic<std::uint8_t>> circuit;  // metrics::CircuitGauge values
   };
-  // Called while the workers are built (before they serve).
-  WorkerShare& add_worker();
+  // Worker `index`'s share, made on first use (while the workers are
+  // built). A reload that keeps the hub hands each worker its share again,
+  // so counters go on.
+  WorkerShare& worker_share(std::size_t index);
 
   // The whole exposition into `out` (any thread).
   void render(std::string& out) const;
