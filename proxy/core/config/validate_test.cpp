@@ -27,6 +27,48 @@ std::string messages(const LoadResult& r) {
   return out;
 }
 
+// ---- server
+
+TEST(ValidateServer, CorsOriginsThePolicyCannotMatchAreErrorsAtTheirEntry) {
+  const auto r = load(std::string(kMinimal) +
+                      "server:\n"
+                      "  cors:\n"
+                      "    enabled: true\n"
+                      "    allowed_origins:\n"
+                      "      - \"*\"\n"
+                      "      - \"null\"\n"
+                      "      - https://app.example.com:8443/\n"
+                      "      - https://*.example.com\n"
+                      "      - app.example.com\n"
+                      "      - https://app.example.com/path\n"
+                      "      - https://a.*.example.com\n");
+  EXPECT_TRUE(r.has_schema_errors());
+  EXPECT_FALSE(r.ok());  // serve refuses to start
+  EXPECT_EQ(messages(r),
+            "test.yaml:11:9: server.cors.allowed_origins[4]: 'app.example.com' can never match: an origin needs a "
+            "scheme, e.g. https://app.example.com\n"
+            "test.yaml:12:9: server.cors.allowed_origins[5]: 'https://app.example.com/path' can never match: not an "
+            "origin: scheme://host[:port] with no path, query or user info\n"
+            "test.yaml:13:9: server.cors.allowed_origins[6]: 'https://a.*.example.com' can never match: a wildcard "
+            "origin must be scheme://*.domain[:port], e.g. https://*.example.com\n");
+}
+
+TEST(ValidateServer, CorsOriginsAreCheckedWhileCorsIsOff) {
+  const auto r = load(std::string(kMinimal) + "server: {cors: {allowed_origins: ['https://ok.example', 'ftp//x']}}\n");
+  EXPECT_THAT(messages(r), HasSubstr("test.yaml:3:57: server.cors.allowed_origins[1]: 'ftp//x' can never match"));
+}
+
+TEST(ValidateServer, ACorsOriginWithALineBreakIsReportedOnce) {
+  const auto r = load(std::string(kMinimal) + "server: {cors: {allowed_origins: [\"https://a.example\\n\"]}}\n");
+  EXPECT_THAT(messages(r), HasSubstr("allowed_origins[0]: value ends with a line break"));
+  EXPECT_THAT(messages(r), Not(HasSubstr("can never match")));
+}
+
+TEST(ValidateServer, TheDefaultOriginsAreFine) {
+  const auto r = load(std::string(kMinimal) + "server: {cors: {allow_credentials: true}}\n");
+  EXPECT_TRUE(r.ok()) << messages(r);
+}
+
 // ---- auth
 
 TEST(ValidateAuth, TheBuiltinProviderNeedsTheAdminKeyStore) {
