@@ -73,7 +73,9 @@ void check_cache_ref(const Config& c, const std::string& path, const std::string
 // Each module's checks (validate_<module>.cpp), in the order validate() runs
 // them: storage first (it folds storage.database/cache into the lists the
 // others' references resolve against), backends and discovery before routing
-// (fallback entries name their backends; backends get parsed_url).
+// (fallback entries name their backends; backends get parsed_url), the rest
+// in the order they always ran, so two problems at one position keep their
+// order in the output (diagnostics are stably sorted by position).
 void validate_storage(Config& c, Context& ctx);
 void validate_backends(Config& c, Context& ctx);
 void validate_discovery(Config& c, Context& ctx);
