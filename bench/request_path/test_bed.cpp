@@ -1,8 +1,13 @@
 #include "bench/request_path/test_bed.h"
 
+#include <optional>
 #include <stdexcept>
+#include <string>
+#include <string_view>
 
 #include "bench/request_path/relay.h"
+#include "proxy/core/config/load.h"
+#include "proxy/server/gateway.h"
 #include "proxy/shell/testing/http_test_client.h"
 #include "sim/network.h"
 
@@ -47,6 +52,19 @@ env::Task<void> client_batch(sim::SimEnv& env, env::Stream& stream, std::string&
   ++done;
 }
 
+// The gateway's config: the one fake backend, everything else at its
+// defaults, as a user's minimal file. 256 idle upstream connections, so the
+// pool keeps one per client whatever the batch.
+config::Config gateway_config() {
+  const std::string yaml = "backends:\n  - name: backend\n    url: http://backend:" + std::to_string(kBackendPort) +
+                           "\n    max_idle_conns: 256\n";
+  const auto loaded = config::load_config_string(yaml, "bench.yaml", "", [](std::string_view) {
+    return std::optional<std::string>();
+  });
+  if (!loaded.ok()) throw std::runtime_error("the bench's gateway config does not load");
+  return *loaded.config;
+}
+
 }  // namespace
 
 const char* to_string(Path path) {
@@ -89,18 +107,7 @@ TestBed::TestBed(Path path, const fake::Profile& profile, std::size_t clients)
     target_port_ = kFrontPort;
   }
   if (path == Path::relay) world_.spawn(run_relay(front_env_, *front_acceptor_, "backend", kBackendPort));
-  if (path == Path::gateway) {
-    auto cfg = std::make_shared<shell::ShellConfig>();
-    shell::BackendTarget b;
-    b.name = "backend";
-    b.host = "backend";
-    b.port = kBackendPort;
-    b.host_header = "backend:" + std::to_string(kBackendPort);
-    b.max_idle_conns = 256;
-    cfg->backends.push_back(std::move(b));
-    worker_ = std::make_unique<shell::Worker>(front_env_, std::move(cfg));
-    world_.spawn(worker_->serve(*front_acceptor_));
-  }
+  if (path == Path::gateway) start_gateway();
 
   clients_.resize(clients);
   std::size_t connected = 0;
@@ -112,6 +119,21 @@ TestBed::TestBed(Path path, const fake::Profile& profile, std::size_t clients)
   run_until_count(connected, clients);
   for (const Client& c : clients_)
     if (!c.stream) throw std::runtime_error("a client could not connect");
+}
+
+// Built as `serve` builds each worker (proxy/app/serve.cpp), through the
+// composition root, so the bench runs the modules the config enables, wired
+// once in gateway.cpp.
+void TestBed::start_gateway() {
+  std::string error;
+  server::BuildOptions options;
+  options.simulated = true;
+  const auto gateway = server::Gateway::build(gateway_config(), error, options);
+  if (!gateway) throw std::runtime_error("gateway: " + error);
+  worker_ = std::make_unique<shell::Worker>(front_env_, gateway->shell_config(),
+                                            gateway->worker_options(gateway->start_process(), front_env_, 0));
+  world_.spawn(worker_->serve(*front_acceptor_));
+  worker_->start_background();
 }
 
 TestBed::~TestBed() {

@@ -1,5 +1,6 @@
 // A simulated world for measuring the request path: one fake backend, an
-// optional middle hop (the real gateway Worker, or a dumb byte relay), and a
+// optional middle hop (the real gateway Worker, built from a config through
+// the composition root as `serve` builds it, or a dumb byte relay), and a
 // set of clients that each hold one keep-alive connection, as wrk does.
 // Batches of requests run to completion on virtual time; the caller measures
 // the real time a batch takes.
@@ -22,7 +23,7 @@ namespace llmproxy::bench {
 enum class Path {
   direct,   // client -> backend
   relay,    // client -> byte relay -> backend (the cost of one more hop)
-  gateway,  // client -> shell::Worker -> backend
+  gateway,  // client -> shell::Worker (server::Gateway's) -> backend
 };
 const char* to_string(Path path);
 
@@ -55,6 +56,7 @@ class TestBed {
     std::unique_ptr<env::Stream> stream;
     std::string carry;  // bytes read past the previous response
   };
+  void start_gateway();
   void run_until_count(const std::size_t& count, std::size_t target);
 
   sim::World world_;

@@ -9,15 +9,23 @@
 //                            streaming chat requests, start times spread
 //                            uniformly over 10 virtual minutes, through the
 //                            real gateway Worker to 2 fake backends (ttft
-//                            200 ms, itl 20 ms, 128 tokens). One iteration is
-//                            one whole run, world setup and teardown included.
+//                            200 ms, itl 20 ms, 128 tokens), the gateway
+//                            built from a config through the composition
+//                            root (proxy/server/gateway.h) as `conform`
+//                            builds it. One iteration is one whole run,
+//                            world setup and teardown included.
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "conformance/harness/gateway_sim.h"
+#include "proxy/core/config/load.h"
 #include "proxy/core/random.h"
+#include "proxy/server/gateway.h"
 #include "sim/sim_env.h"
 #include "sim/world.h"
 
@@ -73,10 +81,30 @@ void BM_Timers(benchmark::State& state) {
 }
 BENCHMARK(BM_Timers)->Name("sim_speed/timers")->Arg(1000)->Arg(10000)->Unit(benchmark::kMillisecond);
 
+// Two backends, everything else at its defaults, as a user's minimal file.
+std::shared_ptr<const llmproxy::server::Gateway> build_gateway() {
+  const char* yaml = "backends:\n  - {name: backend-0, url: 'http://backend-0:8000'}\n"
+                     "  - {name: backend-1, url: 'http://backend-1:8000'}\n";
+  const auto loaded = llmproxy::config::load_config_string(yaml, "sim_speed.yaml", "", [](std::string_view) {
+    return std::optional<std::string>();
+  });
+  if (!loaded.ok()) throw std::runtime_error("sim_speed.yaml does not load");
+  std::string error;
+  llmproxy::server::BuildOptions options;
+  options.simulated = true;
+  auto gateway = llmproxy::server::Gateway::build(*loaded.config, error, options);
+  if (!gateway) throw std::runtime_error(error);
+  return gateway;
+}
+
 harness::Scenario gateway_scenario(std::size_t requests) {
+  static const auto gateway = build_gateway();
   harness::Scenario sc;
   sc.seed = 7;
-  sc.backends = 2;
+  sc.gateway = *gateway->shell_config();
+  sc.backends_from_config = true;
+  // Each run a fresh process, as each `conform` run has.
+  sc.worker_options = [](env::Env& env) { return gateway->worker_options(gateway->start_process(), env, 0); };
   sc.profile.ttft = 200ms;
   sc.profile.itl = 20ms;
   sc.profile.output_tokens = 128;

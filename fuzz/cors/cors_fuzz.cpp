@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/core/config/server.h"
 #include "proxy/core/http/cors.h"
 #include "proxy/core/http/cors_invariants.h"
 

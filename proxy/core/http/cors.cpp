@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "proxy/core/config/server.h"
 #include "proxy/core/http/request_rules.h"
 
 namespace llmproxy::http {

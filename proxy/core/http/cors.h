@@ -92,7 +92,12 @@
 #include <string_view>
 #include <vector>
 
-#include "proxy/core/config/server.h"
+// Declared, not included: the request path includes this header for
+// is_cors_response_header, and editing the server module's config must not
+// rebuild it (the policy's users include proxy/core/config/server.h).
+namespace llmproxy::config {
+struct CorsConfig;
+}
 
 namespace llmproxy::http {
 

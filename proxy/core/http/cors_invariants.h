@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/core/config/server.h"
 #include "proxy/core/http/cors.h"
 
 namespace llmproxy::http::testing {

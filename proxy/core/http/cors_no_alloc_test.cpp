@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "proxy/core/config/server.h"
 #include "proxy/core/http/cors.h"
 #include "proxy/core/testing/allocation_counter.h"
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/core/config/server.h"
 #include "proxy/core/http/cors.h"
 #include "proxy/core/http/cors_invariants.h"
 

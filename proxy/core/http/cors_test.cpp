@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "proxy/core/config/server.h"
+
 namespace llmproxy::http {
 namespace {
 
