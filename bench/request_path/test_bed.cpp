@@ -98,7 +98,9 @@ TestBed::TestBed(Path path, const fake::Profile& profile, std::size_t clients)
     b.host_header = "backend:" + std::to_string(kBackendPort);
     b.max_idle_conns = 256;
     cfg->backends.push_back(std::move(b));
-    worker_ = std::make_unique<shell::Worker>(front_env_, std::move(cfg));
+    shell::WorkerOptions options;
+    options.rethrow_session_failures = true;  // an escaped exception fails the run
+    worker_ = std::make_unique<shell::Worker>(front_env_, std::move(cfg), std::move(options));
     world_.spawn(worker_->serve(*front_acceptor_));
   }
 
