@@ -128,6 +128,12 @@ SimEnv::SimEnv(World& world, std::string host_name)
       rng_(world.rng_for("host:" + host_name)),
       stream_options_(world.network().stream_options()) {}
 
+SimEnv::SimEnv(World& world, std::string host_name, const std::string& stream)
+    : world_(world),
+      host_(world.network().host(host_name)),
+      rng_(world.rng_for("host:" + host_name + "/" + stream)),
+      stream_options_(world.network().stream_options()) {}
+
 SimEnv::~SimEnv() {
   *alive_ = false;
   auto connecting = std::move(connecting_);

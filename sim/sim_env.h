@@ -74,6 +74,11 @@ class SimAcceptor final : public env::Acceptor, private World::OpOwner {
 class SimEnv final : public env::Env, private World::OpOwner {
  public:
   SimEnv(World& world, std::string host_name);
+  // Another environment on the same host (its address, ports and faults),
+  // with its own generator rng_for("host:<name>/<stream>"): several
+  // gateway workers on one machine, each with its own env as in serve,
+  // must not draw the same random numbers.
+  SimEnv(World& world, std::string host_name, const std::string& stream);
   ~SimEnv() override;
   SimEnv(const SimEnv&) = delete;
   SimEnv& operator=(const SimEnv&) = delete;

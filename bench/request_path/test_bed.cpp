@@ -130,8 +130,9 @@ void TestBed::start_gateway() {
   options.simulated = true;
   const auto gateway = server::Gateway::build(gateway_config(), error, options);
   if (!gateway) throw std::runtime_error("gateway: " + error);
-  worker_ = std::make_unique<shell::Worker>(front_env_, gateway->shell_config(),
-                                            gateway->worker_options(gateway->start_process(), front_env_, 0));
+  auto worker_options = gateway->worker_options(gateway->start_process(), front_env_, 0);
+  worker_options.rethrow_session_failures = true;  // an escaped exception fails the run
+  worker_ = std::make_unique<shell::Worker>(front_env_, gateway->shell_config(), std::move(worker_options));
   world_.spawn(worker_->serve(*front_acceptor_));
   worker_->start_background();
 }

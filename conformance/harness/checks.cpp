@@ -1,10 +1,12 @@
 #include "conformance/harness/checks.h"
 
 #include "conformance/harness/upstream_transcript.h"
+#include "proxy/server/drain.h"
 
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 
 namespace llmproxy::harness {
@@ -89,6 +91,47 @@ std::pair<std::int64_t, std::int64_t> reported_usage(std::string_view body, bool
 // this leaves room for the simulated network's latency.
 constexpr Duration kCancelBound = std::chrono::milliseconds(10);
 
+// The drain of the gateway instance serving client i, once it began (null
+// when the scenario does not drain).
+const DrainRecord* drain_of(const Scenario& sc, const SimOutcome& out, std::size_t i) {
+  if (!sc.drain_at || out.drains.empty()) return nullptr;
+  const DrainRecord& d = out.drains[i % out.drains.size()];
+  return d.started ? &d : nullptr;
+}
+
+// When the client's request (its last byte) reached the gateway: the
+// harness's links have a fixed one-way latency.
+TimePoint request_arrival(const Scenario& sc, const ClientResult& c) { return c.sent + sc.latency; }
+
+// A drain may close a connection whose request had not arrived when it
+// began (an idle connection), or cut one still open at its deadline.
+bool ended_by_drain(const Scenario& sc, const ClientResult& c, const DrainRecord* d) {
+  if (d == nullptr || !c.connected) return false;
+  if (request_arrival(sc, c) >= d->began) return true;
+  return d->open_at_close > 0 && !c.response.complete && c.end >= d->closed_all;
+}
+
+// Does a Connection header list `token` (case-insensitive)?
+bool http_token_listed(std::string_view value, std::string_view token) {
+  std::size_t pos = 0;
+  while (pos <= value.size()) {
+    std::size_t end = value.find(',', pos);
+    if (end == std::string_view::npos) end = value.size();
+    std::string_view t = value.substr(pos, end - pos);
+    while (!t.empty() && (t.front() == ' ' || t.front() == '\t')) t.remove_prefix(1);
+    while (!t.empty() && (t.back() == ' ' || t.back() == '\t')) t.remove_suffix(1);
+    if (t.size() == token.size() &&
+        std::equal(t.begin(), t.end(), token.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        }))
+      return true;
+    pos = end + 1;
+  }
+  return false;
+}
+
+void check_drain(const Scenario& sc, const SimOutcome& out, Violations& v);
+
 }  // namespace
 
 // CHECK(cond): records a violation naming the invariant (the condition's text)
@@ -112,9 +155,11 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
   for (const auto& rec : out.records) {
     CHECK(by_id.emplace(rec.request_id, &rec).second);  // never twice
   }
-  for (const auto& c : out.clients) {
+  for (std::size_t i = 0; i < out.clients.size(); ++i) {
+    const auto& c = out.clients[i];
     current_request = c.request_id;
-    if (c.connected) CHECK(c.cancelled || c.response.status != 0);
+    const bool left = c.cancelled || ended_by_drain(sc, c, drain_of(sc, out, i));
+    if (c.connected) CHECK(left || c.response.status != 0);
     if (c.response.status != 0) CHECK(by_id.count(c.request_id) == 1u);
   }
   current_request.clear();
@@ -135,6 +180,9 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     const shell::RequestRecord& rec = *it->second;
     const auto up = upstream.find(c.request_id);
     const bool client_sse = c.response.header("content-type").rfind("text/event-stream", 0) == 0;
+    // The client went away, or a drain ended its connection (then the
+    // gateway, not the upstream, cut the answer).
+    const bool left = c.cancelled || ended_by_drain(sc, c, drain_of(sc, out, i));
 
     // Judged from bytes alone (the client's and the tap's), never from the
     // gateway's record: the record is only checked against them.
@@ -158,7 +206,7 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     // No upstream keeps generating after its client left: every attempt of
     // a request whose client went away ends within kCancelBound of the later
     // of the client leaving and the attempt being sent.
-    if (c.cancelled) {
+    if (left) {
       for (const auto& x : exchanges) {
         if (x.request_id != c.request_id) continue;
         const TimePoint from = std::max(c.end, x.sent);
@@ -175,7 +223,7 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     const bool upstream_broken =
         up != upstream.end() && up->second.event_stream && up->second.status == 200 &&
         (!up->second.complete || up->second.reset || !stream_well_formed(up->second.body));
-    if (client_sse_200 && upstream_broken && !c.cancelled)
+    if (client_sse_200 && upstream_broken && !left)
       CHECK_DETAIL(c.response.body.find("data: {\"error\"") != std::string::npos,
                    "client got:\n" + c.response.body);
 
@@ -187,7 +235,7 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
       const std::string_view got = c.response.body;
       const bool upstream_whole = up->second.complete && !up->second.reset &&
                                   (!client_sse || stream_well_formed(up->second.body));
-      if (upstream_whole && c.response.complete && !c.cancelled) {
+      if (upstream_whole && c.response.complete && !left) {
         CHECK(got == expected);
       } else {
         // What the client got is a prefix of the upstream stream, possibly
@@ -205,9 +253,9 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
         while (!tail.empty() && tail.front() == '\n') tail.remove_prefix(1);
         constexpr std::string_view kErr = "data: {\"error\"";
         const bool tail_ok = tail.empty() || tail.substr(0, kErr.size()) == kErr ||
-                             (c.cancelled && kErr.substr(0, tail.size()) == tail);
+                             (left && kErr.substr(0, tail.size()) == tail);
         CHECK_DETAIL(tail_ok, "client got:\n" + std::string(got) + "\nupstream sent:\n" + expected);
-        if (!upstream_whole && client_sse && !c.cancelled)
+        if (!upstream_whole && client_sse && !left)
           CHECK(tail.substr(0, kErr.size()) == kErr);
       }
     }
@@ -218,7 +266,7 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     // (A stream cut or malformed before its usage chunk records what it saw
     // until then; estimates for those come with the usage issue.)
     if (up != upstream.end() && up->second.complete && !up->second.reset &&
-        up->second.status == 200 && !c.cancelled &&
+        up->second.status == 200 && !left &&
         (!up->second.event_stream || stream_well_formed(up->second.body))) {
       const auto [prompt, completion] = reported_usage(up->second.body, up->second.event_stream);
       if (prompt >= 0) {
@@ -260,8 +308,56 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     CHECK(s.in_flight == 0u);
     CHECK(s.internal_errors == 0u);
   }
+  if (sc.drain_at) check_drain(sc, out, v);
   return v;
 }
+
+// SIGTERM drain, judged from the clients' bytes and times (arrivals exactly
+// at the drain's instant are left out: either order is right):
+//   - a connection opened after the drain began is refused;
+//   - a request that arrived before it gets its whole answer, unless the
+//     drain deadline cut it (then it ends at the deadline, not earlier);
+//   - an answer to a request that arrived after it says Connection: close,
+//     and /ready then answers 503 (code server_shutting_down);
+//   - the drain ends within a poll of its last connection closing, and by
+//     its deadline; no session is left.
+namespace {
+void check_drain(const Scenario& sc, const SimOutcome& out, Violations& v) {
+  std::string current_request;
+  for (const auto& d : out.drains) {
+    CHECK(d.started && d.finished);
+    if (!d.finished) continue;
+    CHECK(d.closed_all <= d.deadline + server::kDrainPollInterval);
+    if (d.open_at_close > 0) CHECK(d.closed_all >= d.deadline);
+  }
+  CHECK(out.gateway_sessions_at_end == 0u);
+  for (std::size_t i = 0; i < out.clients.size(); ++i) {
+    const auto& c = out.clients[i];
+    const auto& q = sc.requests[i];
+    const DrainRecord* d = drain_of(sc, out, i);
+    if (d == nullptr) continue;
+    current_request = c.request_id;
+    if (c.start + sc.latency > d->began)
+      CHECK_DETAIL(!c.connected, "a connection opened after the drain began was accepted");
+    if (!c.connected || c.cancelled) continue;
+    const TimePoint arrived = request_arrival(sc, c);
+    if (arrived < d->began) {
+      const bool cut = d->open_at_close > 0 && c.end >= d->closed_all;
+      CHECK_DETAIL(c.response.complete || cut,
+                   "a request in flight when the drain began got no whole answer (status " +
+                       std::to_string(c.response.status) + ")");
+    } else if (arrived > d->began && c.response.status != 0) {
+      CHECK_DETAIL(http_token_listed(c.response.header("connection"), "close"),
+                   "an answer after the drain began without Connection: close");
+      if (q.path == "/ready")
+        CHECK_DETAIL(c.response.status == 503 &&
+                         c.response.body.find("\"server_shutting_down\"") != std::string::npos,
+                     "/ready during the drain answered " + std::to_string(c.response.status) +
+                         " " + c.response.body);
+    }
+  }
+}
+}  // namespace
 
 #undef CHECK
 #undef CHECK_DETAIL

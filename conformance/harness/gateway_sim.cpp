@@ -7,7 +7,9 @@
 #include <cstdio>
 #include <map>
 
+#include "conformance/harness/sim_redis.h"
 #include "fake_backends/fake_server.h"
+#include "proxy/server/drain.h"
 #include "proxy/shell/worker.h"
 #include "sim/network.h"
 #include "sim/sim_env.h"
@@ -130,7 +132,20 @@ env::Task<void> run_client(sim::SimEnv& cenv, const ClientRequest& req, ClientRe
   }
   TimePoint deadline = kNoDeadline;
   if (req.cancel_after) deadline = cenv.now() + *req.cancel_after;
-  std::string request = testing::json_request("POST", req.path, body, headers);
+  std::string request = testing::json_request(req.method, req.path,
+                                              req.method == "GET" ? std::string() : body, headers);
+  if (req.split_at) {
+    // The first part now, the rest after the pause (exchange() sends it).
+    const std::size_t n = std::min(*req.split_at, request.size());
+    if (n > 0) {
+      const std::array<env::asio::const_buffer, 1> first{env::asio::buffer(request.data(), n)};
+      co_await s->write(first, deadline, cec);
+    }
+    request.erase(0, n);
+    co_await cenv.sleep_for(req.split_pause, cec);
+    cec = {};
+  }
+  res.sent = cenv.now();
   if (req.slow_read_bytes > 0) {
     res.response = co_await slow_exchange(cenv, *s, std::move(request), deadline,
                                           req.slow_read_bytes, req.slow_read_pause);
@@ -153,39 +168,46 @@ SimOutcome run_gateway_sim(const Scenario& sc) {
   return run_gateway_sim_in(world, sc);
 }
 
-SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
-  SimOutcome out;
-  out.started = world.now();
-  auto& net = world.network();
-  net.set_default_latency(sc.latency);
-  net.stream_options().random_read_split = sc.random_read_split;
+namespace {
 
-  // Backends.
-  std::vector<std::unique_ptr<sim::SimEnv>> backend_envs;
-  std::vector<std::unique_ptr<fake::FakeServer>> fakes;
-  std::vector<std::unique_ptr<env::Acceptor>> backend_acceptors;
-  auto cfg = std::make_shared<shell::ShellConfig>(sc.gateway);
+struct GatewayWorker {
+  std::unique_ptr<sim::SimEnv> env;
+  std::unique_ptr<TapEnv> tap;
+  std::unique_ptr<shell::Worker> worker;
+  std::unique_ptr<env::Acceptor> acceptor;
+};
+// One gateway instance: a simulated host running one gateway process.
+struct Instance {
+  std::vector<GatewayWorker> workers;
+};
+
+// Starts the fake backends; returns the gateway's port (past any loopback
+// backend's).
+std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::ShellConfig& cfg,
+                             std::vector<std::unique_ptr<sim::SimEnv>>& envs,
+                             std::vector<std::unique_ptr<fake::FakeServer>>& fakes,
+                             std::vector<std::unique_ptr<env::Acceptor>>& acceptors) {
   std::uint16_t gateway_port = kGatewayPort;
   auto start_fake = [&](const std::string& host, std::uint16_t port, const std::string& name,
                         const fake::Profile& profile, const std::vector<fake::FaultWindow>& faults) {
-    backend_envs.push_back(std::make_unique<sim::SimEnv>(world, host));
+    envs.push_back(std::make_unique<sim::SimEnv>(world, host));
     fake::FakeConfig fc;
     fc.name = name;
     fc.profile = profile;
     fc.faults = faults;
     fc.log = [](std::string_view) {};
-    fakes.push_back(std::make_unique<fake::FakeServer>(*backend_envs.back(), fc));
+    fakes.push_back(std::make_unique<fake::FakeServer>(*envs.back(), fc));
     env::error_code ec;
-    backend_acceptors.push_back(backend_envs.back()->listen("", port, false, ec));
+    acceptors.push_back(envs.back()->listen("", port, false, ec));
     if (ec) throw std::runtime_error("backend " + name + " listen on " + host + ":" +
                                      std::to_string(port) + ": " + ec.message());
-    world.spawn(fakes.back()->run(*backend_acceptors.back()));
+    world.spawn(fakes.back()->run(*acceptors.back()));
   };
   if (sc.backends_from_config) {
     std::map<std::pair<std::string, std::uint16_t>, bool> started;
     std::map<std::uint16_t, bool> gateway_ports_used;
-    for (std::size_t i = 0; i < cfg->backends.size(); ++i) {
-      const auto& b = cfg->backends[i];
+    for (std::size_t i = 0; i < cfg.backends.size(); ++i) {
+      const auto& b = cfg.backends[i];
       const bool loopback = b.host == "localhost" || b.host == "127.0.0.1" || b.host == "::1";
       const std::string host = loopback ? "gateway" : b.host;
       if (!started.emplace(std::pair(host, b.port), true).second) continue;
@@ -195,7 +217,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
     }
     while (gateway_ports_used.count(gateway_port)) ++gateway_port;
   } else {
-    cfg->backends.clear();
+    cfg.backends.clear();
     for (int i = 0; i < sc.backends; ++i) {
       const std::string host = "backend-" + std::to_string(i);
       start_fake(host, kBackendPort, host, sc.profile, {});
@@ -204,35 +226,117 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
       b.host = host;
       b.port = kBackendPort;
       b.host_header = host + ":" + std::to_string(kBackendPort);
-      cfg->backends.push_back(std::move(b));
+      cfg.backends.push_back(std::move(b));
     }
   }
-  out.backends = cfg->backends;
+  return gateway_port;
+}
 
-  // Gateways.
-  struct Gateway {
-    std::unique_ptr<sim::SimEnv> env;
-    std::unique_ptr<TapEnv> tap;
-    std::unique_ptr<shell::Worker> worker;
-    std::unique_ptr<env::Acceptor> acceptor;
-  };
-  std::vector<Gateway> gateways;
-  const int instances = std::max(1, sc.gateways);
-  for (int g = 0; g < instances; ++g) {
-    Gateway gw;
-    gw.env = std::make_unique<sim::SimEnv>(world, gateway_host(g));
+// One gateway process on host `host`: sc.workers workers, each with its own
+// env (worker 0 keeps the host's own generator, so a one-worker run is the
+// run it always was) and its own reuse_port listener, as serve does.
+Instance start_instance(sim::World& world, const Scenario& sc,
+                        const std::shared_ptr<shell::ShellConfig>& cfg, const std::string& host,
+                        std::uint16_t port, SimOutcome& out) {
+  WorkerFactory factory;
+  if (sc.start_process) {
+    factory = sc.start_process();
+  } else {
+    factory = [&sc](env::Env& env, unsigned) {
+      return sc.worker_options ? sc.worker_options(env) : shell::WorkerOptions{};
+    };
+  }
+  Instance inst;
+  const int n = std::max(1, sc.workers);
+  for (int i = 0; i < n; ++i) {
+    GatewayWorker gw;
+    gw.env = i == 0 ? std::make_unique<sim::SimEnv>(world, host)
+                    : std::make_unique<sim::SimEnv>(world, host, "worker-" + std::to_string(i));
     gw.tap = std::make_unique<TapEnv>(*gw.env);
-    shell::WorkerOptions options = sc.worker_options ? sc.worker_options(*gw.env) : shell::WorkerOptions{};
-    options.rethrow_session_failures = true;  // an escaped exception fails the run
+    shell::WorkerOptions options = factory(*gw.env, static_cast<unsigned>(i));
+    // Set on every simulated worker, whoever made the options: an exception
+    // escaping a session fails the run (serve only logs and counts it).
+    options.rethrow_session_failures = true;
     gw.worker = std::make_unique<shell::Worker>(*gw.tap, cfg, std::move(options));
     gw.worker->pipeline().observe([&out](const shell::RequestRecord& r) { out.records.push_back(r); });
     gw.worker->start_background();  // active health probes, when configured
     if (sc.on_worker) sc.on_worker(*gw.worker, *gw.env);
     env::error_code ec;
-    gw.acceptor = gw.env->listen("", gateway_port, false, ec);
+    gw.acceptor = gw.env->listen("", port, n > 1, ec);
     if (ec) throw std::runtime_error("gateway listen: " + ec.message());
     world.spawn(gw.worker->serve(*gw.acceptor));
-    gateways.push_back(std::move(gw));
+    inst.workers.push_back(std::move(gw));
+  }
+  return inst;
+}
+
+// SIGTERM for one instance, through the steps serve's signal handler takes
+// (server/drain.h); here every worker is on this executor, so each step is
+// a direct call instead of a post to the worker's thread.
+// `alive` turns false when the run ends: a drain still waiting then (its
+// time lay past the horizon) must not touch the workers afterwards.
+env::Task<void> drain_instance(sim::SimEnv& env, Instance& inst, Duration at, Duration timeout,
+                               DrainRecord& rec, std::shared_ptr<const bool> alive) {
+  env::error_code ec;
+  co_await env.sleep_for(at, ec);
+  if (ec || !*alive) co_return;
+  rec.started = true;
+  rec.began = env.now();
+  for (auto& w : inst.workers) server::begin_drain(*w.worker, *w.acceptor);
+  const server::Drain drain(env.now(), timeout);
+  rec.deadline = drain.deadline();
+  for (;;) {
+    std::size_t open = 0;
+    for (auto& w : inst.workers) open += w.worker->sessions();
+    if (drain.next(open, env.now()) == server::Drain::Next::close_all) {
+      rec.open_at_close = open;
+      rec.closed_all = env.now();
+      for (auto& w : inst.workers) server::end_drain(*w.worker);
+      break;
+    }
+    co_await env.sleep_for(server::kDrainPollInterval, ec);
+    if (ec || !*alive) co_return;
+  }
+  rec.finished = true;
+}
+
+bool drains_done(const SimOutcome& out) {
+  for (const auto& d : out.drains)
+    if (!d.finished) return false;
+  return true;
+}
+
+}  // namespace
+
+SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
+  SimOutcome out;
+  out.started = world.now();
+  auto& net = world.network();
+  net.set_default_latency(sc.latency);
+  net.stream_options().random_read_split = sc.random_read_split;
+  // Declared first, destroyed last: its stop() runs the world until the
+  // fake has ended, after the gateways (and their store clients) are gone.
+  std::optional<SimRedis> redis;
+  if (sc.redis) redis.emplace(world, *sc.redis);
+
+  std::vector<std::unique_ptr<sim::SimEnv>> backend_envs;
+  std::vector<std::unique_ptr<fake::FakeServer>> fakes;
+  std::vector<std::unique_ptr<env::Acceptor>> backend_acceptors;
+  auto cfg = std::make_shared<shell::ShellConfig>(sc.gateway);
+  const std::uint16_t gateway_port =
+      start_backends(world, sc, *cfg, backend_envs, fakes, backend_acceptors);
+  out.backends = cfg->backends;
+
+  std::vector<Instance> gateways;
+  const int instances = std::max(1, sc.gateways);
+  for (int g = 0; g < instances; ++g)
+    gateways.push_back(start_instance(world, sc, cfg, gateway_host(g), gateway_port, out));
+  const auto alive = std::make_shared<bool>(true);
+  if (sc.drain_at) {
+    out.drains.resize(gateways.size());
+    for (std::size_t g = 0; g < gateways.size(); ++g)
+      world.spawn(drain_instance(*gateways[g].workers.front().env, gateways[g], *sc.drain_at,
+                                 cfg->drain_timeout, out.drains[g], alive));
   }
 
   // Clients.
@@ -250,10 +354,11 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
                            gateway_port, done));
   }
 
-  // Run until every client is done (background work such as health probes
-  // never lets the world go idle), at most until the horizon.
+  // Run until every client is done and every drain over (background work
+  // such as health probes never lets the world go idle), at most until the
+  // horizon.
   const TimePoint horizon = world.now() + sc.horizon;
-  while (done < sc.requests.size() && world.now() < horizon)
+  while ((done < sc.requests.size() || !drains_done(out)) && world.now() < horizon)
     world.run_until(std::min(horizon, world.now() + std::chrono::milliseconds(100)));
   out.all_clients_done = done == sc.requests.size();
   out.finished = world.now();
@@ -262,18 +367,23 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   world.run_for(std::chrono::seconds(1));
   out.pool_idle = 0;
   out.gateway_sessions_at_end = 0;
-  for (auto& gw : gateways) {
-    // The worker's current config (a reload may have changed the backends).
-    for (std::size_t b = 0; b < gw.worker->config().backends.size(); ++b)
-      out.pool_idle += gw.worker->pool().idle_count(b);
-    out.gateway_sessions_at_end += gw.worker->sessions();
-    for (const auto& t : gw.tap->taps()) out.upstream.push_back(*t);
+  for (auto& inst : gateways) {
+    for (auto& gw : inst.workers) {
+      // The worker's current config (a reload may have changed the backends).
+      for (std::size_t b = 0; b < gw.worker->config().backends.size(); ++b)
+        out.pool_idle += gw.worker->pool().idle_count(b);
+      out.gateway_sessions_at_end += gw.worker->sessions();
+      out.sessions_failed += gw.worker->counters().sessions_failed;
+      for (const auto& t : gw.tap->taps()) out.upstream.push_back(*t);
+    }
   }
   for (const auto& f : fakes) out.backend_stats.push_back(f->stats());
 
-  for (auto& gw : gateways) {
-    gw.acceptor->close();
-    gw.worker->close_all_sessions();
+  for (auto& inst : gateways) {
+    for (auto& gw : inst.workers) {
+      gw.acceptor->close();
+      gw.worker->close_all_sessions();
+    }
   }
   for (auto& f : fakes) f->stop();
   world.run_for(std::chrono::seconds(1));
@@ -281,6 +391,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   std::snprintf(hash, sizeof hash, "%016llx",
                 static_cast<unsigned long long>(world.log().hash()));
   out.event_log_hash = hash;
+  *alive = false;
   return out;
 }
 

@@ -14,6 +14,7 @@
 
 #include "conformance/harness/tap_env.h"
 #include "fake_backends/fake_config.h"
+#include "proxy/core/config/storage.h"
 #include "fake_backends/fake_stats.h"
 #include "proxy/shell/request_record.h"
 #include "proxy/shell/shell_config.h"
@@ -33,6 +34,7 @@ struct ClientRequest {
   int prompt_words = 3;
   std::uint32_t max_tokens = 0;  // 0 = not sent
   std::string fault;           // x-fake-fault header ("" = none)
+  std::string method = "POST";  // GET sends no body (e.g. GET /ready)
   std::string path = "/v1/chat/completions";
   std::string model = "fake-model";
   std::string headers;         // extra header lines, each ending in "\r\n"
@@ -44,6 +46,11 @@ struct ClientRequest {
   // right after sending the request once `cancel_after` has passed).
   std::optional<std::size_t> cancel_after_bytes;
   std::optional<Duration> cancel_after;
+  // A client whose request straddles an event (e.g. a drain): it sends the
+  // first `split_at` bytes of its request (0: none, an idle connection),
+  // waits `split_pause`, then the rest. Null: all at once.
+  std::optional<std::size_t> split_at;
+  Duration split_pause{0};
 };
 
 // One fake backend's behaviour when the backends come from a config.
@@ -51,6 +58,9 @@ struct FakeBackend {
   fake::Profile profile;
   std::vector<fake::FaultWindow> faults;
 };
+
+// Options of worker `index` of one gateway process, on that worker's env.
+using WorkerFactory = std::function<shell::WorkerOptions(env::Env& env, unsigned index)>;
 
 struct Scenario {
   std::uint64_t seed = 1;
@@ -69,6 +79,28 @@ struct Scenario {
   // e.g. an in-memory rate limiter standing in for the configured store).
   // Null = defaults.
   std::function<shell::WorkerOptions(env::Env&)> worker_options;
+  // Starts one gateway process (once per gateway instance): the state its
+  // workers share and the factory of their options. harness/composition.h
+  // makes it from the composition root, exactly as serve builds its
+  // workers. Null: `worker_options` (or defaults) for every worker.
+  std::function<WorkerFactory()> start_process;
+  // Workers per gateway instance (server.workers), as serve runs them: each
+  // its own env on the instance's host (its own generator), its own Worker
+  // and its own listener on the port with reuse_port. The simulated network
+  // hands new connections to those listeners round robin (SO_REUSEPORT
+  // hashes addresses instead; either way one worker serves a connection).
+  int workers = 1;
+  // SIGTERM at this time after the start: every gateway instance drains
+  // through server/drain.h's steps as serve's signal handler does, with
+  // `gateway.drain_timeout` as the deadline. Null: no drain.
+  std::optional<Duration> drain_at;
+  // A fake Redis serves this cache's address during the run
+  // (harness/sim_redis.h), so a config's Redis rate-limit store runs
+  // against it. Null: none.
+  std::optional<config::CacheConfig> redis;
+  // The config text the gateway was built from, when the scenario was
+  // generated from one (describe() prints it; a kept case writes it as is).
+  std::string config_yaml;
   // Called once the gateway's Worker exists and its background work started
   // (e.g. to observe health probes). Null = nothing.
   std::function<void(shell::Worker&, env::Env&)> on_worker;
@@ -89,6 +121,16 @@ struct ClientResult {
   bool cancelled = false;  // the client closed on purpose
   bool connected = false;
   TimePoint start{}, end{};
+  TimePoint sent{};  // when the last byte of the request was written (connected clients)
+};
+
+// One gateway instance's drain (Scenario::drain_at).
+struct DrainRecord {
+  bool started = false, finished = false;
+  TimePoint began{};        // acceptors closed, workers draining
+  TimePoint closed_all{};   // end_drain on every worker
+  std::size_t open_at_close = 0;  // sessions the deadline cut
+  TimePoint deadline{};
 };
 
 struct SimOutcome {
@@ -103,6 +145,9 @@ struct SimOutcome {
   TimePoint started{};   // the clients' and fakes' time zero
   TimePoint finished{};
   bool all_clients_done = false;
+  std::vector<DrainRecord> drains;  // per gateway instance, when the scenario drains
+  // Sessions ended by an exception (must stay 0: the run fails instead).
+  std::uint64_t sessions_failed = 0;
 };
 
 SimOutcome run_gateway_sim(const Scenario& scenario);

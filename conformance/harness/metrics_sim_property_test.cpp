@@ -18,6 +18,7 @@
 #include <map>
 
 #include "conformance/harness/gateway_sim.h"
+#include "conformance/harness/keep_failure.h"
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/random_faults.h"
 #include "conformance/harness/uniform_gen.h"
@@ -94,6 +95,7 @@ RC_GTEST_PROP(MetricsSim, ExpositionMatchesTheWorkload, ()) {
     sc.requests.push_back(q);
   }
   for (const auto& [k, c] : kinds) RC_TAG(k);
+  const KeepIfFails keep(sc, "MetricsSim-ExpositionMatchesTheWorkload-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   RC_ASSERT(process && process->metrics);

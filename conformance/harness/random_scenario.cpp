@@ -1,5 +1,6 @@
 #include "conformance/harness/random_scenario.h"
 
+#include "conformance/harness/composition.h"
 #include "conformance/harness/random_faults.h"
 #include "proxy/core/ratelimit/limits.h"
 #include "proxy/core/ratelimit/memory_limiter.h"
@@ -58,10 +59,99 @@ void add_modules(Rng& r, Scenario& sc) {
   }
 }
 
+// The workload: n clients, each a request with a fault drawn uniformly
+// among those the scenario can end, some cancelling; with `keys`, spread
+// over three API keys; with `straddle`, some send their request in two
+// parts around a pause and some ask GET /ready (a drain's view).
+void add_requests(Rng& r, Scenario& sc, int max_requests, bool fbt, bool idle, bool keys,
+                  bool straddle) {
+  const int n = static_cast<int>(in_range(r, 1, max_requests + 1));
+  for (int i = 0; i < n; ++i) {
+    ClientRequest q;
+    q.at = std::chrono::milliseconds(in_range(r, 0, 1500));
+    q.stream = r.below(2) == 1;
+    q.ask_usage = q.stream && r.below(2) == 1;
+    q.prompt_words = static_cast<int>(in_range(r, 1, 200));
+    q.fault = random_fault(r, fbt, idle);
+    if (keys) q.headers = "Authorization: Bearer key" + std::to_string(r.below(3)) + "\r\n";
+    const auto cancel = r.below(6);
+    if (cancel == 0) q.cancel_after_bytes = static_cast<std::size_t>(in_range(r, 1, 2000));
+    if (cancel == 1) q.cancel_after = std::chrono::milliseconds(in_range(r, 1, 400));
+    if (!q.cancel_after) q.cancel_after = 10min;  // bounds every client
+    if (straddle && r.below(4) == 0) {
+      q.split_at = static_cast<std::size_t>(in_range(r, 0, 80));
+      q.split_pause = std::chrono::milliseconds(in_range(r, 1, 1000));
+    }
+    if (straddle && r.below(6) == 0) {
+      q.method = "GET";
+      q.path = "/ready";
+      q.fault.clear();
+    }
+    sc.requests.push_back(std::move(q));
+  }
+}
+
+// Kinds 1-3: a config drawn as knobs, built through the composition root
+// as serve builds it, with server.workers workers on the gateway host.
+Scenario configured_scenario(Rng& r, ScenarioKind kind, std::uint64_t seed, int max_requests) {
+  ConfigKnobs k;
+  k.backends = static_cast<int>(in_range(r, 1, 4));
+  k.workers = static_cast<int>(in_range(r, kind == ScenarioKind::workers ? 2 : 1, 5));
+  if (r.below(2)) k.first_byte_timeout = std::chrono::milliseconds(in_range(r, 250, 2000));
+  if (r.below(2)) k.stream_idle_timeout = std::chrono::milliseconds(in_range(r, 100, 1500));
+  if (r.below(2)) {
+    k.max_retries = static_cast<int>(in_range(r, 1, 4));
+    k.retry_initial_wait = std::chrono::milliseconds(in_range(r, 1, 200));
+    k.retry_max_wait = k.retry_initial_wait + std::chrono::milliseconds(in_range(r, 0, 1000));
+    k.retry_jitter = r.below(2) ? 0.2 : 0.0;
+  }
+  if (r.below(2)) {
+    k.health_interval = std::chrono::milliseconds(in_range(r, 200, 2000));
+    k.health_timeout = std::chrono::milliseconds(in_range(r, 50, 200));
+  }
+  if (kind == ScenarioKind::redis || r.below(2)) {
+    k.global_rps = static_cast<int>(in_range(r, 1, 20));
+    if (r.below(2)) k.key_max_concurrent = static_cast<int>(in_range(r, 1, 4));
+    if (r.below(2)) k.key_tokens_per_minute = static_cast<int>(in_range(r, 50, 2000));
+    k.limits_on_redis = kind == ScenarioKind::redis;
+    k.redis_fail_mode = r.below(2) ? "open" : "closed";
+  }
+  if (kind == ScenarioKind::drain) k.drain_timeout = std::chrono::milliseconds(in_range(r, 0, 2000));
+  Scenario sc;
+  sc.seed = seed;
+  sc.config_yaml = gateway_yaml(k);
+  use_gateway(sc, simulated_gateway(sc.config_yaml, "seed-" + std::to_string(seed) + ".yaml"));
+  sc.backends = k.backends;
+  sc.profile.ttft = std::chrono::milliseconds(in_range(r, 0, 200));
+  sc.profile.itl = std::chrono::milliseconds(in_range(r, 0, 30));
+  sc.profile.output_tokens = static_cast<std::uint32_t>(in_range(r, 1, 24));
+  sc.random_read_split = r.below(2) == 1;
+  if (kind == ScenarioKind::drain) sc.drain_at = std::chrono::milliseconds(in_range(r, 0, 1500));
+  add_requests(r, sc, max_requests, k.first_byte_timeout.count() > 0,
+               k.stream_idle_timeout.count() > 0, k.global_rps > 0, kind == ScenarioKind::drain);
+  return sc;
+}
+
 }  // namespace
+
+ScenarioKind scenario_kind(std::uint64_t seed) {
+  return static_cast<ScenarioKind>(seed % kScenarioKinds);
+}
+
+const char* scenario_kind_name(ScenarioKind k) {
+  switch (k) {
+    case ScenarioKind::basic: return "basic";
+    case ScenarioKind::workers: return "workers";
+    case ScenarioKind::redis: return "redis";
+    case ScenarioKind::drain: return "drain";
+  }
+  return "?";
+}
 
 Scenario random_scenario(std::uint64_t seed, int max_requests) {
   Rng r(seed);
+  const ScenarioKind kind = scenario_kind(seed);
+  if (kind != ScenarioKind::basic) return configured_scenario(r, kind, seed, max_requests);
   Scenario sc;
   sc.seed = seed;
   sc.backends = static_cast<int>(in_range(r, 1, 4));
@@ -78,21 +168,7 @@ Scenario random_scenario(std::uint64_t seed, int max_requests) {
   const bool fbt = sc.backend_template.first_byte_timeout.count() > 0;
   const bool idle = sc.backend_template.stream_idle_timeout.count() > 0;
   add_modules(r, sc);
-  const int n = static_cast<int>(in_range(r, 1, max_requests + 1));
-  for (int i = 0; i < n; ++i) {
-    ClientRequest q;
-    q.at = std::chrono::milliseconds(in_range(r, 0, 1500));
-    q.stream = r.below(2) == 1;
-    q.ask_usage = q.stream && r.below(2) == 1;
-    q.prompt_words = static_cast<int>(in_range(r, 1, 200));
-    q.fault = random_fault(r, fbt, idle);
-    if (sc.worker_options) q.headers = "Authorization: Bearer key" + std::to_string(r.below(3)) + "\r\n";
-    const auto cancel = r.below(6);
-    if (cancel == 0) q.cancel_after_bytes = static_cast<std::size_t>(in_range(r, 1, 2000));
-    if (cancel == 1) q.cancel_after = std::chrono::milliseconds(in_range(r, 1, 400));
-    if (!q.cancel_after) q.cancel_after = 10min;  // bounds every client
-    sc.requests.push_back(std::move(q));
-  }
+  add_requests(r, sc, max_requests, fbt, idle, sc.worker_options != nullptr, false);
   return sc;
 }
 
@@ -105,14 +181,28 @@ std::string describe(const Scenario& sc) {
      << "ms stream_idle_timeout=" << sc.backend_template.stream_idle_timeout.count() / 1000000
      << "ms retries=" << sc.gateway.routing.retry.max_retries
      << " health=" << (sc.gateway.health.enabled ? "on" : "off")
-     << " rate_limits=" << (sc.worker_options ? "on" : "off") << "\n";
+     << " rate_limits=" << (sc.worker_options ? "on" : sc.config_yaml.empty() ? "off" : "config")
+     << " kind=" << scenario_kind_name(scenario_kind(sc.seed)) << " workers=" << sc.workers
+     << " redis=" << (sc.redis ? "on" : "off");
+  if (sc.drain_at)
+    os << " drain_at=" << sc.drain_at->count() / 1000000
+       << "ms drain_timeout=" << sc.gateway.drain_timeout.count() / 1000000 << "ms";
+  os << "\n";
   for (std::size_t i = 0; i < sc.requests.size(); ++i) {
     const auto& r = sc.requests[i];
     os << "  req-" << i << " at=" << r.at.count() / 1000000 << "ms stream=" << r.stream
        << " ask_usage=" << r.ask_usage << " fault='" << r.fault << "'";
     if (r.cancel_after_bytes) os << " cancel_after_bytes=" << *r.cancel_after_bytes;
     if (r.cancel_after && *r.cancel_after < 10min) os << " cancel_after=" << r.cancel_after->count() / 1000000 << "ms";
+    if (r.path != "/v1/chat/completions") os << " " << r.method << " " << r.path;
+    if (r.split_at)
+      os << " split_at=" << *r.split_at << " split_pause=" << r.split_pause.count() / 1000000 << "ms";
     os << "\n";
+  }
+  if (!sc.config_yaml.empty()) {
+    os << "  config:\n";
+    std::istringstream lines(sc.config_yaml);
+    for (std::string line; std::getline(lines, line);) os << "    " << line << "\n";
   }
   return os.str();
 }

@@ -11,6 +11,23 @@
 
 namespace llmproxy::harness {
 
+// What a seed runs (seed % kScenarioKinds), so every stretch of seeds, and
+// --check-determinism and scripts/check-determinism over them, covers each:
+//   basic    generated backends; retries, health checks and in-process rate
+//            limits each in about half the seeds (one worker);
+//   workers  a config built through the composition root (as serve builds
+//            it) with 2-4 workers sharing health, admission and limiter;
+//   redis    the same with 1-4 workers and the rate limits on Redis: the
+//            real store, client and scripts against the fake Redis;
+//   drain    1-4 workers and a SIGTERM drain during the workload (some
+//            clients straddle it, some ask /ready).
+// Faults (uniform over the kinds the scenario can end) and client cancels
+// in every kind.
+enum class ScenarioKind { basic, workers, redis, drain };
+inline constexpr int kScenarioKinds = 4;
+ScenarioKind scenario_kind(std::uint64_t seed);
+const char* scenario_kind_name(ScenarioKind k);
+
 Scenario random_scenario(std::uint64_t seed, int max_requests = 9);
 
 // One line of settings plus one line per request.

@@ -20,6 +20,7 @@
 
 #include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
+#include "conformance/harness/keep_failure.h"
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/uniform_gen.h"
 #include "proxy/core/ratelimit/limits.h"
@@ -115,6 +116,7 @@ RC_GTEST_PROP(RateLimitSim, EveryLimitHoldsOnTheRequestPath, ()) {
     sc.requests.push_back(q);
   }
   sc.gateways = *uniform(1, 3);
+  const KeepIfFails keep(sc, "RateLimitSim-EveryLimitHoldsOnTheRequestPath-failure");
   const LimitRun run = run_limited(sc, cfg, latency);
   const SimOutcome& out = run.out;
   RC_ASSERT(out.all_clients_done);
@@ -198,6 +200,7 @@ RC_GTEST_PROP(RateLimitSim, LoadUnderTheLimitsIsNeverRejected, ()) {
     q.headers = "Authorization: Bearer steady\r\n";
     sc.requests.push_back(q);
   }
+  const KeepIfFails keep(sc, "RateLimitSim-LoadUnderTheLimitsIsNeverRejected-failure");
   const LimitRun run = run_limited(sc, cfg, latency);
   RC_ASSERT(run.out.all_clients_done);
   for (const auto& r : run.out.records) RC_ASSERT(!rate_limited(r));
@@ -230,6 +233,7 @@ RC_GTEST_PROP(RateLimitSim, SlotsAreReleasedOnEveryEnding, ()) {
     q.headers = "Authorization: Bearer k\r\n";
     sc.requests.push_back(q);
   }
+  const KeepIfFails keep(sc, "RateLimitSim-SlotsAreReleasedOnEveryEnding-failure");
   const LimitRun run = run_limited(sc, cfg, ms(*uniform(0, 5)));
   RC_ASSERT(run.out.all_clients_done);
   for (std::size_t i = static_cast<std::size_t>(n); i < sc.requests.size(); ++i)

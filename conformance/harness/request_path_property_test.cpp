@@ -93,11 +93,7 @@ void check_run(const Scenario& sc) {
   if (!v.empty()) {
     // Kept as a scenario file on every failing run: after shrinking, the
     // files hold the shrunk case (docs/simulator.md).
-    std::string error;
-    if (const auto kept = conform::keep_case(sc, conform::kept_cases_dir(), "request-path-failure",
-                                             v.front().invariant, error))
-      RC_LOG() << "kept as " << kept->scenario_path << " (llmproxy conform --scenario "
-               << kept->scenario_path << ")\n";
+    RC_LOG() << conform::keep_failing_case(sc, "request-path-failure", v.front().invariant);
   }
   RC_ASSERT(v.empty());
 }

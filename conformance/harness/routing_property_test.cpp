@@ -24,6 +24,7 @@
 
 #include "conformance/harness/checks.h"
 #include "conformance/harness/gateway_sim.h"
+#include "conformance/harness/keep_failure.h"
 #include "fake_backends/fault_spec.h"
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/uniform_gen.h"
@@ -160,6 +161,7 @@ RC_GTEST_PROP(RoutingSim, RetriesBackoffAndFallbackFollowTheirRules, ()) {
   const RetryCase c = gen_retry_case();
   const Scenario& sc = c.sc;
   const auto& policy = sc.gateway.routing.retry;
+  const KeepIfFails keep(sc, "RoutingSim-RetriesBackoffAndFallbackFollowTheirRules-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   const Violations v = check_invariants(sc, out);
@@ -263,6 +265,7 @@ RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
         probes->push_back({env.now(), b, ok, changed, p->tracker().healthy(b)});
       };
   };
+  const KeepIfFails keep(sc, "RoutingSim-HealthFollowsTheReferenceStateMachine-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   RC_ASSERT(!probes->empty());
@@ -325,6 +328,7 @@ RC_GTEST_PROP(RoutingSim, WeightedRoundRobinIsExactPerWindow, ()) {
     q.at = std::chrono::seconds(i);
     sc.requests.push_back(q);
   }
+  const KeepIfFails keep(sc, "RoutingSim-WeightedRoundRobinIsExactPerWindow-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   std::vector<std::uint32_t> picks;
@@ -360,6 +364,7 @@ RC_GTEST_PROP(RoutingSim, LeastConnPicksALeastLoadedBackend, ()) {
     if (*uniform(0, 5) == 0) q.cancel_after_bytes = *uniform<std::size_t>(1, 200);
     sc.requests.push_back(q);
   }
+  const KeepIfFails keep(sc, "RoutingSim-LeastConnPicksALeastLoadedBackend-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   std::vector<shell::AttemptLog> all;
@@ -406,6 +411,7 @@ RC_GTEST_PROP(RoutingSim, CircuitOpensAfterExactlyConsecutiveFailures, ()) {
   ClientRequest half_open;
   half_open.at = std::chrono::seconds(n) + cb.cool_down;
   sc.requests.push_back(half_open);
+  const KeepIfFails keep(sc, "RoutingSim-CircuitOpensAfterExactlyConsecutiveFailures-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   std::map<std::string, const shell::RequestRecord*> by_id;
@@ -464,6 +470,7 @@ RC_GTEST_PROP(RoutingSim, RequestsSucceedAgainAfterAnOutage, ()) {
   ClientRequest last;
   last.at = std::max(latest + 10s, to + bound + ms(10));
   sc.requests.push_back(last);
+  const KeepIfFails keep(sc, "RoutingSim-RequestsSucceedAgainAfterAnOutage-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   RC_ASSERT(out.clients.back().response.status == 200);

@@ -12,31 +12,9 @@
 // name instead of the loopback one, so instances share one Redis as
 // processes on one machine would.
 //
-// How `llmproxy conform` should use it. Today proxy/app/conform.cpp
-// (load_gateway) swaps a MemoryLimiterStore in for every store, and
-// conform::run_case (conformance/scenario/scenario_run.cpp) makes the world
-// inside harness::run_gateway_sim. The wiring: load_gateway keeps the
-// LimitSet and, when `app::rate_limit_cache(cfg)` is a redis-driver cache,
-// that CacheConfig instead of building the memory store; run_case then does,
-// inside its try block, in place of `harness::run_gateway_sim(sc)`:
-//
-//   sim::World world(sc.seed);
-//   std::optional<harness::SimRedis> redis;
-//   if (redis_cache != nullptr) {  // const config::CacheConfig*
-//     redis.emplace(world, *redis_cache);
-//     sc.worker_options = [&redis, &limits, &gateway] {
-//       shell::WorkerOptions o;
-//       o.limiter = redis->limiter(redis->client_env(), limits, gateway);
-//       return o;
-//     };
-//   }
-//   const harness::SimOutcome out = harness::run_gateway_sim_in(world, sc);
-//   if (redis) redis->stop();  // before `redis`, then `world`, go out of scope
-//
-// plus sim_redis_dep in conform_scenario_lib's dependencies. A bad addr
-// throws from emplace(), which run_case reports as a failed run.
-// (With the gateway's own env at hand, pass it to limiter() instead of
-// client_env(): the store then connects from exactly that host.)
+// Use: set `Scenario::redis` to the cache; run_gateway_sim_in starts a
+// SimRedis for the run (before the gateways, stopped after them), as
+// `llmproxy conform` (conform::run_case) and llmproxy-sim's redis seeds do.
 //
 // Lifetime: construct after the World, destroy before it; stop() (also run
 // by the destructor) stops the fake and runs the world until its coroutines

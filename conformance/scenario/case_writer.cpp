@@ -35,6 +35,9 @@ std::string quoted(const std::string& s) {
 std::string case_config_yaml(const harness::Scenario& sc) {
   std::ostringstream y;
   y << "# A kept simulation case (seed " << sc.seed << "); see its scenario file.\n";
+  // A case generated from a config (through the composition root) keeps
+  // that config as it is.
+  if (!sc.config_yaml.empty()) return y.str() + sc.config_yaml;
   y << "server:\n  read_timeout: " << dur(sc.gateway.read_timeout)
     << "\n  idle_timeout: " << dur(sc.gateway.idle_timeout) << "\n";
   y << "backends:\n";
@@ -74,7 +77,18 @@ std::string case_scenario_yaml(const harness::Scenario& sc, const std::string& n
     if (q.cancel_after && *q.cancel_after < std::chrono::minutes(10))
       y << ", cancel_after: " << dur(*q.cancel_after);
     y << "}\n";
+    // What the scenario format cannot say yet is kept as a note, so the
+    // case is complete for whoever turns it into a scenario by hand.
+    if (q.method != "POST" || q.path != "/v1/chat/completions")
+      y << "      # (not replayed yet) " << q.method << " " << q.path << "\n";
+    if (q.split_at)
+      y << "      # (not replayed yet) split_at: " << *q.split_at << ", split_pause: "
+        << dur(q.split_pause) << "\n";
+    if (!q.headers.empty()) y << "      # (not replayed yet) headers: " << quoted(q.headers) << "\n";
   }
+  if (sc.drain_at)
+    y << "# (not replayed yet) SIGTERM drain at " << dur(*sc.drain_at) << " with " << sc.workers
+      << " workers\n";
   y << "# The invariants are checked on every run; add expectations as needed.\n";
   return y.str();
 }
@@ -96,6 +110,15 @@ std::optional<KeptCase> keep_case(const harness::Scenario& sc, const std::string
     return std::nullopt;
   }
   return k;
+}
+
+std::string keep_failing_case(const harness::Scenario& sc, const std::string& name,
+                              const std::string& why) {
+  std::string error;
+  const auto kept = keep_case(sc, kept_cases_dir(), name, why, error);
+  if (!kept) return "could not keep the case: " + error + "\n";
+  return "kept as " + kept->scenario_path + " (with " + kept->config_path +
+         "); replay: llmproxy conform --scenario " + kept->scenario_path + "\n";
 }
 
 std::string kept_cases_dir() {

@@ -31,6 +31,14 @@ std::optional<KeptCase> keep_case(const harness::Scenario& sc, const std::string
                                   const std::string& name, const std::string& why,
                                   std::string& error);
 
+// The one call every simulation property makes when a case fails: keeps
+// it (keep_case, in kept_cases_dir(), as `name`) and returns the lines to
+// print: where the files are and the one command that replays the case.
+// Called on every failing run, so after shrinking the files hold the
+// shrunk case. `why`: the first violated invariant.
+std::string keep_failing_case(const harness::Scenario& sc, const std::string& name,
+                              const std::string& why);
+
 // Where a failing property keeps its case: $LLMPROXY_KEEP_CASES, else
 // "failed-cases" under the current folder.
 std::string kept_cases_dir();

@@ -6,7 +6,6 @@
 #include <optional>
 
 #include "conformance/harness/checks.h"
-#include "conformance/harness/sim_redis.h"
 #include "conformance/harness/upstream_transcript.h"
 #include "conformance/scenario/trace.h"
 #include "proxy/core/random.h"
@@ -405,12 +404,9 @@ CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway,
     for (auto& p : problems) res.failures.push_back(Failure{"scenario does not fit the config", "", p});
     return res;
   }
+  if (redis_cache) sc.redis = *redis_cache;  // a fake Redis serves it during the run
   try {
-    sim::World world(sc.seed);
-    std::optional<harness::SimRedis> redis;
-    if (redis_cache) redis.emplace(world, *redis_cache);
-    const harness::SimOutcome out = harness::run_gateway_sim_in(world, sc);
-    if (redis) redis->stop();  // before `redis`, then `world`, go out of scope
+    const harness::SimOutcome out = harness::run_gateway_sim(sc);
     return judge(file, sc, out);
   } catch (const std::exception& ex) {
     CaseResult res;

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,7 @@
 #include "proxy/core/log/log.h"
 #include "proxy/core/util/env_expand.h"
 #include "proxy/env/real/real_env.h"
+#include "proxy/server/drain.h"
 #include "proxy/server/gateway.h"
 #include "proxy/shell/log_file_writer.h"
 #include "proxy/shell/worker.h"
@@ -48,6 +50,12 @@ struct WorkerThread {
   std::atomic<std::size_t> sessions{0};
   std::thread thread;
 };
+
+// The drain's clock (server::Drain decides on the environment's TimePoint).
+TimePoint steady_now() {
+  return TimePoint(std::chrono::duration_cast<Duration>(
+      std::chrono::steady_clock::now().time_since_epoch()));
+}
 
 WallTime system_now() {
   return WallTime(
@@ -218,7 +226,7 @@ int run_serve(int argc, char** argv) {
   asio::io_context main_ioc(1);
   asio::signal_set signals(main_ioc, SIGINT, SIGTERM, SIGHUP);
   asio::steady_timer poll(main_ioc);
-  std::chrono::steady_clock::time_point drain_deadline;
+  std::optional<server::Drain> drain;  // server/drain.h: the steps the simulator checks
   bool draining = false;
 
   std::function<void()> check_drained = [&] {
@@ -232,13 +240,13 @@ int run_serve(int argc, char** argv) {
         open += n;
       }
     }
-    const bool timed_out = std::chrono::steady_clock::now() >= drain_deadline;
-    if ((open == 0 && !unknown) || timed_out) {
+    if (drain->next(unknown ? std::nullopt : std::optional(open), steady_now()) ==
+        server::Drain::Next::close_all) {
       if (open > 0) log::warn("drain deadline passed; closing open connections",
                               {{"open", std::to_string(open)}});
       for (auto& t : threads) {
         WorkerThread* w = t.get();
-        asio::post(w->ioc, [w] { w->worker->close_all_sessions(); });
+        asio::post(w->ioc, [w] { server::end_drain(*w->worker); });
       }
       return;
     }
@@ -246,7 +254,7 @@ int run_serve(int argc, char** argv) {
       WorkerThread* w = t.get();
       asio::post(w->ioc, [w] { w->sessions.store(w->worker->sessions()); });
     }
-    poll.expires_after(std::chrono::milliseconds(20));
+    poll.expires_after(server::kDrainPollInterval);
     poll.async_wait([&](env::error_code ec) {
       if (!ec) check_drained();
     });
@@ -275,22 +283,19 @@ int run_serve(int argc, char** argv) {
     }
     if (draining) {
       log::warn("second signal: stopping now");
-      for (auto& t : threads) asio::post(t->ioc, [w = t.get()] { w->worker->close_all_sessions(); });
+      for (auto& t : threads) asio::post(t->ioc, [w = t.get()] { server::end_drain(*w->worker); });
       return;
     }
     draining = true;
     log::info("draining", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
                            {"deadline_s", std::to_string(to_seconds(gateway->shell_config()->drain_timeout))}});
-    drain_deadline = std::chrono::steady_clock::now() +
-                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                         gateway->shell_config()->drain_timeout);
+    drain.emplace(steady_now(), gateway->shell_config()->drain_timeout);
     for (auto& t : threads) {
       WorkerThread* w = t.get();
       // Unknown until the worker answers: never read as "nothing open".
       w->sessions.store(std::numeric_limits<std::size_t>::max());
       asio::post(w->ioc, [w] {
-        w->acceptor->close();
-        w->worker->start_draining();
+        server::begin_drain(*w->worker, *w->acceptor);
         w->sessions.store(w->worker->sessions());
       });
     }

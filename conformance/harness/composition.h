@@ -1,0 +1,59 @@
+// Simulated gateway processes built through the composition root
+// (proxy/server/gateway.h) exactly as `serve` builds its workers: one
+// Gateway::start_process() per gateway instance, and worker i's options
+// from Gateway::worker_options(process, env, i), so the workers share the
+// health board, admission budget, in-process limiter and metrics hub as
+// they do in production.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "conformance/harness/gateway_sim.h"
+#include "proxy/server/gateway.h"
+
+namespace llmproxy::harness {
+
+// Scenario::start_process for `gateway`. When `processes` is given, each
+// process started is appended to it (e.g. to read the metrics hub after
+// the run); it must outlive the run.
+std::function<WorkerFactory()> through_composition_root(
+    std::shared_ptr<const server::Gateway> gateway,
+    std::vector<std::shared_ptr<server::Gateway::Process>>* processes = nullptr);
+
+// A config (YAML text) built for the simulator (BuildOptions::simulated);
+// throws std::runtime_error naming the problem when it does not load or
+// build.
+std::shared_ptr<const server::Gateway> simulated_gateway(std::string_view yaml,
+                                                         const std::string& name = "sim.yaml");
+
+// The knobs of a generated gateway config (gateway_yaml): generated
+// backends backend-0… on http://backend-i:8000, as run_gateway_sim names
+// its fakes. Zero durations and counts leave a setting out.
+struct ConfigKnobs {
+  int backends = 2;
+  int workers = 1;
+  Duration drain_timeout = std::chrono::seconds(30);
+  Duration first_byte_timeout{0}, stream_idle_timeout{0};
+  int max_retries = 0;
+  Duration retry_initial_wait = std::chrono::milliseconds(10);
+  Duration retry_max_wait = std::chrono::milliseconds(100);
+  double retry_jitter = 0;
+  Duration health_interval{0}, health_timeout{0};  // health checks when interval > 0
+  int global_rps = 0, global_burst = 0;             // rate limits when global_rps > 0
+  int key_max_concurrent = 0, key_tokens_per_minute = 0;
+  bool limits_on_redis = false;  // the limits' store: Redis at redis.internal:6379
+  std::string redis_fail_mode = "open";
+};
+std::string gateway_yaml(const ConfigKnobs& k);
+
+// `sc` set up to run `gateway` as serve would: its runtime settings, its
+// backends as fakes (backends_from_config), its processes through the
+// composition root, its Redis rate-limit cache (if any) served by a fake
+// Redis, and server.workers workers per instance (at least 1).
+void use_gateway(Scenario& sc, const std::shared_ptr<const server::Gateway>& gateway);
+
+}  // namespace llmproxy::harness
