@@ -22,23 +22,26 @@ trap bench_cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 wait_port() { for _ in $(seq 200); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 never opened"; exit 1; }
 
-# start_fake PORT: the backend answers at once (ttft = itl = 0), so what is
-# measured is the cost of the hop, not of generation. Sets FAKE_PID.
+# start_fake PORT [FAKE-OPENAI OPTIONS]: by default the backend answers at
+# once (ttft = itl = 0), so what is measured is the cost of the hop, not of
+# generation; options given replace those defaults. Sets FAKE_PID.
 start_fake() {
-  "$FAKE" --listen 127.0.0.1:"$1" --ttft 0ms --itl 0ms --tokens 16 --seed 1 > "$WORK/fake.log" 2>&1 &
+  local port=$1; shift
+  [ $# -gt 0 ] || set -- --ttft 0ms --itl 0ms --tokens 16
+  "$FAKE" --listen 127.0.0.1:"$port" "$@" --seed 1 > "$WORK/fake.log" 2>&1 &
   FAKE_PID=$!
   PIDS+=("$FAKE_PID")
 }
 
-# start_nginx FAKE_PORT NGINX_PORT NOFILE: nginx with proxy_pass and upstream
-# keep-alive, buffering off, one worker. Sets NGINX_MASTER and NGINX_WORKER
-# once the port answers.
+# start_nginx FAKE_PORT NGINX_PORT NOFILE [WORKERS]: nginx with proxy_pass and
+# upstream keep-alive, buffering off, WORKERS worker processes (default 1).
+# Sets NGINX_MASTER and NGINX_WORKER (the first worker) once the port answers.
 start_nginx() {
   local nginx; nginx=$(command -v nginx || echo /usr/sbin/nginx)
   [ -x "$nginx" ] || { echo "nginx missing: scripts/install-deps"; exit 2; }
   mkdir -p "$WORK/nginx-tmp"
   cat > "$WORK/nginx.conf" <<NGX
-worker_processes 1;
+worker_processes ${4:-1};
 worker_rlimit_nofile $3;
 pid $WORK/nginx.pid;
 error_log $WORK/nginx-error.log warn;

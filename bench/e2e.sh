@@ -13,6 +13,20 @@
 #   IDLE_STREAMS=5000 bench/e2e.sh   # also measure RSS holding N idle streams
 #   VARIANTS=0 bench/e2e.sh          # skip the llmproxy variants below
 #   ROUNDS=3 bench/e2e.sh            # each cell 3 times, interleaved; medians
+#   MODE=ttft bench/e2e.sh           # time to first chunk instead (below)
+# MODE=ttft: time to the first chunk of a stream as clients see it, with a
+# backend that takes its time (fake-openai --ttft 20ms --itl 1ms --tokens 4),
+# direct vs llmproxy (workers: 2) vs nginx (2 workers, buffering off,
+# upstream keep-alive). Two clients, each sequential streaming requests on
+# one keep-alive connection: bench/ttft_raw.py (raw socket; request written
+# -> first `data:` byte of the body) and bench/ttft_node.mjs (Node's http
+# module, as the OpenAI SDK uses; req.end() -> first 'data' event of the
+# body). TTFT_REQUESTS (default 300) measured requests per target and
+# client, split over ROUNDS (default 3) interleaved rounds of one connection
+# each, after TTFT_WARMUP (default 10) unmeasured ones per connection. Prints
+# median and p90 in µs and the added latency over direct. Needs node, not wrk.
+#   MODE=ttft bench/e2e.sh
+#   MODE=ttft TTFT_REQUESTS=30 bench/e2e.sh     # a quick check
 # Variants, each its own llmproxy process on the same backend:
 #   llmp+rt     retry (2 retries), fallback rule, circuit breaker, active health checks every 1s
 #   llmp+mem    rate limits (global, per key requests and tokens, concurrency) in memory, never hit
@@ -23,19 +37,85 @@ BUILD_DIR=${BUILD_DIR:-build-bench}
 DURATION=${DURATION:-10}
 IDLE_STREAMS=${IDLE_STREAMS:-0}
 VARIANTS=${VARIANTS:-1}
-ROUNDS=${ROUNDS:-1}
+MODE=${MODE:-wrk}
+if [ "$MODE" = ttft ]; then ROUNDS=${ROUNDS:-3}; else ROUNDS=${ROUNDS:-1}; fi
 LLMPROXY="$BUILD_DIR/proxy/app/llmproxy"
 FAKE="$BUILD_DIR/fake_backends/fake-openai"
 for b in "$LLMPROXY" "$FAKE"; do
   [ -x "$b" ] || { echo "missing $b: meson setup $BUILD_DIR --buildtype=release -Dbenchmarks=true -Dtests=false && ninja -C $BUILD_DIR proxy/app/llmproxy fake_backends/fake-openai"; exit 2; }
 done
-command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps"; exit 2; }
+case $MODE in
+  wrk) command -v wrk >/dev/null || { echo "wrk missing: scripts/install-deps"; exit 2; } ;;
+  ttft) command -v node >/dev/null || { echo "node missing: apt-get install nodejs"; exit 2; } ;;
+  *) echo "MODE must be wrk or ttft"; exit 2 ;;
+esac
 # Idle streams need two descriptors each in the gateway (client + upstream):
 # take the hard limit (every process started below inherits it).
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 16384 2>/dev/null || true
 NOFILE=$(ulimit -n)
 
 . bench/bench_lib.sh
+
+if [ "$MODE" = ttft ]; then
+  TTFT_REQUESTS=${TTFT_REQUESTS:-300}
+  TTFT_WARMUP=${TTFT_WARMUP:-10}
+  PER_ROUND=$(( (TTFT_REQUESTS + ROUNDS - 1) / ROUNDS ))
+  FAKE_PORT=$(free_port); PROXY_PORT=$(free_port); NGINX_PORT=$(free_port)
+  start_fake "$FAKE_PORT" --ttft 20ms --itl 1ms --tokens 4
+  cat > "$WORK/llmproxy.yaml" <<EOF
+server:
+  listen: "127.0.0.1:$PROXY_PORT"
+  workers: 2
+log:
+  level: warn
+backends:
+  - name: fake
+    url: "http://127.0.0.1:$FAKE_PORT"
+EOF
+  "$LLMPROXY" serve --config "$WORK/llmproxy.yaml" > "$WORK/llmproxy.log" 2>&1 &
+  PIDS+=($!)
+  start_nginx "$FAKE_PORT" "$NGINX_PORT" "$NOFILE" 2
+  wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"
+  echo "LLMProxy time to first chunk — $(date -u +%FT%TZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs))"
+  echo "backend: fake-openai --ttft 20ms --itl 1ms --tokens 4; llmproxy workers=2; nginx worker_processes=2"
+  echo "$ROUNDS interleaved rounds x $PER_ROUND requests per target and client, one keep-alive connection each, after $TTFT_WARMUP warm-up requests"
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for round in $(seq "$ROUNDS"); do
+    for client in raw node; do
+      for target in direct llmproxy nginx; do
+        case $target in direct) port=$FAKE_PORT ;; llmproxy) port=$PROXY_PORT ;; nginx) port=$NGINX_PORT ;; esac
+        case $client in
+          raw) cmd=(python3 bench/ttft_raw.py) ;;
+          node) cmd=(node bench/ttft_node.mjs) ;;
+        esac
+        timeout 300 "${cmd[@]}" "$port" "$PER_ROUND" "$TTFT_WARMUP" "$SBODY" > "$WORK/ttft.out" ||
+          { echo "$client client against $target failed"; exit 1; }
+        sed "s/^/$round $client $target /" "$WORK/ttft.out" >> "$WORK/ttft.samples"
+      done
+    done
+  done
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  python3 - "$WORK/ttft.samples" <<'PY'
+import collections, statistics, sys
+samples = collections.defaultdict(list)   # (client, target) -> µs
+rounds = collections.defaultdict(list)    # (client, target, round) -> µs
+for line in open(sys.argv[1]):
+    r, client, target, us = line.split()
+    samples[client, target].append(int(us)); rounds[client, target, int(r)].append(int(us))
+def p90(xs): return sorted(xs)[min(len(xs) - 1, int(len(xs) * 0.9))]
+print(f"{'client':6} {'target':9} {'n':>4} {'p50_us':>7} {'p90_us':>7} {'+p50_us':>8} {'+p90_us':>8}  p50 per round")
+for client in ("raw", "node"):
+    d = samples[client, "direct"]
+    for target in ("direct", "llmproxy", "nginx"):
+        xs = samples[client, target]
+        per_round = " ".join(f"{statistics.median(v):.0f}" for (c, t, _), v in sorted(rounds.items()) if (c, t) == (client, target))
+        added = ("-", "-") if target == "direct" else (
+            f"{statistics.median(xs) - statistics.median(d):+.0f}", f"{p90(xs) - p90(d):+d}")
+        print(f"{client:6} {target:9} {len(xs):4d} {statistics.median(xs):7.0f} {p90(xs):7d} {added[0]:>8} {added[1]:>8}  {per_round}")
+PY
+  exit 0
+fi
 
 FAKE_PORT=$(free_port); PROXY_PORT=$(free_port); NGINX_PORT=$(free_port)
 start_fake "$FAKE_PORT"

@@ -9,15 +9,30 @@
 
 namespace llmproxy::harness {
 
-std::function<WorkerFactory()> through_composition_root(
+std::function<WorkerFactory(std::size_t)> through_composition_root(
     std::shared_ptr<const server::Gateway> gateway,
     std::vector<std::shared_ptr<server::Gateway::Process>>* processes) {
-  return [gateway, processes]() -> WorkerFactory {
+  return [gateway, processes](std::size_t instance) -> WorkerFactory {
     auto process = gateway->start_process();
-    if (processes) processes->push_back(process);
+    if (processes) {
+      if (processes->size() <= instance) processes->resize(instance + 1);
+      (*processes)[instance] = process;
+    }
     return [gateway, process](env::Env& env, unsigned index) {
       return gateway->worker_options(process, env, index);
     };
+  };
+}
+
+std::function<ReloadTo(std::size_t)> reload_through_composition_root(
+    std::shared_ptr<const server::Gateway> from, std::shared_ptr<const server::Gateway> to,
+    std::vector<std::shared_ptr<server::Gateway::Process>>* processes) {
+  return [from, to, processes](std::size_t instance) -> ReloadTo {
+    auto& process = processes->at(instance);
+    process = to->reload_process(*from, *process);
+    return {to->shell_config(), [to, p = process](env::Env& env, unsigned index) {
+              return to->worker_options(p, env, index);
+            }};
   };
 }
 

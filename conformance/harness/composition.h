@@ -17,12 +17,21 @@
 
 namespace llmproxy::harness {
 
-// Scenario::start_process for `gateway`. When `processes` is given, each
-// process started is appended to it (e.g. to read the metrics hub after
-// the run); it must outlive the run.
-std::function<WorkerFactory()> through_composition_root(
+// Scenario::start_process for `gateway`. When `processes` is given, the
+// process started for instance i is kept at (*processes)[i], replacing the
+// previous run's (e.g. to read the metrics hub after the run, or to reload
+// it); it must outlive the run.
+std::function<WorkerFactory(std::size_t)> through_composition_root(
     std::shared_ptr<const server::Gateway> gateway,
     std::vector<std::shared_ptr<server::Gateway::Process>>* processes = nullptr);
+
+// Scenario::reload from `from` to `to` for processes started by
+// through_composition_root(from, processes): each instance's process state
+// after the reload (Gateway::reload_process) and its workers' new options,
+// as serve's SIGHUP handler makes them. `processes` must outlive the run.
+std::function<ReloadTo(std::size_t)> reload_through_composition_root(
+    std::shared_ptr<const server::Gateway> from, std::shared_ptr<const server::Gateway> to,
+    std::vector<std::shared_ptr<server::Gateway::Process>>* processes);
 
 // A config (YAML text) built for the simulator (BuildOptions::simulated);
 // throws std::runtime_error naming the problem when it does not load or

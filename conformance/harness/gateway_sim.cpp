@@ -235,12 +235,12 @@ std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::Shell
 // One gateway process on host `host`: sc.workers workers, each with its own
 // env (worker 0 keeps the host's own generator, so a one-worker run is the
 // run it always was) and its own reuse_port listener, as serve does.
-Instance start_instance(sim::World& world, const Scenario& sc,
+Instance start_instance(sim::World& world, const Scenario& sc, std::size_t index,
                         const std::shared_ptr<shell::ShellConfig>& cfg, const std::string& host,
                         std::uint16_t port, SimOutcome& out) {
   WorkerFactory factory;
   if (sc.start_process) {
-    factory = sc.start_process();
+    factory = sc.start_process(index);
   } else {
     factory = [&sc](env::Env& env, unsigned) {
       return sc.worker_options ? sc.worker_options(env) : shell::WorkerOptions{};
@@ -258,7 +258,7 @@ Instance start_instance(sim::World& world, const Scenario& sc,
     // escaping a session fails the run (serve only logs and counts it).
     options.rethrow_session_failures = true;
     gw.worker = std::make_unique<shell::Worker>(*gw.tap, cfg, std::move(options));
-    gw.worker->pipeline().observe([&out](const shell::RequestRecord& r) { out.records.push_back(r); });
+    gw.worker->observe([&out](const shell::RequestRecord& r) { out.records.push_back(r); });
     gw.worker->start_background();  // active health probes, when configured
     if (sc.on_worker) sc.on_worker(*gw.worker, *gw.env);
     env::error_code ec;
@@ -300,6 +300,35 @@ env::Task<void> drain_instance(sim::SimEnv& env, Instance& inst, Duration at, Du
   rec.finished = true;
 }
 
+// SIGHUP for one instance: every worker reloads, each with options made on
+// its own env (as serve posts the reload to each worker's thread); then
+// waits, while the run lasts, for the old generations to be freed.
+env::Task<void> reload_instance(sim::SimEnv& env, Instance& inst, Duration at,
+                                const std::function<ReloadTo(std::size_t)>& reload,
+                                std::size_t index, ReloadRecord& rec,
+                                std::shared_ptr<const bool> alive) {
+  env::error_code ec;
+  co_await env.sleep_for(at, ec);
+  if (ec || !*alive || inst.workers.front().worker->draining()) co_return;
+  const ReloadTo to = reload(index);
+  for (std::size_t i = 0; i < inst.workers.size(); ++i) {
+    auto& w = inst.workers[i];
+    w.worker->reload(to.config, to.factory(*w.env, static_cast<unsigned>(i)));
+  }
+  rec.done = true;
+  rec.at = env.now();
+  for (;;) {
+    std::size_t retiring = 0;
+    for (auto& w : inst.workers) retiring += w.worker->retiring();
+    if (retiring == 0) {
+      rec.old_generations_freed = true;
+      co_return;
+    }
+    co_await env.sleep_for(std::chrono::milliseconds(50), ec);
+    if (ec || !*alive || inst.workers.front().worker->closed()) co_return;
+  }
+}
+
 bool drains_done(const SimOutcome& out) {
   for (const auto& d : out.drains)
     if (!d.finished) return false;
@@ -330,13 +359,20 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   std::vector<Instance> gateways;
   const int instances = std::max(1, sc.gateways);
   for (int g = 0; g < instances; ++g)
-    gateways.push_back(start_instance(world, sc, cfg, gateway_host(g), gateway_port, out));
+    gateways.push_back(start_instance(world, sc, static_cast<std::size_t>(g), cfg, gateway_host(g), gateway_port, out));
   const auto alive = std::make_shared<bool>(true);
   if (sc.drain_at) {
     out.drains.resize(gateways.size());
     for (std::size_t g = 0; g < gateways.size(); ++g)
       world.spawn(drain_instance(*gateways[g].workers.front().env, gateways[g], *sc.drain_at,
                                  cfg->drain_timeout, out.drains[g], alive));
+  }
+
+  if (sc.reload_at && sc.reload) {
+    out.reloads.resize(gateways.size());
+    for (std::size_t g = 0; g < gateways.size(); ++g)
+      world.spawn(reload_instance(*gateways[g].workers.front().env, gateways[g], *sc.reload_at,
+                                  sc.reload, g, out.reloads[g], alive));
   }
 
   // Clients.

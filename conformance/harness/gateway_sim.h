@@ -62,6 +62,12 @@ struct FakeBackend {
 // Options of worker `index` of one gateway process, on that worker's env.
 using WorkerFactory = std::function<shell::WorkerOptions(env::Env& env, unsigned index)>;
 
+// A gateway process's config after a reload (Scenario::reload).
+struct ReloadTo {
+  std::shared_ptr<const shell::ShellConfig> config;
+  WorkerFactory factory;
+};
+
 struct Scenario {
   std::uint64_t seed = 1;
   int backends = 2;
@@ -79,11 +85,12 @@ struct Scenario {
   // e.g. an in-memory rate limiter standing in for the configured store).
   // Null = defaults.
   std::function<shell::WorkerOptions(env::Env&)> worker_options;
-  // Starts one gateway process (once per gateway instance): the state its
+  // Starts one gateway process (once per gateway instance and run, with the
+  // instance's index): the state its
   // workers share and the factory of their options. harness/composition.h
   // makes it from the composition root, exactly as serve builds its
   // workers. Null: `worker_options` (or defaults) for every worker.
-  std::function<WorkerFactory()> start_process;
+  std::function<WorkerFactory(std::size_t instance)> start_process;
   // Workers per gateway instance (server.workers), as serve runs them: each
   // its own env on the instance's host (its own generator), its own Worker
   // and its own listener on the port with reuse_port. The simulated network
@@ -94,6 +101,12 @@ struct Scenario {
   // through server/drain.h's steps as serve's signal handler does, with
   // `gateway.drain_timeout` as the deadline. Null: no drain.
   std::optional<Duration> drain_at;
+  // SIGHUP at this time after the start: every gateway instance reloads to
+  // `reload(instance)` (its new runtime settings and the factory of its
+  // workers' options) through Worker::reload, as serve's signal handler
+  // does; harness/composition.h makes it from the composition root.
+  std::optional<Duration> reload_at;
+  std::function<ReloadTo(std::size_t instance)> reload;
   // A fake Redis serves this cache's address during the run
   // (harness/sim_redis.h), so a config's Redis rate-limit store runs
   // against it. Null: none.
@@ -124,6 +137,15 @@ struct ClientResult {
   TimePoint sent{};  // when the last byte of the request was written (connected clients)
 };
 
+// One gateway instance's reload (Scenario::reload_at).
+struct ReloadRecord {
+  bool done = false;
+  TimePoint at{};
+  // Every worker had freed its old generation (no request pinned it any
+  // more) before the run ended.
+  bool old_generations_freed = false;
+};
+
 // One gateway instance's drain (Scenario::drain_at).
 struct DrainRecord {
   bool started = false, finished = false;
@@ -146,6 +168,7 @@ struct SimOutcome {
   TimePoint finished{};
   bool all_clients_done = false;
   std::vector<DrainRecord> drains;  // per gateway instance, when the scenario drains
+  std::vector<ReloadRecord> reloads;  // per gateway instance, when the scenario reloads
   // Sessions ended by an exception (must stay 0: the run fails instead).
   std::uint64_t sessions_failed = 0;
 };

@@ -91,24 +91,21 @@ void add_requests(Rng& r, Scenario& sc, int max_requests, bool fbt, bool idle, b
   }
 }
 
-// Kinds 1-3: a config drawn as knobs, built through the composition root
-// as serve builds it, with server.workers workers on the gateway host.
-Scenario configured_scenario(Rng& r, ScenarioKind kind, std::uint64_t seed, int max_requests) {
-  ConfigKnobs k;
-  k.backends = static_cast<int>(in_range(r, 1, 4));
-  k.workers = static_cast<int>(in_range(r, kind == ScenarioKind::workers ? 2 : 1, 5));
-  if (r.below(2)) k.first_byte_timeout = std::chrono::milliseconds(in_range(r, 250, 2000));
-  if (r.below(2)) k.stream_idle_timeout = std::chrono::milliseconds(in_range(r, 100, 1500));
+// The retries, health checks and rate limits of a drawn config.
+void draw_policies(Rng& r, ScenarioKind kind, ConfigKnobs& k) {
+  k.max_retries = 0;
   if (r.below(2)) {
     k.max_retries = static_cast<int>(in_range(r, 1, 4));
     k.retry_initial_wait = std::chrono::milliseconds(in_range(r, 1, 200));
     k.retry_max_wait = k.retry_initial_wait + std::chrono::milliseconds(in_range(r, 0, 1000));
     k.retry_jitter = r.below(2) ? 0.2 : 0.0;
   }
+  k.health_interval = Duration{0};
   if (r.below(2)) {
     k.health_interval = std::chrono::milliseconds(in_range(r, 200, 2000));
     k.health_timeout = std::chrono::milliseconds(in_range(r, 50, 200));
   }
+  k.global_rps = k.key_max_concurrent = k.key_tokens_per_minute = 0;
   if (kind == ScenarioKind::redis || r.below(2)) {
     k.global_rps = static_cast<int>(in_range(r, 1, 20));
     if (r.below(2)) k.key_max_concurrent = static_cast<int>(in_range(r, 1, 4));
@@ -116,11 +113,49 @@ Scenario configured_scenario(Rng& r, ScenarioKind kind, std::uint64_t seed, int 
     k.limits_on_redis = kind == ScenarioKind::redis;
     k.redis_fail_mode = r.below(2) ? "open" : "closed";
   }
+}
+
+// Scenario::reload to `next`, through the composition root, with the
+// processes kept alive by the scenario itself.
+void reload_to(Scenario& sc, const std::shared_ptr<const server::Gateway>& first,
+               const std::shared_ptr<const server::Gateway>& next, Duration at) {
+  auto processes = std::make_shared<std::vector<std::shared_ptr<server::Gateway::Process>>>();
+  auto start = through_composition_root(first, processes.get());
+  sc.start_process = [start, processes](std::size_t i) { return start(i); };
+  auto reload = reload_through_composition_root(first, next, processes.get());
+  sc.reload = [reload, processes](std::size_t i) { return reload(i); };
+  sc.reload_at = at;
+}
+
+// Kinds 1-4: a config drawn as knobs, built through the composition root
+// as serve builds it, with server.workers workers on the gateway host.
+Scenario configured_scenario(Rng& r, ScenarioKind kind, std::uint64_t seed, int max_requests) {
+  ConfigKnobs k;
+  k.backends = static_cast<int>(in_range(r, 1, 4));
+  k.workers = static_cast<int>(in_range(r, kind == ScenarioKind::workers ? 2 : 1, 5));
+  if (r.below(2)) k.first_byte_timeout = std::chrono::milliseconds(in_range(r, 250, 2000));
+  if (r.below(2)) k.stream_idle_timeout = std::chrono::milliseconds(in_range(r, 100, 1500));
+  draw_policies(r, kind, k);
   if (kind == ScenarioKind::drain) k.drain_timeout = std::chrono::milliseconds(in_range(r, 0, 2000));
   Scenario sc;
   sc.seed = seed;
   sc.config_yaml = gateway_yaml(k);
-  use_gateway(sc, simulated_gateway(sc.config_yaml, "seed-" + std::to_string(seed) + ".yaml"));
+  const auto gateway = simulated_gateway(sc.config_yaml, "seed-" + std::to_string(seed) + ".yaml");
+  use_gateway(sc, gateway);
+  if (kind == ScenarioKind::reload) {
+    ConfigKnobs next = k;
+    next.backends = static_cast<int>(in_range(r, 1, k.backends + 1));
+    draw_policies(r, kind, next);
+    const std::string yaml = gateway_yaml(next);
+    // Kept with the case for a reader (a scenario file cannot replay a
+    // reload yet).
+    sc.config_yaml += "# (not replayed yet) reloaded during the run to:\n";
+    std::istringstream lines(yaml);
+    for (std::string line; std::getline(lines, line);) sc.config_yaml += "#   " + line + "\n";
+    reload_to(sc, gateway,
+              simulated_gateway(yaml, "seed-" + std::to_string(seed) + "-reload.yaml"),
+              std::chrono::milliseconds(in_range(r, 0, 1500)));
+  }
   sc.backends = k.backends;
   sc.profile.ttft = std::chrono::milliseconds(in_range(r, 0, 200));
   sc.profile.itl = std::chrono::milliseconds(in_range(r, 0, 30));
@@ -144,6 +179,7 @@ const char* scenario_kind_name(ScenarioKind k) {
     case ScenarioKind::workers: return "workers";
     case ScenarioKind::redis: return "redis";
     case ScenarioKind::drain: return "drain";
+    case ScenarioKind::reload: return "reload";
   }
   return "?";
 }

@@ -20,11 +20,15 @@ namespace llmproxy::harness {
 //   redis    the same with 1-4 workers and the rate limits on Redis: the
 //            real store, client and scripts against the fake Redis;
 //   drain    1-4 workers and a SIGTERM drain during the workload (some
-//            clients straddle it, some ask /ready).
+//            clients straddle it, some ask /ready);
+//   reload   1-4 workers and a SIGHUP reload during the workload to a
+//            second drawn config (backends kept or fewer, retries, health
+//            checks and rate limits redrawn; timeouts kept, since the
+//            checkers judge timeouts by the first config).
 // Faults (uniform over the kinds the scenario can end) and client cancels
 // in every kind.
-enum class ScenarioKind { basic, workers, redis, drain };
-inline constexpr int kScenarioKinds = 4;
+enum class ScenarioKind { basic, workers, redis, drain, reload };
+inline constexpr int kScenarioKinds = 5;
 ScenarioKind scenario_kind(std::uint64_t seed);
 const char* scenario_kind_name(ScenarioKind k);
 

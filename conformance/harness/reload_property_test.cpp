@@ -14,19 +14,18 @@
 //     after T stay within burst + rate·elapsed; with the limit unchanged the
 //     counters carry over, so the bound holds over the whole run; a request
 //     sent before T is never refused by a limit only B has;
-//   - the old generation is freed before the run ends (once the requests
-//     that pinned it ended).
+//   - every worker frees its old generation before the run ends (once the
+//     requests that pinned it ended).
 // Request times are multiples of 10 ms and T is 5 ms off that grid, so
 // "before" and "after" are never ambiguous.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-
 #include <algorithm>
 #include <set>
 
+#include "conformance/harness/composition.h"
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/uniform_gen.h"
@@ -55,8 +54,8 @@ struct DrawnConfig {
   Limit limit;
 };
 
-std::string yaml_of(const DrawnConfig& c) {
-  std::string y = "server:\n  listen: \"127.0.0.1:8080\"\n";
+std::string yaml_of(const DrawnConfig& c, int workers) {
+  std::string y = "server:\n  listen: \"127.0.0.1:8080\"\n  workers: " + std::to_string(workers) + "\n";
   y += std::string("routing:\n  load_balance: ") + (c.weighted ? "weighted" : "round_robin") + "\n";
   if (c.limit.per_second > 0) {
     y += "rate_limit:\n  enabled: true\n  global:\n    enabled: true\n";
@@ -72,20 +71,6 @@ std::string yaml_of(const DrawnConfig& c) {
   return y;
 }
 
-std::shared_ptr<const server::Gateway> build(const DrawnConfig& c) {
-  const auto r = config::load_config_string(yaml_of(c), "reload_sim.yaml", ".", {});
-  if (!r.config) {
-    std::string problems;
-    for (const auto& d : r.diagnostics) problems += config::format_diagnostic(d) + "\n";
-    throw std::runtime_error("reload_sim.yaml does not load:\n" + yaml_of(c) + problems);
-  }
-  std::string error;
-  server::BuildOptions bo;
-  bo.simulated = true;
-  auto g = server::Gateway::build(*r.config, error, bo);
-  if (!g) throw std::runtime_error(error);
-  return g;
-}
 
 const Limit kLimits[] = {{0, 1}, {5, 3}, {20, 10}};
 
@@ -121,58 +106,23 @@ bool within_bound(const std::vector<TimePoint>& admitted, TimePoint from, const 
   return true;
 }
 
-// What the reload coroutine did (lives in the property's frame).
-struct ReloadRun {
-  std::shared_ptr<const server::Gateway> from, to;
-  std::shared_ptr<server::Gateway::Process> process;
-  Duration at{0};
-  std::uint64_t reloads = 0;
-  bool old_generation_freed = false;
-};
-
-// SIGHUP as serve handles it, at `run.at` of virtual time; then watches
-// for the old generation to be freed, until the harness closes the worker
-// (after every client is done).
-env::Task<void> reload_later(env::Env& env, shell::Worker& worker, ReloadRun& run) {
-  env::error_code ec;
-  co_await env.sleep_for(run.at, ec);
-  auto next = run.to->reload_process(*run.from, *run.process);
-  worker.reload(run.to->shell_config(), run.to->worker_options(next, env, 0));
-  run.process = std::move(next);
-  run.reloads = worker.reloads();
-  while (!worker.closed()) {
-    if (worker.retiring() == 0) {
-      run.old_generation_freed = true;
-      break;
-    }
-    co_await env.sleep_for(std::chrono::milliseconds(50), ec);
-  }
-}
-
 RC_GTEST_PROP(ReloadSim, ReloadUnderLoadLosesNothingAndAppliesTheNewConfig, ()) {
   const DrawnConfig a = draw_config(true);
   const DrawnConfig b = draw_config(false);
-  const auto gw_a = build(a);
-  const auto gw_b = build(b);
+  const int workers = *uniform(1, 4);
+  const auto gw_a = simulated_gateway(yaml_of(a, workers), "reload_a.yaml");
+  const auto gw_b = simulated_gateway(yaml_of(b, workers), "reload_b.yaml");
   Scenario sc;
+  use_gateway(sc, gw_a);  // server.workers workers, through the composition root
   sc.seed = *rc::gen::arbitrary<std::uint64_t>();
-  sc.gateway = *gw_a->shell_config();
-  sc.backends_from_config = true;
   sc.profile.ttft = 20ms;
   sc.profile.itl = 5ms;
   sc.profile.output_tokens = *uniform(1, 60);
   const Duration reload_at = std::chrono::milliseconds(10 * *uniform(10, 290) + 5);
-  ReloadRun run{gw_a, gw_b, nullptr, reload_at};
-  sc.worker_options = [&](env::Env& env) {
-    run.process = gw_a->start_process();
-    return gw_a->worker_options(run.process, env, 0);
-  };
-  sc.on_worker = [&](shell::Worker& worker, env::Env& env) {
-    boost::asio::co_spawn(env.executor(), reload_later(env, worker, run),
-                          [](std::exception_ptr e) {
-                            if (e) std::rethrow_exception(e);
-                          });
-  };
+  std::vector<std::shared_ptr<server::Gateway::Process>> processes;
+  sc.start_process = through_composition_root(gw_a, &processes);
+  sc.reload_at = reload_at;
+  sc.reload = reload_through_composition_root(gw_a, gw_b, &processes);
   const int n = *uniform(1, 40);
   for (int i = 0; i < n; ++i) {
     ClientRequest q;
@@ -188,8 +138,9 @@ RC_GTEST_PROP(ReloadSim, ReloadUnderLoadLosesNothingAndAppliesTheNewConfig, ()) 
   sc.horizon = 10min;
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
-  RC_ASSERT(run.reloads == 1u);
-  RC_ASSERT(run.old_generation_freed);
+  RC_ASSERT(out.reloads.size() == 1u);
+  RC_ASSERT(out.reloads[0].done);
+  RC_ASSERT(out.reloads[0].old_generations_freed);
 
   std::set<std::string> b_hosts, b_names;
   for (std::size_t i = 0; i < b.hosts.size(); ++i) {

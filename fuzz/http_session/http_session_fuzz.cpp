@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   shell::Worker& worker = gateway.worker();
   std::set<std::string> ended;
   std::size_t records = 0;
-  worker.pipeline().observe([&](const shell::RequestRecord& r) {
+  worker.observe([&](const shell::RequestRecord& r) {
     ++records;
     ended.insert(r.request_id);
   });

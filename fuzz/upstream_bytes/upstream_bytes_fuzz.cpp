@@ -146,7 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   testing::SimGateway gateway(world, cfg);
   shell::Worker& worker = gateway.worker();
   std::size_t records = 0;
-  worker.pipeline().observe([&](const shell::RequestRecord&) { ++records; });
+  worker.observe([&](const shell::RequestRecord&) { ++records; });
 
   const std::string chat = R"({"model":"m","messages":[{"role":"user","content":"hi"}]})";
   const std::string stream =

@@ -58,7 +58,7 @@ class Gateway : public ::testing::Test {
   // Starts the gateway with config_ (tests may edit it first) and runs `body`.
   void run(std::function<env::Task<void>()> body) {
     worker_ = std::make_unique<Worker>(*env_, std::make_shared<ShellConfig>(config_));
-    worker_->pipeline().observe([this](const RequestRecord& r) { records_.push_back(r); });
+    worker_->observe([this](const RequestRecord& r) { records_.push_back(r); });
     env::error_code ec;
     acceptor_ = env_->listen("127.0.0.1", 0, false, ec);
     ASSERT_FALSE(ec);

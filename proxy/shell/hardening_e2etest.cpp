@@ -145,7 +145,7 @@ class Hardening : public ::testing::Test {
     config_.backends[0].port = up_acceptor_->port();
     config_.backends[0].host_header = "127.0.0.1:" + std::to_string(up_acceptor_->port());
     worker_ = std::make_unique<Worker>(*env_, std::make_shared<ShellConfig>(config_));
-    worker_->pipeline().observe([this](const RequestRecord& r) { records_.push_back(r); });
+    worker_->observe([this](const RequestRecord& r) { records_.push_back(r); });
     env::error_code ec;
     acceptor_ = env_->listen("127.0.0.1", 0, false, ec);
     ASSERT_FALSE(ec);
