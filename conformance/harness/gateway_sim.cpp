@@ -134,6 +134,7 @@ env::Task<void> run_client(sim::SimEnv& cenv, const ClientRequest& req, ClientRe
   if (req.cancel_after) deadline = cenv.now() + *req.cancel_after;
   std::string request = testing::json_request(req.method, req.path,
                                               req.method == "GET" ? std::string() : body, headers);
+  if (req.pipeline_partial) request += "GET /health HTTP/1.1\r\nHost: gateway\r\n";
   if (req.split_at) {
     // The first part now, the rest after the pause (exchange() sends it).
     const std::size_t n = std::min(*req.split_at, request.size());

@@ -27,6 +27,12 @@ class World;
 
 namespace llmproxy::harness {
 
+// The bound every generated client puts on itself when it does not mean to
+// leave early (ClientRequest::cancel_after): a hang cannot block a run. A
+// client that runs into it was kept waiting by the gateway, which the
+// checkers count as a violation (checks.h), not as a client that left.
+inline constexpr Duration kClientGuard = std::chrono::minutes(10);
+
 struct ClientRequest {
   Duration at{0};              // start time of this client
   bool stream = false;
@@ -51,6 +57,11 @@ struct ClientRequest {
   // waits `split_pause`, then the rest. Null: all at once.
   std::optional<std::size_t> split_at;
   Duration split_pause{0};
+  // Writes the first line of a next request right behind this one on the
+  // same connection (pipelined, never completed, so it gets no answer):
+  // the gateway's client watch sees bytes waiting and wakes its relay
+  // loop while this response streams (shell/client_watch.h).
+  bool pipeline_partial = false;
 };
 
 // One fake backend's behaviour when the backends come from a config.

@@ -77,11 +77,15 @@ void add_requests(Rng& r, Scenario& sc, int max_requests, bool fbt, bool idle, b
     const auto cancel = r.below(6);
     if (cancel == 0) q.cancel_after_bytes = static_cast<std::size_t>(in_range(r, 1, 2000));
     if (cancel == 1) q.cancel_after = std::chrono::milliseconds(in_range(r, 1, 400));
-    if (!q.cancel_after) q.cancel_after = 10min;  // bounds every client
+    if (!q.cancel_after) q.cancel_after = kClientGuard;  // bounds every client
     if (straddle && r.below(4) == 0) {
       q.split_at = static_cast<std::size_t>(in_range(r, 0, 80));
       q.split_pause = std::chrono::milliseconds(in_range(r, 1, 1000));
     }
+    // Not in drain scenarios yet: a pipelined partial request, a hung
+    // backend and a drain end the client with a reset and no answer
+    // (found by this; open, see the issue note).
+    q.pipeline_partial = r.below(5) == 0 && !straddle;
     if (straddle && r.below(6) == 0) {
       q.method = "GET";
       q.path = "/ready";
@@ -231,6 +235,7 @@ std::string describe(const Scenario& sc) {
     if (r.cancel_after_bytes) os << " cancel_after_bytes=" << *r.cancel_after_bytes;
     if (r.cancel_after && *r.cancel_after < 10min) os << " cancel_after=" << r.cancel_after->count() / 1000000 << "ms";
     if (r.path != "/v1/chat/completions") os << " " << r.method << " " << r.path;
+    if (r.pipeline_partial) os << " pipeline_partial=1";
     if (r.split_at)
       os << " split_at=" << *r.split_at << " split_pause=" << r.split_pause.count() / 1000000 << "ms";
     os << "\n";

@@ -74,7 +74,8 @@ Scenario gen_scenario() {
     if (cancel == 0) r.cancel_after_bytes = *uniform<std::size_t>(1, 2000);
     if (cancel == 1) r.cancel_after = std::chrono::milliseconds(*uniform(1, 400));
     // Bound every client so a hang without timeouts cannot block the run.
-    if (!r.cancel_after) r.cancel_after = 10min;
+    if (!r.cancel_after) r.cancel_after = kClientGuard;
+    r.pipeline_partial = *uniform(0, 5) == 0;
     sc.requests.push_back(std::move(r));
   }
   return sc;

@@ -121,9 +121,17 @@ env::Task<void> Session::run() {
     }
     worker_.request_ended();
     body_charge_.release();
+    if (!ex_.keep_alive && client_->is_open()) {
+      co_await linger_close();  // unread client bytes (handle_request)
+      co_return;
+    }
     if (!ex_.keep_alive || !client_->is_open()) break;
   }
   client_->close();
+}
+
+bool Session::input_pending() {
+  return in_.size() > 0 || client_->peek() == env::Readiness::data;
 }
 
 env::Task<void> Session::linger_close() {
@@ -270,8 +278,17 @@ env::Task<void> Session::handle_request() {
   }
   end_exchange(outcome);
   // A response that ends the connection ends it now, not after the
-  // filters' end work (a store round trip).
-  if (!ex_.keep_alive) client_->close();
+  // filters' end work (a store round trip). With client bytes unread (a
+  // pipelined request) a close would send a reset that can destroy the
+  // response's last bytes before the client reads them (an SSE error
+  // event): the sending side is shut instead, and run() lingers.
+  if (!ex_.keep_alive) {
+    if (input_pending()) {
+      client_->shutdown_send();
+    } else {
+      client_->close();
+    }
+  }
   const auto& filters = gen_->pipeline().filters();
   for (std::size_t i = filters_ran; i-- > 0;) co_await filters[i]->on_end(ex_);
   if (ex_.mark_ended()) gen_->pipeline().notify_end(ex_.record);

@@ -59,6 +59,8 @@ class Session {
   // can destroy the response before the client reads it. So: shut down the
   // sending side, read and discard for a bounded time and size, then close.
   env::Task<void> linger_close();
+  // Client bytes not read yet (in the buffer, or waiting on the socket).
+  bool input_pending();
 
   env::Task<void> handle_request();
   env::Task<Outcome> answer_endpoint(http::Route route);
