@@ -121,13 +121,17 @@ env::Task<void> Session::run() {
     }
     worker_.request_ended();
     body_charge_.release();
-    if (!ex_.keep_alive && client_->is_open()) {
-      co_await linger_close();  // unread client bytes (handle_request)
-      co_return;
-    }
     if (!ex_.keep_alive || !client_->is_open()) break;
   }
-  client_->close();
+  // Client bytes that will not be answered (a request pipelined behind the
+  // last response, or behind a drain's Connection: close): closing now
+  // would reset the connection, and a reset can destroy the response's
+  // last bytes before the client reads them. Linger instead.
+  if (client_->is_open() && input_pending()) {
+    co_await linger_close();
+  } else {
+    client_->close();
+  }
 }
 
 bool Session::input_pending() {
