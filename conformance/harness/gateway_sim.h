@@ -57,10 +57,11 @@ struct ClientRequest {
   // waits `split_pause`, then the rest. Null: all at once.
   std::optional<std::size_t> split_at;
   Duration split_pause{0};
-  // Writes the first line of a next request right behind this one on the
+  // Writes the first line of a next request 5 ms behind this one on the
   // same connection (pipelined, never completed, so it gets no answer):
   // the gateway's client watch sees bytes waiting and wakes its relay
-  // loop while this response streams (shell/client_watch.h).
+  // loop while this response streams (shell/client_watch.h). Not with
+  // split_at.
   bool pipeline_partial = false;
 };
 
