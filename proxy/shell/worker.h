@@ -1,8 +1,9 @@
 // One event loop's share of the gateway: its environment, the sessions it
 // serves, and the generation(s) of config they run on (generation.h: the
-// pipeline, the upstream pool, the balancer and circuit state). Production runs one Worker per
-// thread (server.workers); the simulator runs one on its "gateway" host. A
-// Worker is used only from its own executor, so it needs no locks.
+// pipeline, the upstream pool, the balancer and circuit state). Production
+// runs one Worker per thread (server.workers); the simulator runs them on
+// its gateway hosts. A Worker is used only from its own executor, so it
+// needs no locks.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +37,8 @@ class Session;
 class HealthProber;
 
 // What a worker shares with the others of its process, or owns alone.
+// Everything but `admission` and `rethrow_session_failures` belongs to one
+// generation: Worker::reload takes a new set of them.
 struct WorkerOptions {
   // Health state shared by all workers; null = the worker makes its own.
   std::shared_ptr<HealthBoard> health;
