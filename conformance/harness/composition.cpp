@@ -5,6 +5,7 @@
 
 #include "proxy/core/config/diagnostic.h"
 #include "proxy/core/config/load.h"
+#include "proxy/core/config/print.h"
 #include "proxy/server/shell_config_from.h"
 
 namespace llmproxy::harness {
@@ -27,9 +28,10 @@ std::function<WorkerFactory(std::size_t)> through_composition_root(
 std::function<ReloadTo(std::size_t)> reload_through_composition_root(
     std::shared_ptr<const server::Gateway> from, std::shared_ptr<const server::Gateway> to,
     std::vector<std::shared_ptr<server::Gateway::Process>>* processes) {
-  return [from, to, processes](std::size_t instance) -> ReloadTo {
+  const auto changed = config::changed_keys(from->config(), to->config());
+  return [from, to, processes, changed](std::size_t instance) -> ReloadTo {
     auto& process = processes->at(instance);
-    process = to->reload_process(*from, *process);
+    process = to->reload_process(*from, *process, changed);
     return {to->shell_config(), [to, p = process](env::Env& env, unsigned index) {
               return to->worker_options(p, env, index);
             }};

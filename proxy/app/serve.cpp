@@ -93,10 +93,12 @@ void configure_log(const config::LogConfig& c, SystemLogFile& file) {
 }
 
 // SIGHUP: the config file again, checked as at start-up. Null when it has
-// problems (each logged as file:line:col; the running config stays).
+// problems (each logged as file:line:col; the running config stays);
+// otherwise `changed` holds the changed keys (logged).
 std::shared_ptr<const server::Gateway> reload_gateway(const std::string& path,
                                                       const server::Gateway& current,
-                                                      const server::BuildOptions& options) {
+                                                      const server::BuildOptions& options,
+                                                      std::vector<std::string>& changed) {
   const auto loaded = config::load_config_file(path, util::process_env());
   if (!loaded.ok()) {
     for (const auto& d : loaded.diagnostics)
@@ -110,11 +112,11 @@ std::shared_ptr<const server::Gateway> reload_gateway(const std::string& path,
     log::error("reload rejected; the running config stays", {{"config", path}, {"error", error}});
     return nullptr;
   }
+  changed = config::changed_keys(current.config(), next->config());
   std::string keys;
-  for (const auto& k : config::changed_keys(current.config(), next->config()))
-    keys += (keys.empty() ? "" : ", ") + k;
+  for (const auto& k : changed) keys += (keys.empty() ? "" : ", ") + k;
   log::info("reloading", {{"config", path}, {"changed", keys.empty() ? "nothing" : keys}});
-  for (const auto& k : next->restart_only_changes(current))
+  for (const auto& k : server::Gateway::restart_only_changes(changed))
     log::warn("reload: this setting changed but takes effect only at the next restart",
               {{"key", k}});
   return next;
@@ -266,8 +268,9 @@ int run_serve(int argc, char** argv) {
     if (sig == SIGHUP) {
       if (draining) {
         log::warn("SIGHUP ignored: draining");
-      } else if (auto next = reload_gateway(path, *gateway, build_options)) {
-        process = next->reload_process(*gateway, *process);
+      } else if (std::vector<std::string> changed;
+                 auto next = reload_gateway(path, *gateway, build_options, changed)) {
+        process = next->reload_process(*gateway, *process, changed);
         gateway = std::move(next);
         for (unsigned i = 0; i < threads.size(); ++i) {
           WorkerThread* w = threads[i].get();

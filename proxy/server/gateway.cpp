@@ -81,8 +81,7 @@ constexpr std::string_view kRestartOnly[] = {"server.listen",        "server.wor
 
 }  // namespace
 
-std::vector<std::string> Gateway::restart_only_changes(const Gateway& prev) const {
-  const auto changed = config::changed_keys(prev.config_, config_);
+std::vector<std::string> Gateway::restart_only_changes(const std::vector<std::string>& changed) {
   std::vector<std::string> out;
   for (const auto key : kRestartOnly)
     if (changed_under(changed, key)) out.emplace_back(key);
@@ -90,20 +89,20 @@ std::vector<std::string> Gateway::restart_only_changes(const Gateway& prev) cons
 }
 
 std::shared_ptr<Gateway::Process> Gateway::start_process() const {
-  return make_process(nullptr, nullptr);
+  return make_process(nullptr, nullptr, {});
 }
 
-std::shared_ptr<Gateway::Process> Gateway::reload_process(const Gateway& prev_gateway,
-                                                          const Process& prev) const {
-  return make_process(&prev_gateway, &prev);
+std::shared_ptr<Gateway::Process> Gateway::reload_process(
+    const Gateway& prev_gateway, const Process& prev,
+    const std::vector<std::string>& changed) const {
+  return make_process(&prev_gateway, &prev, changed);
 }
 
 // Each part: taken over from `prev` when the reload allows it (see the
 // header), else made new.
-std::shared_ptr<Gateway::Process> Gateway::make_process(const Gateway* prev_gateway,
-                                                        const Process* prev) const {
-  std::vector<std::string> changed;
-  if (prev) changed = config::changed_keys(prev_gateway->config_, config_);
+std::shared_ptr<Gateway::Process> Gateway::make_process(
+    const Gateway* prev_gateway, const Process* prev,
+    const std::vector<std::string>& changed) const {
   const auto keep = [&](std::string_view section) {
     return prev && !changed_under(changed, section);
   };

@@ -90,13 +90,16 @@ class Gateway {
   // is holding slots for finish into the old one); the metrics hub with
   // its counters when metrics and the backend list are unchanged; the
   // access-log writer when logging.access is unchanged.
-  std::shared_ptr<Process> reload_process(const Gateway& prev_gateway, const Process& prev) const;
+  // `changed`: config::changed_keys(prev_gateway.config(), config()),
+  // computed once by the caller (it also logs them).
+  std::shared_ptr<Process> reload_process(const Gateway& prev_gateway, const Process& prev,
+                                          const std::vector<std::string>& changed) const;
 
   // Changed settings a reload cannot apply (they take effect at the next
   // restart): server.listen, server.workers, server.max_connections,
   // server.buffer_memory_budget, server.tls, log. The reload applies the
   // rest and names these in a warning.
-  std::vector<std::string> restart_only_changes(const Gateway& prev) const;
+  static std::vector<std::string> restart_only_changes(const std::vector<std::string>& changed);
 
   // Options of worker `index` (0 runs the health probes) on `env`. The
   // worker keeps `process` alive.
@@ -106,7 +109,8 @@ class Gateway {
  private:
   Gateway(const config::Config& config, std::shared_ptr<const shell::ShellConfig> shell);
   std::vector<std::string> backend_names() const;
-  std::shared_ptr<Process> make_process(const Gateway* prev_gateway, const Process* prev) const;
+  std::shared_ptr<Process> make_process(const Gateway* prev_gateway, const Process* prev,
+                                        const std::vector<std::string>& changed) const;
 
   const config::Config config_;
   std::shared_ptr<const shell::ShellConfig> shell_;

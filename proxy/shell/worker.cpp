@@ -122,10 +122,9 @@ std::list<Session*>::iterator Worker::session_opened(Session* s) {
 
 void Worker::session_closed(std::list<Session*>::iterator it) { sessions_.erase(it); }
 
-Worker::~Worker() {
-  current_->close();
-  for (auto& g : retiring_) g->close();
-}
+// Each generation closes its idle connections and limiter client as it is
+// destroyed.
+Worker::~Worker() = default;
 
 void Worker::start_background() {
   background_ = true;
