@@ -90,17 +90,24 @@ hdrs=$("${CURL[@]}" -D - -o /dev/null "$BASE/v1/chat/completions" \
   -H 'Content-Type: application/json' -d '{"model":"fake-model","messages":[{"role":"user","content":"a"}]}')
 grep -qi '^access-control-allow-origin' <<<"$hdrs" && fail "CORS headers without Origin: $hdrs"
 
+# A client that leaves before the backend answers: logged as 499.
+"${CURL[@]}" --max-time 0.5 -o /dev/null "$BASE/v1/chat/completions" -H 'x-fake-fault: hang' \
+  -H 'Content-Type: application/json' -d '{"model":"fake-model","messages":[{"role":"user","content":"a"}]}' \
+  && fail "a hung backend answered"
+
 # Drain so that both writers flush, then read the files.
 kill -TERM "$PROXY_PID"
 wait "$PROXY_PID" || fail "serve did not exit cleanly"
 [ -s "$WORK/access.log" ] || fail "access log empty"
 lines=$(wc -l < "$WORK/access.log")
-[ "$lines" -eq 6 ] || { cat "$WORK/access.log"; fail "access log has $lines lines, want 6"; }
+[ "$lines" -eq 7 ] || { cat "$WORK/access.log"; fail "access log has $lines lines, want 7"; }
 python3 - "$WORK/access.log" <<'PY' || fail "access log lines are not the requests"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
 assert all(r["request_id"] for r in rows), rows
-assert sorted(r["status"] for r in rows) == [200, 200, 200, 204, 400, 403], rows
+assert sorted(r["status"] for r in rows) == [200, 200, 200, 204, 400, 403, 499], rows
+left = [r for r in rows if r["status"] == 499]
+assert left[0]["outcome"] == "client_cancel", left
 PY
 grep -q '"listening"' "$WORK/system.log" || fail "system log file: $(cat "$WORK/system.log")"
 echo "modules e2e: CORS, access log and system log file pass"

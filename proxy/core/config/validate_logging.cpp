@@ -7,6 +7,13 @@ namespace {
 
 template <class Log>
 void check_log_storage(const Config& c, const Log& log, const std::string& path, Context& ctx) {
+  // A file block under another storage would be read and never used: the
+  // log would go to stdout (or the database) while the operator looks for
+  // the file. (Compared with the defaults, not by presence: the printer
+  // writes every key, so a printed config has a default block everywhere.)
+  if (log.storage != "file" && log.file != LogFileConfig{})
+    ctx.error(path + ".file", "set, but " + path + ".storage is \"" + log.storage +
+                                  "\", so it would be ignored (set storage: file)", true);
   if (log.storage == "stdout") return;
   if (log.storage == "file") {
     if (log.enabled && log.file.path.empty())

@@ -168,4 +168,21 @@ TEST(ValidateStorage, CachesNeedANameToo) {
   EXPECT_EQ(messages(r), "test.yaml:5:7: storage.caches[0]: name is required\n");
 }
 
+// ---- logging
+
+TEST(ValidateLogging, AFileBlockUnderAnotherStorageIsAnErrorNotIgnored) {
+  const auto r = load(std::string(kMinimal) +
+                      "logging:\n"
+                      "  enabled: true\n"
+                      "  access:\n"
+                      "    enabled: true\n"
+                      "    file: {path: /var/log/llmproxy/access.log}\n");
+  EXPECT_EQ(messages(r),
+            "test.yaml:7:5: logging.access.file: set, but logging.access.storage is \"stdout\", so it would be "
+            "ignored (set storage: file)\n");
+  EXPECT_TRUE(load(std::string(kMinimal) +
+                   "logging: {enabled: true, access: {enabled: true, storage: file, file: {path: /tmp/a.log}}}\n")
+                  .ok());
+}
+
 }  // namespace

@@ -6,6 +6,8 @@
 // parses it:
 //   <client_ip> - - [<dd/Mon/yyyy:HH:MM:SS +0000>] "<method> <target> <protocol>"
 //   <status> <body_bytes> "<referer>" "<user_agent>"      (one line, one space)
+//   (the access-log module writes 499, as nginx does, for a request whose
+//   client left before any status was sent)
 //   Time is UTC (+0000), never the local zone. An empty client ip, referer
 //   or user agent is "-", an empty request line "-" (empty parts of it are
 //   left out). Escaped as nginx escapes variables: `"`, `\`, bytes below

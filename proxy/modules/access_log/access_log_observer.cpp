@@ -3,6 +3,10 @@
 #include "proxy/core/log/access_format.h"
 
 namespace llmproxy::modules::access_log {
+namespace {
+constexpr int kClientClosedStatus = 499;
+}  // namespace
+
 void AccessLogObserver::on_request_end(const shell::RequestRecord& r) {
   log::AccessEntry e;
   e.client_ip = r.client_ip;
@@ -10,7 +14,9 @@ void AccessLogObserver::on_request_end(const shell::RequestRecord& r) {
   e.method = r.method;
   e.target = r.target;
   e.protocol = r.http_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
-  e.status = r.status;
+  // No status was sent when the client left before the response head:
+  // logged as 499, nginx's "client closed request", which log tools know.
+  e.status = r.status == 0 && r.outcome == shell::Outcome::client_cancel ? kClientClosedStatus : r.status;
   e.body_bytes = r.client_body_bytes;
   e.referer = r.referer;
   e.user_agent = r.user_agent;
