@@ -39,6 +39,11 @@ config::DatabaseConfig database(const std::string& driver) {
     static const std::string dir = [] {
       auto d = std::filesystem::temp_directory_path() / ("llmproxy-sql-" + std::to_string(::getpid()));
       std::filesystem::create_directories(d);
+      std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(
+            std::filesystem::temp_directory_path() / ("llmproxy-sql-" + std::to_string(::getpid())), ignored);
+      });
       return d.string();
     }();
     db.driver = config::DbDriver::sqlite;

@@ -1,0 +1,225 @@
+// Every KeyStore passes the same tests: memory, and SQL against each driver
+// named in LLMPROXY_SQL_DRIVERS (sqlite by default; postgres and mysql need
+// the servers scripts/services.sh starts, see sql_pool_dbtest.cpp).
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "proxy/stores/keys/memory_key_store.h"
+#include "proxy/stores/keys/sql_key_store.h"
+#include "proxy/stores/sql/migrations.h"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace llmproxy;
+using namespace llmproxy::stores::keys;
+
+std::vector<std::string> stores() {
+  const char* env = std::getenv("LLMPROXY_SQL_DRIVERS");
+  std::vector<std::string> out;
+  if (!env) out.push_back("memory");
+  std::stringstream in(env ? env : "sqlite");
+  for (std::string d; std::getline(in, d, ',');)
+    if (!d.empty()) out.push_back(d);
+  return out;
+}
+
+std::shared_ptr<stores::sql::SqlPool> open_database(const std::string& driver) {
+  config::DatabaseConfig db;
+  db.name = "keys-" + driver;
+  db.max_open_conns = 4;
+  if (driver == "sqlite") {
+    const auto dir = std::filesystem::temp_directory_path() / ("llmproxy-keys-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    static const bool cleanup = [] {
+      return std::atexit([] {
+        std::error_code ignored;
+        std::filesystem::remove_all(
+            std::filesystem::temp_directory_path() / ("llmproxy-keys-" + std::to_string(::getpid())), ignored);
+      }) == 0;
+    }();
+    (void)cleanup;
+    db.path = (dir / "keys.db").string();
+  } else {
+    const char* var = driver == "postgres" ? "LLMPROXY_TEST_POSTGRES" : "LLMPROXY_TEST_MYSQL";
+    const char* dsn = std::getenv(var);
+    if (!dsn || !*dsn) throw std::runtime_error(std::string(var) + " is not set: run the tests through scripts/test");
+    db.driver = driver == "postgres" ? config::DbDriver::postgres : config::DbDriver::mysql;
+    db.dsn.value = dsn;
+  }
+  std::string error;
+  std::shared_ptr<stores::sql::SqlPool> pool = stores::sql::SqlPool::open(db, error);
+  if (!pool) throw std::runtime_error(error);
+  if (stores::sql::migrate(*pool, stores::sql::gateway_migrations(), error) < 0) throw std::runtime_error(error);
+  stores::sql::Statement clear{"DELETE FROM llmproxy_api_keys", {}};
+  if (!pool->run_blocking({clear}).ok()) throw std::runtime_error("cannot clear llmproxy_api_keys");
+  return pool;
+}
+
+StoredKey key(std::string hash, std::int64_t created_at) {
+  StoredKey k;
+  k.hash = std::move(hash);
+  k.prefix = "sk-" + k.hash.substr(0, 4);
+  k.name = "key " + k.hash;
+  k.user_id = "user-1";
+  k.expires_at = 2000000000;
+  k.total_quota = 1000;
+  k.quota_reset_period = "monthly";
+  k.allowed_ips = "10.0.0.0/8,2001:db8::/32";
+  k.created_at = k.updated_at = created_at;
+  return k;
+}
+
+// Runs a coroutine to its end on a real io_context. Results are checked after
+// it: GCC 12 miscompiles some gtest macros inside coroutine bodies.
+template <class F>
+void run(F body) {
+  asio::io_context io;
+  asio::co_spawn(io, body, asio::detached);
+  io.run();
+}
+
+class KeyStoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "memory") {
+      store_ = std::make_unique<MemoryKeyStore>();
+    } else {
+      db_ = open_database(GetParam());
+      store_ = std::make_unique<SqlKeyStore>(db_);
+    }
+  }
+  std::shared_ptr<stores::sql::SqlPool> db_;
+  std::unique_ptr<KeyStore> store_;
+};
+
+TEST_P(KeyStoreTest, CreateFindUpdateRemove) {
+  StoredKey a = key("aa11", 100);
+  a.starts_at = std::nullopt;
+  Status created, dup, updated, removed, removed_again, update_missing;
+  Found found, after_update, after_remove;
+  run([&]() -> asio::awaitable<void> {
+    created = co_await store_->create(a);
+    dup = co_await store_->create(a);
+    found = co_await store_->find("aa11");
+    StoredKey changed = a;
+    changed.name = "renamed";
+    changed.status = 1;
+    changed.used_quota = 999;  // not an update's to change
+    changed.created_at = 5;    // nor this
+    changed.updated_at = 200;
+    updated = co_await store_->update(changed);
+    after_update = co_await store_->find("aa11");
+    update_missing = co_await store_->update(key("zz99", 1));
+    removed = co_await store_->remove("aa11");
+    removed_again = co_await store_->remove("aa11");
+    after_remove = co_await store_->find("aa11");
+  });
+  EXPECT_TRUE(created.ok()) << created.message;
+  EXPECT_EQ(dup.outcome, Outcome::duplicate);
+  ASSERT_TRUE(found.key) << found.status.message;
+  EXPECT_EQ(*found.key, a);
+  EXPECT_TRUE(updated.ok()) << updated.message;
+  ASSERT_TRUE(after_update.key);
+  EXPECT_EQ(after_update.key->name, "renamed");
+  EXPECT_EQ(after_update.key->status, 1);
+  EXPECT_EQ(after_update.key->used_quota, 0);
+  EXPECT_EQ(after_update.key->created_at, 100);
+  EXPECT_EQ(after_update.key->updated_at, 200);
+  EXPECT_EQ(update_missing.outcome, Outcome::not_found);
+  EXPECT_TRUE(removed.ok());
+  EXPECT_EQ(removed_again.outcome, Outcome::not_found);
+  EXPECT_EQ(after_remove.status.outcome, Outcome::not_found);
+}
+
+TEST_P(KeyStoreTest, ListPagesInCreationOrderWithTheTotal) {
+  Page first, second, beyond;
+  run([&]() -> asio::awaitable<void> {
+    for (int i = 0; i < 5; ++i) co_await store_->create(key("k" + std::to_string(4 - i), 10 + i));
+    first = co_await store_->list(0, 2);
+    second = co_await store_->list(2, 10);
+    beyond = co_await store_->list(50, 10);
+  });
+  ASSERT_TRUE(first.status.ok()) << first.status.message;
+  EXPECT_EQ(first.total, 5);
+  ASSERT_EQ(first.keys.size(), 2u);
+  EXPECT_EQ(first.keys[0].hash, "k4");  // created first
+  EXPECT_EQ(first.keys[1].hash, "k3");
+  ASSERT_EQ(second.keys.size(), 3u);
+  EXPECT_EQ(second.keys[2].hash, "k0");
+  EXPECT_TRUE(beyond.keys.empty());
+  EXPECT_EQ(beyond.total, 5);
+}
+
+TEST_P(KeyStoreTest, SyncFullReplacesIncrementalUpserts) {
+  Page after_incremental, after_full;
+  Status inc, full;
+  run([&]() -> asio::awaitable<void> {
+    co_await store_->create(key("a", 1));
+    co_await store_->create(key("b", 2));
+    StoredKey b2 = key("b", 2);
+    b2.name = "b changed";
+    std::vector<StoredKey> incremental{b2, key("c", 3)};
+    inc = co_await store_->sync(incremental, SyncMode::incremental);
+    after_incremental = co_await store_->list(0, 10);
+    std::vector<StoredKey> everything{key("d", 4)};
+    full = co_await store_->sync(everything, SyncMode::full);
+    after_full = co_await store_->list(0, 10);
+  });
+  EXPECT_TRUE(inc.ok()) << inc.message;
+  ASSERT_EQ(after_incremental.keys.size(), 3u);
+  EXPECT_EQ(after_incremental.keys[1].name, "b changed");
+  EXPECT_TRUE(full.ok()) << full.message;
+  ASSERT_EQ(after_full.keys.size(), 1u);
+  EXPECT_EQ(after_full.keys[0].hash, "d");
+}
+
+TEST_P(KeyStoreTest, UsageAddsUpAcrossConcurrentCallers) {
+  constexpr int kCalls = 30;
+  Found after;
+  Status missing;
+  asio::io_context io;
+  int done = 0;
+  run([&]() -> asio::awaitable<void> { co_await store_->create(key("q", 1)); });
+  for (int i = 0; i < kCalls; ++i)
+    asio::co_spawn(io, [&]() -> asio::awaitable<void> {
+      const Status s = co_await store_->add_usage("q", 7);
+      if (s.ok()) ++done;
+    }, asio::detached);
+  io.run();
+  run([&]() -> asio::awaitable<void> {
+    after = co_await store_->find("q");
+    missing = co_await store_->add_usage("nope", 1);
+  });
+  EXPECT_EQ(done, kCalls);
+  ASSERT_TRUE(after.key);
+  EXPECT_EQ(after.key->used_quota, 7 * kCalls);
+  EXPECT_EQ(missing.outcome, Outcome::not_found);
+}
+
+TEST_P(KeyStoreTest, HostileFieldsAreStoredAsWritten) {
+  StoredKey k = key("h1", 1);
+  k.name = "'; DROP TABLE llmproxy_api_keys; --";
+  k.user_id = "\" OR 1=1 --";
+  Found back;
+  Page all;
+  run([&]() -> asio::awaitable<void> {
+    co_await store_->create(k);
+    back = co_await store_->find("' OR '1'='1");
+    all = co_await store_->list(0, 10);
+  });
+  EXPECT_EQ(back.status.outcome, Outcome::not_found);
+  ASSERT_EQ(all.keys.size(), 1u);
+  EXPECT_EQ(all.keys[0], k);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, KeyStoreTest, ::testing::ValuesIn(stores()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace

@@ -1,0 +1,82 @@
+#include "proxy/stores/keys/memory_key_store.h"
+
+#include <algorithm>
+
+namespace llmproxy::stores::keys {
+
+std::string_view to_string(Outcome o) {
+  switch (o) {
+    case Outcome::ok: return "ok";
+    case Outcome::not_found: return "not_found";
+    case Outcome::duplicate: return "duplicate";
+    case Outcome::unavailable: return "unavailable";
+  }
+  return "?";
+}
+
+env::Task<Found> MemoryKeyStore::find(std::string hash) {
+  std::lock_guard lk(mu_);
+  const auto it = keys_.find(hash);
+  if (it == keys_.end()) co_return Found{Status{Outcome::not_found, {}}, std::nullopt};
+  co_return Found{Status{}, it->second};
+}
+
+env::Task<Status> MemoryKeyStore::create(StoredKey key) {
+  std::lock_guard lk(mu_);
+  const std::string hash = key.hash;
+  if (!keys_.emplace(hash, std::move(key)).second) co_return Status{Outcome::duplicate, {}};
+  co_return Status{};
+}
+
+env::Task<Status> MemoryKeyStore::update(StoredKey key) {
+  std::lock_guard lk(mu_);
+  const auto it = keys_.find(key.hash);
+  if (it == keys_.end()) co_return Status{Outcome::not_found, {}};
+  key.created_at = it->second.created_at;
+  key.used_quota = it->second.used_quota;
+  it->second = std::move(key);
+  co_return Status{};
+}
+
+env::Task<Status> MemoryKeyStore::remove(std::string hash) {
+  std::lock_guard lk(mu_);
+  if (keys_.erase(hash) == 0) co_return Status{Outcome::not_found, {}};
+  co_return Status{};
+}
+
+env::Task<Page> MemoryKeyStore::list(std::int64_t offset, std::int64_t limit) {
+  std::lock_guard lk(mu_);
+  std::vector<const StoredKey*> all;
+  all.reserve(keys_.size());
+  for (const auto& [hash, key] : keys_) all.push_back(&key);
+  std::stable_sort(all.begin(), all.end(), [](const StoredKey* a, const StoredKey* b) {
+    return a->created_at != b->created_at ? a->created_at < b->created_at : a->hash < b->hash;
+  });
+  Page page;
+  page.total = static_cast<std::int64_t>(all.size());
+  const auto from = static_cast<std::size_t>(std::clamp<std::int64_t>(offset, 0, page.total));
+  const auto to = static_cast<std::size_t>(std::clamp<std::int64_t>(offset + std::max<std::int64_t>(limit, 0), 0,
+                                                                    page.total));
+  for (std::size_t i = from; i < to; ++i) page.keys.push_back(*all[i]);
+  co_return page;
+}
+
+env::Task<Status> MemoryKeyStore::sync(std::vector<StoredKey> keys, SyncMode mode) {
+  std::lock_guard lk(mu_);
+  if (mode == SyncMode::full) keys_.clear();
+  for (auto& key : keys) {
+    const std::string hash = key.hash;
+    keys_.insert_or_assign(hash, std::move(key));
+  }
+  co_return Status{};
+}
+
+env::Task<Status> MemoryKeyStore::add_usage(std::string hash, std::int64_t tokens) {
+  std::lock_guard lk(mu_);
+  const auto it = keys_.find(hash);
+  if (it == keys_.end()) co_return Status{Outcome::not_found, {}};
+  it->second.used_quota += tokens;
+  co_return Status{};
+}
+
+}  // namespace llmproxy::stores::keys
