@@ -106,7 +106,8 @@ std::string request_yaml(const harness::ClientRequest& q) {
   if (q.model != "fake-model") y << ", model: " << quoted(q.model);
   if (q.max_tokens) y << ", max_tokens: " << q.max_tokens;
   if (q.split_at) y << ", split_at: " << *q.split_at << ", split_pause: " << dur(q.split_pause);
-  if (q.pipeline_partial) y << ", pipeline_partial: true";
+  // The harness ignores pipeline_partial on a split request (gateway_sim.h).
+  if (q.pipeline_partial && !q.split_at) y << ", pipeline_partial: true";
   if (!q.headers.empty()) {
     y << ", headers: [";
     std::size_t from = 0;
@@ -148,7 +149,10 @@ std::string case_scenario_yaml(const harness::Scenario& sc, const std::string& n
   y << "random_read_split: " << (sc.random_read_split ? "true" : "false") << "\n";
   y << process_yaml(sc, reload_file);
   y << "default_backend:\n  ttft: " << dur(sc.profile.ttft) << "\n  itl: " << dur(sc.profile.itl)
-    << "\n  output_tokens: " << sc.profile.output_tokens << "\n";
+    << "\n  output_tokens: " << sc.profile.output_tokens << "\n  models: [";
+  for (std::size_t i = 0; i < sc.profile.models.size(); ++i)
+    y << (i ? ", " : "") << quoted(sc.profile.models[i]);
+  y << "]\n";
   y << "workload:\n  each:\n";
   for (const auto& q : sc.requests) y << request_yaml(q);
   y << "# The invariants are checked on every run; add expectations as needed.\n";

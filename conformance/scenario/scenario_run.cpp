@@ -443,9 +443,11 @@ CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway,
   return simulate(file, sc);
 }
 
-CaseResult run_case(const ScenarioFile& file, const std::shared_ptr<const server::Gateway>& gateway,
-                    std::uint64_t seed, const std::shared_ptr<const server::Gateway>& reload_to) {
-  std::vector<std::string> problems;
+harness::Scenario build_scenario(const ScenarioFile& file,
+                                 const std::shared_ptr<const server::Gateway>& gateway,
+                                 std::uint64_t seed,
+                                 const std::shared_ptr<const server::Gateway>& reload_to,
+                                 std::vector<std::string>& problems) {
   harness::Scenario sc = build_scenario(file, *gateway->shell_config(), seed, problems);
   // Processes, workers and the Redis store as serve builds them.
   harness::use_gateway(sc, gateway);
@@ -460,6 +462,13 @@ CaseResult run_case(const ScenarioFile& file, const std::shared_ptr<const server
     sc.rate_limit = gateway->config().rate_limit;
     sc.limiter_latency = *file.shared_limiter_latency;
   }
+  return sc;
+}
+
+CaseResult run_case(const ScenarioFile& file, const std::shared_ptr<const server::Gateway>& gateway,
+                    std::uint64_t seed, const std::shared_ptr<const server::Gateway>& reload_to) {
+  std::vector<std::string> problems;
+  const harness::Scenario sc = build_scenario(file, gateway, seed, reload_to, problems);
   if (!problems.empty()) return not_run(file, seed, "scenario does not fit the config", problems);
   return simulate(file, sc);
 }

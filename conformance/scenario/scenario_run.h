@@ -61,6 +61,14 @@ struct CaseResult {
 harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellConfig& gateway,
                                  std::uint64_t seed, std::vector<std::string>& problems);
 
+// The harness scenario run_case(file, gateway, seed, reload_to) runs
+// (exposed for tests: a kept case must build back into the run it came from).
+harness::Scenario build_scenario(const ScenarioFile& file,
+                                 const std::shared_ptr<const server::Gateway>& gateway,
+                                 std::uint64_t seed,
+                                 const std::shared_ptr<const server::Gateway>& reload_to,
+                                 std::vector<std::string>& problems);
+
 // Runs `file` for `seed` against bare runtime settings (no modules; for
 // tests). A scenario that needs a built config (reload, shared_limiter)
 // does not fit.
