@@ -153,6 +153,9 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
   }
   if (w.each.empty() && !sc.requests.empty()) last = sc.requests.back().at;
   sc.horizon = last + w.client_timeout + 1min;
+  // A signal after the last request still happens (and a drain ends).
+  if (file.drain_at) sc.horizon = std::max(sc.horizon, *file.drain_at + gateway.drain_timeout + 1min);
+  if (file.reload) sc.horizon = std::max(sc.horizon, file.reload->at + 1min);
   sc.workers = file.workers.value_or(1);
   sc.gateways = file.gateways;
   sc.drain_at = file.drain_at;
