@@ -38,6 +38,24 @@ std::function<ReloadTo(std::size_t)> reload_through_composition_root(
   };
 }
 
+void reload_during(Scenario& sc, const std::shared_ptr<const server::Gateway>& from,
+                   const std::shared_ptr<const server::Gateway>& to, Duration at) {
+  auto processes = std::make_shared<std::vector<std::shared_ptr<server::Gateway::Process>>>();
+  auto start = through_composition_root(from, processes.get());
+  sc.start_process = [start, processes](std::size_t i) { return start(i); };
+  auto reload = reload_through_composition_root(from, to, processes.get());
+  sc.reload = [reload, processes](std::size_t i) { return reload(i); };
+  sc.reload_at = at;
+  sc.reload_backends.clear();
+  const auto& before = from->shell_config()->backends;
+  for (const auto& b : to->shell_config()->backends) {
+    const bool known = std::any_of(before.begin(), before.end(), [&](const shell::BackendTarget& a) {
+      return a.host == b.host && a.port == b.port;
+    });
+    if (!known) sc.reload_backends.push_back(b);
+  }
+}
+
 std::shared_ptr<const server::Gateway> simulated_gateway(std::string_view yaml,
                                                          const std::string& name) {
   const auto r = config::load_config_string(yaml, name, ".", {});

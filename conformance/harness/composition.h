@@ -33,6 +33,14 @@ std::function<ReloadTo(std::size_t)> reload_through_composition_root(
     std::shared_ptr<const server::Gateway> from, std::shared_ptr<const server::Gateway> to,
     std::vector<std::shared_ptr<server::Gateway::Process>>* processes);
 
+// `sc` (set up by use_gateway(sc, from)) reloads to `to` at `at`: its
+// processes start through the composition root and are kept by the
+// scenario itself, Scenario::reload makes their state and options after the
+// SIGHUP as serve does, and backends only `to` names (by host:port) are
+// served by fakes from the start (Scenario::reload_backends).
+void reload_during(Scenario& sc, const std::shared_ptr<const server::Gateway>& from,
+                   const std::shared_ptr<const server::Gateway>& to, Duration at);
+
 // A config (YAML text) built for the simulator (BuildOptions::simulated);
 // throws std::runtime_error naming the problem when it does not load or
 // build.

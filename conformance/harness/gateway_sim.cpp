@@ -9,8 +9,11 @@
 
 #include "conformance/harness/sim_redis.h"
 #include "fake_backends/fake_server.h"
+#include "proxy/core/ratelimit/limits.h"
+#include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/server/drain.h"
 #include "proxy/shell/worker.h"
+#include "proxy/stores/latency_limiter_store.h"
 #include "sim/network.h"
 #include "sim/sim_env.h"
 #include "sim/world.h"
@@ -192,6 +195,26 @@ struct Instance {
   std::vector<GatewayWorker> workers;
 };
 
+// Scenario::rate_limit: one limiter on a simulated store host, shared by
+// every worker of every instance, before and after a reload.
+struct SharedLimiter {
+  std::unique_ptr<sim::SimEnv> env;
+  std::shared_ptr<ratelimit::MemoryLimiter> limiter;
+  Duration latency{0};
+
+  SharedLimiter(sim::World& world, const Scenario& sc) {
+    if (!sc.rate_limit) return;
+    env = std::make_unique<sim::SimEnv>(world, "store");
+    limiter = std::make_shared<ratelimit::MemoryLimiter>(ratelimit::limits_from(*sc.rate_limit));
+    latency = sc.limiter_latency;
+  }
+  // The worker asks the shared limiter instead of the one its options came
+  // with (if any).
+  void apply(shell::WorkerOptions& o) const {
+    if (limiter) o.limiter = std::make_shared<stores::LatencyLimiterStore>(limiter, *env, latency);
+  }
+};
+
 // Starts the fake backends; returns the gateway's port (past any loopback
 // backend's).
 std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::ShellConfig& cfg,
@@ -217,15 +240,16 @@ std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::Shell
   if (sc.backends_from_config) {
     std::map<std::pair<std::string, std::uint16_t>, bool> started;
     std::map<std::uint16_t, bool> gateway_ports_used;
-    for (std::size_t i = 0; i < cfg.backends.size(); ++i) {
-      const auto& b = cfg.backends[i];
+    auto serve = [&](const shell::BackendTarget& b, const FakeBackend& fb) {
       const bool loopback = b.host == "localhost" || b.host == "127.0.0.1" || b.host == "::1";
       const std::string host = loopback ? "gateway" : b.host;
-      if (!started.emplace(std::pair(host, b.port), true).second) continue;
+      if (!started.emplace(std::pair(host, b.port), true).second) return;
       if (loopback) gateway_ports_used[b.port] = true;
-      const FakeBackend fb = i < sc.fakes.size() ? sc.fakes[i] : FakeBackend{sc.profile, {}};
       start_fake(host, b.port, b.name, fb.profile, fb.faults);
-    }
+    };
+    for (std::size_t i = 0; i < cfg.backends.size(); ++i)
+      serve(cfg.backends[i], i < sc.fakes.size() ? sc.fakes[i] : FakeBackend{sc.profile, {}});
+    for (const auto& b : sc.reload_backends) serve(b, FakeBackend{sc.profile, {}});
     while (gateway_ports_used.count(gateway_port)) ++gateway_port;
   } else {
     cfg.backends.clear();
@@ -248,7 +272,7 @@ std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::Shell
 // run it always was) and its own reuse_port listener, as serve does.
 Instance start_instance(sim::World& world, const Scenario& sc, std::size_t index,
                         const std::shared_ptr<shell::ShellConfig>& cfg, const std::string& host,
-                        std::uint16_t port, SimOutcome& out) {
+                        std::uint16_t port, const SharedLimiter& shared, SimOutcome& out) {
   WorkerFactory factory;
   if (sc.start_process) {
     factory = sc.start_process(index);
@@ -265,6 +289,7 @@ Instance start_instance(sim::World& world, const Scenario& sc, std::size_t index
                     : std::make_unique<sim::SimEnv>(world, host, "worker-" + std::to_string(i));
     gw.tap = std::make_unique<TapEnv>(*gw.env);
     shell::WorkerOptions options = factory(*gw.env, static_cast<unsigned>(i));
+    shared.apply(options);
     // Set on every simulated worker, whoever made the options: an exception
     // escaping a session fails the run (serve only logs and counts it).
     options.rethrow_session_failures = true;
@@ -316,7 +341,7 @@ env::Task<void> drain_instance(sim::SimEnv& env, Instance& inst, Duration at, Du
 // waits, while the run lasts, for the old generations to be freed.
 env::Task<void> reload_instance(sim::SimEnv& env, Instance& inst, Duration at,
                                 const std::function<ReloadTo(std::size_t)>& reload,
-                                std::size_t index, ReloadRecord& rec,
+                                const SharedLimiter& shared, std::size_t index, ReloadRecord& rec,
                                 std::shared_ptr<const bool> alive) {
   env::error_code ec;
   co_await env.sleep_for(at, ec);
@@ -324,7 +349,9 @@ env::Task<void> reload_instance(sim::SimEnv& env, Instance& inst, Duration at,
   const ReloadTo to = reload(index);
   for (std::size_t i = 0; i < inst.workers.size(); ++i) {
     auto& w = inst.workers[i];
-    w.worker->reload(to.config, to.factory(*w.env, static_cast<unsigned>(i)));
+    shell::WorkerOptions options = to.factory(*w.env, static_cast<unsigned>(i));
+    shared.apply(options);
+    w.worker->reload(to.config, std::move(options));
   }
   rec.done = true;
   rec.at = env.now();
@@ -354,6 +381,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   auto& net = world.network();
   net.set_default_latency(sc.latency);
   net.stream_options().random_read_split = sc.random_read_split;
+  const SharedLimiter shared_limiter(world, sc);
   // Declared first, destroyed last: its stop() runs the world until the
   // fake has ended, after the gateways (and their store clients) are gone.
   std::optional<SimRedis> redis;
@@ -370,7 +398,8 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   std::vector<Instance> gateways;
   const int instances = std::max(1, sc.gateways);
   for (int g = 0; g < instances; ++g)
-    gateways.push_back(start_instance(world, sc, static_cast<std::size_t>(g), cfg, gateway_host(g), gateway_port, out));
+    gateways.push_back(start_instance(world, sc, static_cast<std::size_t>(g), cfg, gateway_host(g), gateway_port,
+                                      shared_limiter, out));
   const auto alive = std::make_shared<bool>(true);
   if (sc.drain_at) {
     out.drains.resize(gateways.size());
@@ -383,7 +412,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
     out.reloads.resize(gateways.size());
     for (std::size_t g = 0; g < gateways.size(); ++g)
       world.spawn(reload_instance(*gateways[g].workers.front().env, gateways[g], *sc.reload_at,
-                                  sc.reload, g, out.reloads[g], alive));
+                                  sc.reload, shared_limiter, g, out.reloads[g], alive));
   }
 
   // Clients.

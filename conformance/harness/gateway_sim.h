@@ -14,6 +14,7 @@
 
 #include "conformance/harness/tap_env.h"
 #include "fake_backends/fake_config.h"
+#include "proxy/core/config/rate_limit.h"
 #include "proxy/core/config/storage.h"
 #include "fake_backends/fake_stats.h"
 #include "proxy/shell/request_record.h"
@@ -119,6 +120,21 @@ struct Scenario {
   // does; harness/composition.h makes it from the composition root.
   std::optional<Duration> reload_at;
   std::function<ReloadTo(std::size_t instance)> reload;
+  // The text of the config `reload` goes to, when it was built from one (a
+  // kept case writes it beside config_yaml, so the reload replays).
+  std::string reload_config_yaml;
+  // Backends that only the reload's config names (backends_from_config):
+  // fakes with `profile` serve them from the start, as a new backend would
+  // be running before the SIGHUP that adds it.
+  std::vector<shell::BackendTarget> reload_backends;
+  // Rate limits as settings rather than through the workers' options: every
+  // worker of every gateway instance asks one in-memory limiter with these
+  // limits through a simulated store `limiter_latency` away (a
+  // LatencyLimiterStore on host "store"), as instances share a Redis. It
+  // replaces whatever limiter the options (and a reload's) came with. A
+  // kept case writes them into its config and says `shared_limiter:`.
+  std::optional<config::RateLimitConfig> rate_limit;
+  Duration limiter_latency{0};
   // A fake Redis serves this cache's address during the run
   // (harness/sim_redis.h), so a config's Redis rate-limit store runs
   // against it. Null: none.

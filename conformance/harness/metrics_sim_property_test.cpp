@@ -74,6 +74,7 @@ RC_GTEST_PROP(MetricsSim, ExpositionMatchesTheWorkload, ()) {
   sc.seed = *rc::gen::arbitrary<std::uint64_t>();
   sc.gateway = *gateway->shell_config();
   sc.backends_from_config = true;
+  sc.config_yaml = std::string(kConfig);  // a kept case's config
   std::shared_ptr<server::Gateway::Process> process;
   sc.worker_options = [&](env::Env& env) {
     process = gateway->start_process();

@@ -116,18 +116,6 @@ void draw_policies(Rng& r, ScenarioKind kind, ConfigKnobs& k) {
   }
 }
 
-// Scenario::reload to `next`, through the composition root, with the
-// processes kept alive by the scenario itself.
-void reload_to(Scenario& sc, const std::shared_ptr<const server::Gateway>& first,
-               const std::shared_ptr<const server::Gateway>& next, Duration at) {
-  auto processes = std::make_shared<std::vector<std::shared_ptr<server::Gateway::Process>>>();
-  auto start = through_composition_root(first, processes.get());
-  sc.start_process = [start, processes](std::size_t i) { return start(i); };
-  auto reload = reload_through_composition_root(first, next, processes.get());
-  sc.reload = [reload, processes](std::size_t i) { return reload(i); };
-  sc.reload_at = at;
-}
-
 // Kinds 1-4: a config drawn as knobs, built through the composition root
 // as serve builds it, with server.workers workers on the gateway host.
 Scenario configured_scenario(Rng& r, ScenarioKind kind, std::uint64_t seed, int max_requests) {
@@ -147,15 +135,10 @@ Scenario configured_scenario(Rng& r, ScenarioKind kind, std::uint64_t seed, int 
     ConfigKnobs next = k;
     next.backends = static_cast<int>(in_range(r, 1, k.backends + 1));
     draw_policies(r, kind, next);
-    const std::string yaml = gateway_yaml(next);
-    // Kept with the case for a reader (a scenario file cannot replay a
-    // reload yet).
-    sc.config_yaml += "# (not replayed yet) reloaded during the run to:\n";
-    std::istringstream lines(yaml);
-    for (std::string line; std::getline(lines, line);) sc.config_yaml += "#   " + line + "\n";
-    reload_to(sc, gateway,
-              simulated_gateway(yaml, "seed-" + std::to_string(seed) + "-reload.yaml"),
-              std::chrono::milliseconds(in_range(r, 0, 1500)));
+    sc.reload_config_yaml = gateway_yaml(next);
+    reload_during(sc, gateway,
+                  simulated_gateway(sc.reload_config_yaml, "seed-" + std::to_string(seed) + "-reload.yaml"),
+                  std::chrono::milliseconds(in_range(r, 0, 1500)));
   }
   sc.backends = k.backends;
   sc.profile.ttft = std::chrono::milliseconds(in_range(r, 0, 200));
@@ -237,9 +220,11 @@ std::string describe(const Scenario& sc) {
       os << " split_at=" << *r.split_at << " split_pause=" << r.split_pause.count() / 1000000 << "ms";
     os << "\n";
   }
-  if (!sc.config_yaml.empty()) {
-    os << "  config:\n";
-    std::istringstream lines(sc.config_yaml);
+  for (const auto& [title, yaml] : {std::pair{"config", &sc.config_yaml},
+                                    std::pair{"reloaded to", &sc.reload_config_yaml}}) {
+    if (yaml->empty()) continue;
+    os << "  " << title << ":\n";
+    std::istringstream lines(*yaml);
     for (std::string line; std::getline(lines, line);) os << "    " << line << "\n";
   }
   return os.str();

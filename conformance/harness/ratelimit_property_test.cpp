@@ -24,10 +24,6 @@
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/uniform_gen.h"
 #include "proxy/core/ratelimit/limits.h"
-#include "proxy/core/ratelimit/memory_limiter.h"
-#include "proxy/stores/latency_limiter_store.h"
-#include "sim/sim_env.h"
-#include "sim/world.h"
 
 namespace llmproxy::harness {
 namespace {
@@ -43,20 +39,16 @@ struct LimitRun {
   Duration latency{0};
 };
 
-// Runs `sc` with rate limits `cfg` behind a store `latency` away.
-LimitRun run_limited(Scenario sc, const config::RateLimitConfig& cfg, Duration latency) {
+// Runs `sc` with rate limits `cfg` behind a store `latency` away, shared by
+// every gateway instance (Scenario::rate_limit, so a kept case carries
+// them).
+LimitRun run_limited(Scenario& sc, const config::RateLimitConfig& cfg, Duration latency) {
   LimitRun run;
   run.limits = ratelimit::limits_from(cfg);
   run.latency = latency;
-  sim::World world(sc.seed);
-  sim::SimEnv store_env(world, "store");
-  auto limiter = std::make_shared<ratelimit::MemoryLimiter>(run.limits);
-  sc.worker_options = [&](env::Env&) {
-    shell::WorkerOptions o;
-    o.limiter = std::make_shared<stores::LatencyLimiterStore>(limiter, store_env, latency);
-    return o;
-  };
-  run.out = run_gateway_sim_in(world, sc);
+  sc.rate_limit = cfg;
+  sc.limiter_latency = latency;
+  run.out = run_gateway_sim(sc);
   return run;
 }
 

@@ -1,5 +1,6 @@
 #include "conformance/scenario/case_writer.h"
 
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -32,6 +33,36 @@ std::string quoted(const std::string& s) {
 
 }  // namespace
 
+namespace {
+
+// A number as the config reader reads it back exactly (shortest form).
+std::string num(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+// Scenario::rate_limit as the config's `rate_limit:` (in memory; conform
+// shares it as the scenario's `shared_limiter:` says).
+std::string rate_limit_yaml(const config::RateLimitConfig& c) {
+  std::ostringstream y;
+  y << "rate_limit:\n  enabled: true\n  storage: memory\n";
+  const auto& g = c.global;
+  y << "  global:\n    enabled: " << (g.enabled ? "true" : "false")
+    << "\n    requests_per_second: " << num(g.requests_per_second)
+    << "\n    requests_per_minute: " << num(g.requests_per_minute)
+    << "\n    burst_size: " << g.burst_size << "\n";
+  const auto& k = c.per_key;
+  y << "  per_key:\n    enabled: " << (k.enabled ? "true" : "false")
+    << "\n    requests_per_second: " << num(k.requests_per_second)
+    << "\n    requests_per_minute: " << num(k.requests_per_minute)
+    << "\n    tokens_per_minute: " << k.tokens_per_minute
+    << "\n    max_concurrent: " << k.max_concurrent << "\n    burst_size: " << k.burst_size << "\n";
+  return y.str();
+}
+
+}  // namespace
+
 std::string case_config_yaml(const harness::Scenario& sc) {
   std::ostringstream y;
   y << "# A kept simulation case (seed " << sc.seed << "); see its scenario file.\n";
@@ -39,7 +70,9 @@ std::string case_config_yaml(const harness::Scenario& sc) {
   // that config as it is.
   if (!sc.config_yaml.empty()) return y.str() + sc.config_yaml;
   y << "server:\n  read_timeout: " << dur(sc.gateway.read_timeout)
-    << "\n  idle_timeout: " << dur(sc.gateway.idle_timeout) << "\n";
+    << "\n  idle_timeout: " << dur(sc.gateway.idle_timeout)
+    << "\n  drain_timeout: " << dur(sc.gateway.drain_timeout) << "\n";
+  if (sc.rate_limit) y << rate_limit_yaml(*sc.rate_limit);
   y << "backends:\n";
   const auto& t = sc.backend_template;
   for (int i = 0; i < sc.backends; ++i) {
@@ -55,8 +88,57 @@ std::string case_config_yaml(const harness::Scenario& sc) {
   return y.str();
 }
 
+namespace {
+
+// One request of `workload.each`; what equals the harness's default is
+// left out.
+std::string request_yaml(const harness::ClientRequest& q) {
+  std::ostringstream y;
+  y << "    - {at: " << dur(q.at) << ", stream: " << (q.stream ? "true" : "false")
+    << ", include_usage: " << (q.ask_usage ? "true" : "false")
+    << ", prompt_words: " << q.prompt_words;
+  if (!q.fault.empty()) y << ", fault: " << quoted(q.fault);
+  if (q.cancel_after_bytes) y << ", cancel_after_bytes: " << *q.cancel_after_bytes;
+  if (q.cancel_after && *q.cancel_after != harness::kClientGuard)
+    y << ", cancel_after: " << dur(*q.cancel_after);
+  if (q.method != "POST") y << ", method: " << q.method;
+  if (q.path != "/v1/chat/completions") y << ", path: " << quoted(q.path);
+  if (q.model != "fake-model") y << ", model: " << quoted(q.model);
+  if (q.max_tokens) y << ", max_tokens: " << q.max_tokens;
+  if (q.split_at) y << ", split_at: " << *q.split_at << ", split_pause: " << dur(q.split_pause);
+  // The harness ignores pipeline_partial on a split request (gateway_sim.h).
+  if (q.pipeline_partial && !q.split_at) y << ", pipeline_partial: true";
+  if (!q.headers.empty()) {
+    y << ", headers: [";
+    std::size_t from = 0;
+    for (std::size_t end; (end = q.headers.find("\r\n", from)) != std::string::npos; from = end + 2)
+      y << (from ? ", " : "") << quoted(q.headers.substr(from, end - from));
+    y << "]";
+  }
+  y << "}\n";
+  return y.str();
+}
+
+// The gateway process and its signals: workers, instances, drain, reload,
+// the shared limiter.
+std::string process_yaml(const harness::Scenario& sc, const std::string& reload_file) {
+  std::ostringstream y;
+  if (sc.workers != 1) y << "workers: " << sc.workers << "\n";
+  if (sc.gateways != 1) y << "gateways: " << sc.gateways << "\n";
+  if (sc.drain_at) y << "drain: {at: " << dur(*sc.drain_at) << "}\n";
+  if (sc.reload_at && !reload_file.empty())
+    y << "reload: {at: " << dur(*sc.reload_at) << ", config: " << reload_file << "}\n";
+  else if (sc.reload_at)
+    y << "# not replayed: a reload at " << dur(*sc.reload_at) << " to a config built in code\n";
+  if (sc.rate_limit) y << "shared_limiter: {latency: " << dur(sc.limiter_latency) << "}\n";
+  return y.str();
+}
+
+}  // namespace
+
 std::string case_scenario_yaml(const harness::Scenario& sc, const std::string& name,
-                               const std::string& config_file, const std::string& why) {
+                               const std::string& config_file, const std::string& why,
+                               const std::string& reload_file) {
   std::ostringstream y;
   y << "name: " << name << "\n";
   y << "description: " << quoted("Kept from a failing simulation property (seed " +
@@ -65,30 +147,14 @@ std::string case_scenario_yaml(const harness::Scenario& sc, const std::string& n
   y << "config: " << config_file << "\n";
   y << "seed: " << sc.seed << "\n";
   y << "random_read_split: " << (sc.random_read_split ? "true" : "false") << "\n";
+  y << process_yaml(sc, reload_file);
   y << "default_backend:\n  ttft: " << dur(sc.profile.ttft) << "\n  itl: " << dur(sc.profile.itl)
-    << "\n  output_tokens: " << sc.profile.output_tokens << "\n";
+    << "\n  output_tokens: " << sc.profile.output_tokens << "\n  models: [";
+  for (std::size_t i = 0; i < sc.profile.models.size(); ++i)
+    y << (i ? ", " : "") << quoted(sc.profile.models[i]);
+  y << "]\n";
   y << "workload:\n  each:\n";
-  for (const auto& q : sc.requests) {
-    y << "    - {at: " << dur(q.at) << ", stream: " << (q.stream ? "true" : "false")
-      << ", include_usage: " << (q.ask_usage ? "true" : "false")
-      << ", prompt_words: " << q.prompt_words;
-    if (!q.fault.empty()) y << ", fault: " << quoted(q.fault);
-    if (q.cancel_after_bytes) y << ", cancel_after_bytes: " << *q.cancel_after_bytes;
-    if (q.cancel_after && *q.cancel_after < std::chrono::minutes(10))
-      y << ", cancel_after: " << dur(*q.cancel_after);
-    y << "}\n";
-    // What the scenario format cannot say yet is kept as a note, so the
-    // case is complete for whoever turns it into a scenario by hand.
-    if (q.method != "POST" || q.path != "/v1/chat/completions")
-      y << "      # (not replayed yet) " << q.method << " " << q.path << "\n";
-    if (q.split_at)
-      y << "      # (not replayed yet) split_at: " << *q.split_at << ", split_pause: "
-        << dur(q.split_pause) << "\n";
-    if (!q.headers.empty()) y << "      # (not replayed yet) headers: " << quoted(q.headers) << "\n";
-  }
-  if (sc.drain_at)
-    y << "# (not replayed yet) SIGTERM drain at " << dur(*sc.drain_at) << " with " << sc.workers
-      << " workers\n";
+  for (const auto& q : sc.requests) y << request_yaml(q);
   y << "# The invariants are checked on every run; add expectations as needed.\n";
   return y.str();
 }
@@ -102,9 +168,20 @@ std::optional<KeptCase> keep_case(const harness::Scenario& sc, const std::string
   KeptCase k;
   k.config_path = (fs::path(dir) / (name + ".config.yaml")).string();
   k.scenario_path = (fs::path(dir) / (name + ".yaml")).string();
+  const std::string reload_file = sc.reload_config_yaml.empty() ? "" : name + ".reload.yaml";
+  if (!reload_file.empty()) {
+    k.reload_config_path = (fs::path(dir) / reload_file).string();
+    std::ofstream r(k.reload_config_path);
+    r << "# The config a kept simulation case reloads to; see its scenario file.\n"
+      << sc.reload_config_yaml;
+    if (!r) {
+      error = "cannot write " + k.reload_config_path;
+      return std::nullopt;
+    }
+  }
   std::ofstream c(k.config_path), s(k.scenario_path);
   c << case_config_yaml(sc);
-  s << case_scenario_yaml(sc, name, name + ".config.yaml", why);
+  s << case_scenario_yaml(sc, name, name + ".config.yaml", why, reload_file);
   if (!c || !s) {
     error = "cannot write " + k.scenario_path;
     return std::nullopt;

@@ -218,32 +218,81 @@ void read_backend(Reader& r, const std::string& key, const YAML::Node& n, const 
   });
 }
 
+// A header line a client may send: a token name, a colon, no line breaks.
+bool header_line_ok(const std::string& h) {
+  const auto colon = h.find(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  for (std::size_t i = 0; i < colon; ++i) {
+    const auto c = static_cast<unsigned char>(h[i]);
+    if (!std::isalnum(c) && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) == std::string_view::npos)
+      return false;
+  }
+  return h.find_first_of("\r\n") == std::string::npos;
+}
+
+// The fields of one request that are not about timing or faults.
+void read_request_shape(Reader& r, const std::string& k, const YAML::Node& x, OneRequest& q) {
+  const std::string what = "workload.each[]." + k;
+  if (k == "method") {
+    q.method = r.text(x, what);
+    if (q.method != "GET" && q.method != "POST") r.error(x, what + " must be GET or POST");
+  }
+  if (k == "path") {
+    q.path = r.text(x, what);
+    if (q.path->empty() || q.path->front() != '/' || q.path->find_first_of(" \r\n") != std::string::npos)
+      r.error(x, what + " must start with / and hold no spaces or line breaks");
+  }
+  if (k == "model") q.model = r.text(x, what);
+  if (k == "max_tokens") q.max_tokens = r.integer<std::uint32_t>(x, what, 0, 1000000);
+  if (k == "headers") {
+    if (!x.IsSequence()) return r.error(x, what + " must be a list of \"Name: value\" lines");
+    for (const auto& h : x) {
+      q.headers.push_back(r.text(h, what + "[]"));
+      if (!header_line_ok(q.headers.back()))
+        r.error(h, what + "[]: '" + q.headers.back() + "' is not a header line (Name: value)");
+    }
+  }
+  if (k == "split_at") q.split_at = r.integer<std::size_t>(x, what, 0, 1u << 20);
+  if (k == "split_pause") q.split_pause = r.duration(x, what);
+  if (k == "pipeline_partial") q.pipeline_partial = r.boolean(x, what);
+}
+
+void read_one_request(Reader& r, const YAML::Node& item, OneRequest& q) {
+  r.map(item, "workload.each[]",
+        {"at", "stream", "include_usage", "prompt_words", "fault", "cancel_after",
+         "cancel_after_bytes", "method", "path", "model", "max_tokens", "headers", "split_at",
+         "split_pause", "pipeline_partial"},
+        [&](const std::string& k, const YAML::Node& x) {
+          if (k == "at") q.at = r.duration(x, "workload.each[].at");
+          if (k == "stream") q.stream = r.boolean(x, "workload.each[].stream");
+          if (k == "include_usage") q.include_usage = r.boolean(x, "workload.each[].include_usage");
+          if (k == "prompt_words")
+            q.prompt_words = r.integer<int>(x, "workload.each[].prompt_words", 1, 100000);
+          if (k == "fault") {
+            q.fault = r.text(x, "workload.each[].fault");
+            fake::FaultSpec spec;
+            std::string err;
+            if (!fake::parse_fault_spec(q.fault, spec, err))
+              r.error(x, "workload.each[].fault: " + err);
+          }
+          if (k == "cancel_after") q.cancel_after = r.duration(x, "workload.each[].cancel_after");
+          if (k == "cancel_after_bytes")
+            q.cancel_after_bytes =
+                r.integer<std::size_t>(x, "workload.each[].cancel_after_bytes", 1, 1u << 30);
+          read_request_shape(r, k, x, q);
+        });
+  if (!item.IsMap()) return;
+  if (item["split_pause"] && !q.split_at) r.error(item, "workload.each[]: split_pause needs split_at");
+  if (q.split_at && q.pipeline_partial)
+    r.error(item, "workload.each[]: give split_at or pipeline_partial, not both");
+}
+
 // workload.each: the requests one by one.
 void read_each(Reader& r, const YAML::Node& v, Workload& w) {
   if (!v.IsSequence() || v.size() == 0) return r.error(v, "workload.each must be a non-empty list");
   for (const auto& item : v) {
     OneRequest q;
-    r.map(item, "workload.each[]",
-          {"at", "stream", "include_usage", "prompt_words", "fault", "cancel_after",
-           "cancel_after_bytes"},
-          [&](const std::string& k, const YAML::Node& x) {
-            if (k == "at") q.at = r.duration(x, "workload.each[].at");
-            if (k == "stream") q.stream = r.boolean(x, "workload.each[].stream");
-            if (k == "include_usage") q.include_usage = r.boolean(x, "workload.each[].include_usage");
-            if (k == "prompt_words")
-              q.prompt_words = r.integer<int>(x, "workload.each[].prompt_words", 1, 100000);
-            if (k == "fault") {
-              q.fault = r.text(x, "workload.each[].fault");
-              fake::FaultSpec spec;
-              std::string err;
-              if (!fake::parse_fault_spec(q.fault, spec, err))
-                r.error(x, "workload.each[].fault: " + err);
-            }
-            if (k == "cancel_after") q.cancel_after = r.duration(x, "workload.each[].cancel_after");
-            if (k == "cancel_after_bytes")
-              q.cancel_after_bytes =
-                  r.integer<std::size_t>(x, "workload.each[].cancel_after_bytes", 1, 1u << 30);
-          });
+    read_one_request(r, item, q);
     w.each.push_back(std::move(q));
   }
 }
@@ -371,6 +420,44 @@ void read_expect(Reader& r, const YAML::Node& n, Expectations& e) {
         });
 }
 
+// A path written in the scenario file at `scenario`, relative to its folder.
+std::string beside(const std::string& scenario, const std::string& p) {
+  const auto dir = std::filesystem::path(scenario).parent_path();
+  if (p.empty() || !std::filesystem::path(p).is_relative() || dir.empty()) return p;
+  return (dir / p).lexically_normal().string();
+}
+
+// The keys about the gateway process and its signals: workers, gateways,
+// drain, reload, shared_limiter.
+void read_process(Reader& r, const std::string& k, const YAML::Node& v, ScenarioFile& f) {
+  if (k == "workers") f.workers = r.integer<int>(v, "workers", 1, 64);
+  if (k == "gateways") f.gateways = r.integer<int>(v, "gateways", 1, 16);
+  if (k == "drain") {
+    r.map(v, "drain", {"at"}, [&](const std::string&, const YAML::Node& x) {
+      f.drain_at = r.duration(x, "drain.at");
+    });
+    if (v.IsMap() && !v["at"]) r.error(v, "drain needs at (the time of the SIGTERM)");
+  }
+  if (k == "reload") {
+    ReloadStep step;
+    step.line = v.Mark().line + 1;
+    r.map(v, "reload", {"at", "config"}, [&](const std::string& rk, const YAML::Node& x) {
+      if (rk == "at") step.at = r.duration(x, "reload.at");
+      if (rk == "config") step.config = beside(f.path, r.text(x, "reload.config"));
+    });
+    if (v.IsMap() && (!v["at"] || !v["config"]))
+      r.error(v, "reload needs at (the time of the SIGHUP) and config (the file it loads)");
+    f.reload = step;
+  }
+  if (k == "shared_limiter") {
+    f.line_of_shared_limiter = v.Mark().line + 1;
+    r.map(v, "shared_limiter", {"latency"}, [&](const std::string&, const YAML::Node& x) {
+      f.shared_limiter_latency = r.duration(x, "shared_limiter.latency");
+    });
+    if (v.IsMap() && !v["latency"]) r.error(v, "shared_limiter needs latency (0 for none)");
+  }
+}
+
 }  // namespace
 
 bool Bound::holds(double count, double total) const {
@@ -404,16 +491,13 @@ std::optional<ScenarioFile> load_scenario_text(const std::string& text, const st
   if (root.IsMap() && root["default_backend"]) read_profile(r, root["default_backend"], "default_backend", f.default_profile);
   r.map(root, "the scenario",
         {"name", "description", "config", "seeds", "seed", "random_read_split", "default_backend",
-         "backends", "workload", "expect"},
+         "backends", "workload", "expect", "workers", "gateways", "drain", "reload",
+         "shared_limiter"},
         [&](const std::string& k, const YAML::Node& v) {
+          read_process(r, k, v, f);
           if (k == "name") f.name = r.text(v, "name");
           if (k == "description") f.description = r.text(v, "description");
-          if (k == "config") {
-            f.config = r.text(v, "config");
-            const auto dir = std::filesystem::path(path).parent_path();
-            if (!f.config.empty() && std::filesystem::path(f.config).is_relative() && !dir.empty())
-              f.config = (dir / f.config).lexically_normal().string();
-          }
+          if (k == "config") f.config = beside(path, r.text(v, "config"));
           if (k == "seeds") f.seeds = r.integer<std::uint64_t>(v, "seeds", 1, 10000);
           if (k == "seed") f.seed = r.integer<std::uint64_t>(v, "seed", 1, ~0ULL);
           if (k == "random_read_split") f.random_read_split = r.boolean(v, "random_read_split");

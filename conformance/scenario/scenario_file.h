@@ -48,6 +48,15 @@ struct OneRequest {
   std::string fault;  // x-fake-fault header
   std::optional<Duration> cancel_after;
   std::optional<std::size_t> cancel_after_bytes;
+  std::string method = "POST";         // GET sends no body (e.g. GET /ready)
+  std::optional<std::string> path;     // null: workload.path
+  std::optional<std::string> model;    // null: workload.model
+  std::optional<std::uint32_t> max_tokens;  // null: workload.max_tokens
+  std::vector<std::string> headers;    // extra header lines, "Name: value"
+  // Sent in two parts: the first split_at bytes, a pause, the rest.
+  std::optional<std::size_t> split_at;
+  Duration split_pause{0};
+  bool pipeline_partial = false;       // a next request's first line 5 ms behind
 };
 
 struct Workload {
@@ -90,6 +99,13 @@ struct Expectations {
   int line = 0;
 };
 
+// `reload:`: SIGHUP at `at`; the gateway reloads to `config`.
+struct ReloadStep {
+  Duration at{0};
+  std::string config;  // resolved against the scenario's folder
+  int line = 0;
+};
+
 struct ScenarioFile {
   std::string path;
   std::string name;
@@ -100,6 +116,14 @@ struct ScenarioFile {
   bool random_read_split = true;      // reads return a seeded-random share of what is there
   std::vector<BackendBehaviour> backends;
   fake::Profile default_profile;  // `default_backend:` (models "*" unless set)
+  std::optional<int> workers;     // null: the config's server.workers (0 there: 1)
+  int gateways = 1;               // gateway instances; request i goes to i % gateways
+  std::optional<Duration> drain_at;  // `drain: {at: …}`: SIGTERM then
+  std::optional<ReloadStep> reload;
+  // `shared_limiter: {latency: …}`: the config's rate limits in one
+  // in-memory limiter every instance reaches this far away.
+  std::optional<Duration> shared_limiter_latency;
+  int line_of_shared_limiter = 0;
   Workload workload;
   Expectations expect;
 };

@@ -67,6 +67,74 @@ expect:
   EXPECT_EQ(f->expect.failover_within, 1s);
 }
 
+TEST(ScenarioFile, ReadsTheProcessSignalsAndRequestShapes) {
+  std::vector<std::string> errors;
+  const auto f = load(R"(
+name: drain-and-reload
+workers: 3
+gateways: 2
+drain: {at: 1500ms}
+reload: {at: 700ms, config: b.yaml}
+shared_limiter: {latency: 2ms}
+workload:
+  each:
+    - {at: 0ms, method: GET, path: /ready}
+    - {at: 5ms, split_at: 40, split_pause: 1s, headers: ["Authorization: Bearer k1", "X-Odd:  two  spaces"]}
+    - {at: 9ms, pipeline_partial: true, model: other-model, max_tokens: 12}
+)",
+                      errors);
+  ASSERT_TRUE(f) << (errors.empty() ? "" : errors.front());
+  EXPECT_EQ(f->workers, 3);
+  EXPECT_EQ(f->gateways, 2);
+  EXPECT_EQ(f->drain_at, 1500ms);
+  ASSERT_TRUE(f->reload);
+  EXPECT_EQ(f->reload->at, 700ms);
+  EXPECT_EQ(f->reload->config, "dir/b.yaml");  // beside the scenario, as `config:`
+  EXPECT_EQ(f->shared_limiter_latency, 2ms);
+  const auto& e = f->workload.each;
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].method, "GET");
+  EXPECT_EQ(e[0].path, "/ready");
+  EXPECT_EQ(e[1].method, "POST");
+  EXPECT_FALSE(e[1].path);  // workload.path
+  EXPECT_EQ(e[1].split_at, 40u);
+  EXPECT_EQ(e[1].split_pause, 1s);
+  EXPECT_EQ(e[1].headers, (std::vector<std::string>{"Authorization: Bearer k1", "X-Odd:  two  spaces"}));
+  EXPECT_TRUE(e[2].pipeline_partial);
+  EXPECT_EQ(e[2].model, "other-model");
+  EXPECT_EQ(e[2].max_tokens, 12u);
+}
+
+TEST(ScenarioFile, TheNewKeysAreCheckedStrictly) {
+  std::vector<std::string> errors;
+  EXPECT_FALSE(load(R"(
+name: x
+workers: 0
+drain: {after: 1s}
+reload: {at: 1s}
+shared_limiter: {}
+workload:
+  each:
+    - {method: PUT, path: v1/x}
+    - {headers: ["no colon here", "Bad Name: v"], split_pause: 1s}
+    - {split_at: 3, pipeline_partial: true}
+)",
+                    errors));
+  std::string all;
+  for (const auto& e : errors) all += e + "\n";
+  EXPECT_NE(all.find(":3: workers must be an integer in [1, 64]"), std::string::npos) << all;
+  EXPECT_NE(all.find(":4: unknown key 'after' in drain"), std::string::npos) << all;
+  EXPECT_NE(all.find(":4: drain needs at"), std::string::npos) << all;
+  EXPECT_NE(all.find(":5: reload needs at (the time of the SIGHUP) and config"), std::string::npos) << all;
+  EXPECT_NE(all.find(":6: shared_limiter needs latency"), std::string::npos) << all;
+  EXPECT_NE(all.find(":9: workload.each[].method must be GET or POST"), std::string::npos) << all;
+  EXPECT_NE(all.find(":9: workload.each[].path must start with /"), std::string::npos) << all;
+  EXPECT_NE(all.find(":10: workload.each[].headers[]: 'no colon here' is not a header line"), std::string::npos) << all;
+  EXPECT_NE(all.find(":10: workload.each[].headers[]: 'Bad Name: v' is not a header line"), std::string::npos) << all;
+  EXPECT_NE(all.find(":10: workload.each[]: split_pause needs split_at"), std::string::npos) << all;
+  EXPECT_NE(all.find(":11: workload.each[]: give split_at or pipeline_partial, not both"), std::string::npos) << all;
+}
+
 TEST(ScenarioFile, UnknownKeysAreErrorsWithTheirLine) {
   std::vector<std::string> errors;
   EXPECT_FALSE(load("name: x\nworkload:\n  requests: 3\n  rqeuests: 4\n", errors));

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "conformance/harness/checks.h"
+#include "conformance/harness/composition.h"
 #include "conformance/harness/upstream_transcript.h"
 #include "conformance/scenario/trace.h"
 #include "proxy/core/random.h"
@@ -40,6 +41,27 @@ Duration quantile(const std::vector<Duration>& sorted, double q) {
   auto rank = static_cast<std::size_t>(q * static_cast<double>(sorted.size()) + 0.999999);
   rank = std::clamp<std::size_t>(rank, 1, sorted.size());
   return sorted[rank - 1];
+}
+
+// One request of `workload.each` as the harness sends it.
+harness::ClientRequest one_request(const OneRequest& e, const Workload& w) {
+  harness::ClientRequest q;
+  q.at = e.at;
+  q.stream = e.stream;
+  q.ask_usage = e.stream && e.include_usage;
+  q.prompt_words = e.prompt_words;
+  q.max_tokens = e.max_tokens.value_or(w.max_tokens);
+  q.method = e.method;
+  q.path = e.path.value_or(w.path);
+  q.model = e.model.value_or(w.model);
+  q.fault = e.fault;
+  for (const auto& h : e.headers) q.headers += h + "\r\n";
+  q.cancel_after_bytes = e.cancel_after_bytes;
+  q.cancel_after = e.cancel_after ? *e.cancel_after : w.client_timeout;
+  q.split_at = e.split_at;
+  q.split_pause = e.split_pause;
+  q.pipeline_partial = e.pipeline_partial;
+  return q;
 }
 
 }  // namespace
@@ -108,19 +130,8 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
   Duration last{0};
   // An explicit list (a shrunk property case): exactly these requests.
   for (const OneRequest& e : w.each) {
-    harness::ClientRequest q;
-    q.at = e.at;
-    q.stream = e.stream;
-    q.ask_usage = e.stream && e.include_usage;
-    q.prompt_words = e.prompt_words;
-    q.max_tokens = w.max_tokens;
-    q.path = w.path;
-    q.model = w.model;
-    q.fault = e.fault;
-    q.cancel_after_bytes = e.cancel_after_bytes;
-    q.cancel_after = e.cancel_after ? *e.cancel_after : w.client_timeout;
-    last = std::max(last, q.at);
-    sc.requests.push_back(std::move(q));
+    sc.requests.push_back(one_request(e, w));
+    last = std::max(last, e.at);
   }
   for (std::size_t i = 0; w.each.empty() && i < w.requests; ++i) {
     harness::ClientRequest q;
@@ -142,6 +153,12 @@ harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellCon
   }
   if (w.each.empty() && !sc.requests.empty()) last = sc.requests.back().at;
   sc.horizon = last + w.client_timeout + 1min;
+  // A signal after the last request still happens (and a drain ends).
+  if (file.drain_at) sc.horizon = std::max(sc.horizon, *file.drain_at + gateway.drain_timeout + 1min);
+  if (file.reload) sc.horizon = std::max(sc.horizon, file.reload->at + 1min);
+  sc.workers = file.workers.value_or(1);
+  sc.gateways = file.gateways;
+  sc.drain_at = file.drain_at;
   return sc;
 }
 
@@ -390,32 +407,73 @@ CaseResult judge(const ScenarioFile& file, const harness::Scenario& sc, const ha
   return res;
 }
 
-CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed,
-                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options,
-                    const config::CacheConfig* redis_cache) {
-  std::vector<std::string> problems;
-  harness::Scenario sc = build_scenario(file, gateway, seed, problems);
-  sc.worker_options = worker_options;
-  if (!problems.empty()) {
-    CaseResult res;
-    res.scenario = file.name;
-    res.scenario_path = file.path;
-    res.seed = seed;
-    for (auto& p : problems) res.failures.push_back(Failure{"scenario does not fit the config", "", p});
-    return res;
-  }
-  if (redis_cache) sc.redis = *redis_cache;  // a fake Redis serves it during the run
+namespace {
+
+CaseResult not_run(const ScenarioFile& file, std::uint64_t seed, const std::string& check,
+                   const std::vector<std::string>& details) {
+  CaseResult res;
+  res.scenario = file.name;
+  res.scenario_path = file.path;
+  res.seed = seed;
+  for (const auto& d : details) res.failures.push_back(Failure{check, "", d});
+  return res;
+}
+
+// Runs a built scenario and judges it; a run that throws (an exception
+// escaped the gateway, a livelock) is the case's failure.
+CaseResult simulate(const ScenarioFile& file, const harness::Scenario& sc) {
   try {
     const harness::SimOutcome out = harness::run_gateway_sim(sc);
     return judge(file, sc, out);
   } catch (const std::exception& ex) {
-    CaseResult res;
-    res.scenario = file.name;
-    res.scenario_path = file.path;
-    res.seed = seed;
-    res.failures.push_back(Failure{"the simulated run failed", "", ex.what()});
-    return res;
+    return not_run(file, sc.seed, "the simulated run failed", {ex.what()});
   }
+}
+
+std::string at_line(const ScenarioFile& file, int line) {
+  return file.path + ":" + std::to_string(line) + ": ";
+}
+
+}  // namespace
+
+CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed) {
+  std::vector<std::string> problems;
+  const harness::Scenario sc = build_scenario(file, gateway, seed, problems);
+  if (file.reload) problems.push_back(at_line(file, file.reload->line) + "reload needs a config file to run");
+  if (file.shared_limiter_latency)
+    problems.push_back(at_line(file, file.line_of_shared_limiter) + "shared_limiter needs a config with rate limits");
+  if (!problems.empty()) return not_run(file, seed, "scenario does not fit the config", problems);
+  return simulate(file, sc);
+}
+
+harness::Scenario build_scenario(const ScenarioFile& file,
+                                 const std::shared_ptr<const server::Gateway>& gateway,
+                                 std::uint64_t seed,
+                                 const std::shared_ptr<const server::Gateway>& reload_to,
+                                 std::vector<std::string>& problems) {
+  harness::Scenario sc = build_scenario(file, *gateway->shell_config(), seed, problems);
+  // Processes, workers and the Redis store as serve builds them.
+  harness::use_gateway(sc, gateway);
+  if (file.workers) sc.workers = *file.workers;
+  if (file.reload && !reload_to)
+    problems.push_back(at_line(file, file.reload->line) + "reload: no config was given for it");
+  if (file.reload && reload_to) harness::reload_during(sc, gateway, reload_to, file.reload->at);
+  if (file.shared_limiter_latency) {
+    if (!gateway->config().rate_limit.enabled)
+      problems.push_back(at_line(file, file.line_of_shared_limiter) +
+                         "shared_limiter: the config has no rate limits to share");
+    sc.rate_limit = gateway->config().rate_limit;
+    sc.limiter_latency = *file.shared_limiter_latency;
+  }
+  return sc;
+}
+
+CaseResult run_case(const ScenarioFile& file, const std::shared_ptr<const server::Gateway>& gateway,
+                    std::uint64_t seed, const std::shared_ptr<const server::Gateway>& reload_to) {
+  std::vector<std::string> problems;
+  const harness::Scenario sc = build_scenario(file, gateway, seed, reload_to, problems);
+  if (!problems.empty()) return not_run(file, seed, "scenario does not fit the config", problems);
+  return simulate(file, sc);
 }
 
 }  // namespace llmproxy::conform

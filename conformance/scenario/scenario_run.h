@@ -14,7 +14,7 @@
 
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/scenario/scenario_file.h"
-#include "proxy/core/config/storage.h"
+#include "proxy/server/gateway.h"
 #include "proxy/shell/shell_config.h"
 
 namespace llmproxy::conform {
@@ -61,14 +61,29 @@ struct CaseResult {
 harness::Scenario build_scenario(const ScenarioFile& file, const shell::ShellConfig& gateway,
                                  std::uint64_t seed, std::vector<std::string>& problems);
 
-// `worker_options` (may be null) makes the gateway's WorkerOptions for the
-// run, e.g. its rate-limit store (see harness::Scenario::worker_options).
-// `redis` (may be null): the config's Redis cache; a fake Redis serves its
-// address in the run's world (harness/sim_redis.h), so the config's own
-// Redis store runs against it.
-CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed,
-                    const std::function<shell::WorkerOptions(env::Env&)>& worker_options = {},
-                    const config::CacheConfig* redis = nullptr);
+// The harness scenario run_case(file, gateway, seed, reload_to) runs
+// (exposed for tests: a kept case must build back into the run it came from).
+harness::Scenario build_scenario(const ScenarioFile& file,
+                                 const std::shared_ptr<const server::Gateway>& gateway,
+                                 std::uint64_t seed,
+                                 const std::shared_ptr<const server::Gateway>& reload_to,
+                                 std::vector<std::string>& problems);
+
+// Runs `file` for `seed` against bare runtime settings (no modules; for
+// tests). A scenario that needs a built config (reload, shared_limiter)
+// does not fit.
+CaseResult run_case(const ScenarioFile& file, const shell::ShellConfig& gateway, std::uint64_t seed);
+
+// Runs `file` for `seed` against a config built through the composition
+// root, as serve builds it: each gateway instance one process whose
+// `workers` (the scenario's, else the config's server.workers, at least 1)
+// share its state; a Redis rate-limit store against a fake Redis at its
+// address (harness/sim_redis.h); the scenario's `reload:` to `reload_to`
+// (built from the config it names; null when it has none);
+// `shared_limiter:` with the config's rate limits.
+CaseResult run_case(const ScenarioFile& file, const std::shared_ptr<const server::Gateway>& gateway,
+                    std::uint64_t seed,
+                    const std::shared_ptr<const server::Gateway>& reload_to = nullptr);
 
 // Judges a finished run (exposed for tests).
 CaseResult judge(const ScenarioFile& file, const harness::Scenario& sc, const harness::SimOutcome& out);

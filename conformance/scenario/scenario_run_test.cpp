@@ -2,6 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "conformance/harness/checks.h"
+#include "conformance/harness/composition.h"
+#include "conformance/harness/random_scenario.h"
 #include "conformance/scenario/case_writer.h"
 #include "conformance/scenario/report.h"
 
@@ -190,6 +197,148 @@ TEST(ScenarioRun, AKeptCaseReadsBackAsTheSameCase) {
   // And it runs: this case holds every invariant.
   const CaseResult r = run_case(f, gw, *f.seed);
   EXPECT_TRUE(r.passed()) << (r.failures.empty() ? "" : r.trace);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A kept case, loaded back as conform loads it: the scenario file and its
+// config(s), built through the composition root.
+struct Reloaded {
+  ScenarioFile file;
+  std::shared_ptr<const server::Gateway> gateway, reload_to;
+};
+Reloaded keep_and_load(const harness::Scenario& sc, const std::string& name) {
+  const std::string dir = ::testing::TempDir() + "kept-cases-" + name;
+  std::string error;
+  const auto kept = keep_case(sc, dir, name, "test", error);
+  EXPECT_TRUE(kept) << error;
+  Reloaded r;
+  if (!kept) return r;
+  std::vector<std::string> errors;
+  const auto f = load_scenario_file(kept->scenario_path, errors);
+  EXPECT_TRUE(f) << (errors.empty() ? "" : errors.front()) << "\n" << read_text(kept->scenario_path);
+  if (!f) return r;
+  r.file = *f;
+  r.gateway = harness::simulated_gateway(read_text(f->config), f->config);
+  if (f->reload) r.reload_to = harness::simulated_gateway(read_text(f->reload->config), f->reload->config);
+  EXPECT_EQ(f->reload.has_value(), !kept->reload_config_path.empty());
+  return r;
+}
+
+// Every request field a kept case writes reads back into the same client.
+void expect_same_requests(const std::vector<harness::ClientRequest>& a,
+                          const std::vector<harness::ClientRequest>& b) {
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    SCOPED_TRACE("request " + std::to_string(i));
+    EXPECT_EQ(a[i].at, b[i].at);
+    EXPECT_EQ(a[i].stream, b[i].stream);
+    EXPECT_EQ(a[i].ask_usage, b[i].ask_usage);
+    EXPECT_EQ(a[i].prompt_words, b[i].prompt_words);
+    EXPECT_EQ(a[i].max_tokens, b[i].max_tokens);
+    EXPECT_EQ(a[i].fault, b[i].fault);
+    EXPECT_EQ(a[i].method, b[i].method);
+    EXPECT_EQ(a[i].path, b[i].path);
+    EXPECT_EQ(a[i].model, b[i].model);
+    EXPECT_EQ(a[i].headers, b[i].headers);
+    EXPECT_EQ(a[i].cancel_after_bytes, b[i].cancel_after_bytes);
+    EXPECT_EQ(a[i].cancel_after.value_or(harness::kClientGuard),
+              b[i].cancel_after.value_or(harness::kClientGuard));
+    EXPECT_EQ(a[i].split_at, b[i].split_at);
+    EXPECT_EQ(a[i].split_pause, b[i].split_pause);
+    // The harness ignores pipeline_partial on a split request; so does the file.
+    EXPECT_EQ(a[i].pipeline_partial && !a[i].split_at, b[i].pipeline_partial);
+  }
+}
+
+// The rate-limit property's shape: generated backends, limits passed as
+// settings, a store 3 ms away shared by two gateway instances.
+TEST(ScenarioRun, AKeptCaseCarriesEveryNewField) {
+  harness::Scenario sc;
+  sc.seed = 99;
+  sc.backends = 2;
+  sc.profile.output_tokens = 4;
+  sc.backend_template.timeout = 60s;
+  sc.backend_template.connect_timeout = 2s;
+  sc.gateway.drain_timeout = 800ms;
+  sc.workers = 2;
+  sc.gateways = 2;
+  sc.drain_at = 1200ms;
+  config::RateLimitConfig rl;
+  rl.enabled = true;
+  rl.global.requests_per_second = 2.5;
+  rl.global.burst_size = 3;
+  rl.per_key.requests_per_minute = 90;
+  rl.per_key.max_concurrent = 2;
+  rl.per_key.tokens_per_minute = 700;
+  sc.rate_limit = rl;
+  sc.limiter_latency = 3ms;
+  for (int i = 0; i < 8; ++i) {
+    harness::ClientRequest q;
+    q.at = std::chrono::milliseconds(150 * i);
+    q.stream = i % 2 == 1;
+    q.max_tokens = static_cast<std::uint32_t>(i);
+    q.headers = "Authorization: Bearer key" + std::to_string(i % 3) + "\r\nX-Two: a  b\r\n";
+    q.cancel_after = harness::kClientGuard;
+    if (i == 2) q.split_at = 0, q.split_pause = 1500ms;  // idle across the drain
+    if (i == 3) q.split_at = 30, q.split_pause = 5ms;
+    if (i == 4) q.pipeline_partial = true;
+    if (i == 5) q.method = "GET", q.path = "/ready";
+    if (i == 6) q.model = "no-such-model";
+    sc.requests.push_back(q);
+  }
+  const Reloaded back = keep_and_load(sc, "every-field");
+  ASSERT_TRUE(back.gateway);
+  EXPECT_EQ(back.gateway->config().rate_limit, rl);  // written into the config
+  std::vector<std::string> problems;
+  const harness::Scenario replay = build_scenario(back.file, back.gateway, 99, nullptr, problems);
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  expect_same_requests(sc.requests, replay.requests);
+  EXPECT_EQ(replay.workers, 2);
+  EXPECT_EQ(replay.gateways, 2);
+  EXPECT_EQ(replay.drain_at, 1200ms);
+  EXPECT_EQ(replay.gateway.drain_timeout, 800ms);
+  EXPECT_EQ(replay.rate_limit, rl);
+  EXPECT_EQ(replay.limiter_latency, 3ms);
+  // The original's limits hold in the replay as they did in the run it came
+  // from: the same clients are admitted, refused and cut.
+  const auto original = harness::run_gateway_sim(sc);
+  const auto replayed = harness::run_gateway_sim(replay);
+  ASSERT_EQ(original.clients.size(), replayed.clients.size());
+  for (std::size_t i = 0; i < original.clients.size(); ++i)
+    EXPECT_EQ(original.clients[i].response.status, replayed.clients[i].response.status) << "req-" << i;
+  EXPECT_TRUE(harness::check_invariants(replay, replayed).empty());
+}
+
+// A kept case built through the composition root (llmproxy-sim's workers,
+// redis, drain and reload kinds) replays as exactly the run it came from:
+// the same event log, so the same failure.
+TEST(ScenarioRun, AKeptCaseReplaysAsTheSameRun) {
+  for (const std::uint64_t seed : {1, 2, 3, 4, 8, 9, 13, 14, 18, 19}) {
+    SCOPED_TRACE("seed " + std::to_string(seed) + " (" +
+                 harness::scenario_kind_name(harness::scenario_kind(seed)) + ")");
+    const harness::Scenario sc = harness::random_scenario(seed);
+    const Reloaded back = keep_and_load(sc, "seed-" + std::to_string(seed));
+    ASSERT_TRUE(back.gateway);
+    std::vector<std::string> problems;
+    const harness::Scenario replay =
+        build_scenario(back.file, back.gateway, *back.file.seed, back.reload_to, problems);
+    ASSERT_TRUE(problems.empty()) << problems.front();
+    expect_same_requests(sc.requests, replay.requests);
+    EXPECT_EQ(replay.workers, sc.workers);
+    EXPECT_EQ(replay.drain_at, sc.drain_at);
+    EXPECT_EQ(replay.reload_at, sc.reload_at);
+    const auto a = harness::run_gateway_sim(sc);
+    const auto b = harness::run_gateway_sim(replay);
+    EXPECT_EQ(a.event_log_hash, b.event_log_hash);
+    EXPECT_EQ(harness::describe(harness::check_invariants(sc, a)),
+              harness::describe(harness::check_invariants(replay, b)));
+  }
 }
 
 TEST(ScenarioRun, EachExcludesTheCountedWorkload) {

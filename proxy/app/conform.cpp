@@ -23,7 +23,6 @@
 #include "conformance/scenario/scenario_run.h"
 #include "proxy/app/commands.h"
 #include "proxy/server/gateway.h"
-#include "proxy/server/shell_config_from.h"
 #include "proxy/core/config/load.h"
 #include "proxy/core/log/log.h"
 
@@ -51,26 +50,16 @@ int usage_error(const std::string& message) {
   return kExitUsage;
 }
 
-// A config as the simulated gateway runs it: built through the same
-// composition root as `serve` (server/gateway.h); each run starts a fresh
-// process (its own health, admission and in-process limiter).
-struct Gateway {
-  std::shared_ptr<const server::Gateway> gateway;
-  std::function<shell::WorkerOptions(env::Env&)> worker_options;
-  // The config's Redis rate-limit cache (into gateway->config()); a fake
-  // Redis serves its address in each run. Null: no Redis.
-  const config::CacheConfig* redis = nullptr;
-};
-
-// Loads a config for the simulator. Features this build does not implement
-// are reported but do not stop the run (the scenario then shows what the
-// gateway does without them); any other problem does. A rate limit on
-// Redis runs the config's own Redis store (the real client and scripts)
-// against a fake Redis at the configured address (harness/sim_redis.h).
-std::optional<Gateway> load_gateway(const std::string& path) {
-  static std::map<std::string, Gateway> cache;
+// Loads a config for the simulator, built through the same composition
+// root as `serve` (server/gateway.h); each run starts fresh processes from
+// it (run_case). Features this build does not implement are reported but
+// do not stop the run (the scenario then shows what the gateway does
+// without them); any other problem does. A rate limit on Redis runs the
+// config's own Redis store (the real client and scripts) against a fake
+// Redis at the configured address (harness/sim_redis.h).
+std::shared_ptr<const server::Gateway> load_gateway(const std::string& path) {
+  static std::map<std::string, std::shared_ptr<const server::Gateway>> cache;
   if (const auto it = cache.find(path); it != cache.end()) return it->second;
-  std::optional<Gateway> none;
   const config::LoadResult r = config::load_config_file(path, util::process_env());
   for (const auto& d : r.diagnostics) {
     if (d.kind == config::Diagnostic::Kind::not_implemented)
@@ -78,34 +67,23 @@ std::optional<Gateway> load_gateway(const std::string& path) {
     else
       std::cerr << config::format_diagnostic(d) << '\n';
   }
-  if (!r.config || r.has_schema_errors()) return none;
+  if (!r.config || r.has_schema_errors()) return nullptr;
   if (r.config->backends.empty()) {
     std::cerr << path << ": the config has no backends; there is nothing to simulate\n";
-    return none;
+    return nullptr;
   }
-  const config::Config& sim_config = *r.config;
   std::string error;
-  Gateway g;
   server::BuildOptions bo;
   bo.simulated = true;
-  g.gateway = server::Gateway::build(sim_config, error, bo);
-  if (!g.gateway) {
+  auto gateway = server::Gateway::build(*r.config, error, bo);
+  if (!gateway) {
     std::cerr << path << ": " << error << '\n';
-    return none;
+    return nullptr;
   }
-  for (const auto& m : g.gateway->left_out())
+  for (const auto& m : gateway->left_out())
     std::cerr << path << ": " << m << ": the simulated gateway runs without it\n";
-  const auto& gc = g.gateway->config();
-  if (gc.rate_limit.enabled)
-    if (const auto* cache = server::rate_limit_cache(gc);
-        cache && cache->driver == config::CacheDriver::redis)
-      g.redis = cache;
-  g.worker_options = [gw = g.gateway](env::Env& env) {
-    const auto process = gw->start_process();
-    return gw->worker_options(process, env, 0);
-  };
-  cache.emplace(path, g);
-  return g;
+  cache.emplace(path, gateway);
+  return gateway;
 }
 
 std::string quote(const std::string& s) {
@@ -129,6 +107,9 @@ bool run_all(const std::vector<conform::ScenarioFile>& files, const std::string&
     }
     const auto gateway = load_gateway(config_path);
     if (!gateway) return false;
+    // A scenario's `reload:` names its own second config, whatever --config says.
+    std::shared_ptr<const server::Gateway> reload_to;
+    if (f.reload && !(reload_to = load_gateway(f.reload->config))) return false;
     std::vector<std::uint64_t> seeds;
     if (o.seed) {
       seeds.push_back(*o.seed);
@@ -145,8 +126,7 @@ bool run_all(const std::vector<conform::ScenarioFile>& files, const std::string&
       return "llmproxy conform --config " + quote(config_path) + " --scenario " + quote(path) + " --seed " +
              std::to_string(seed);
     };
-    for (const std::uint64_t s : seeds) runs.cases.push_back(conform::run_case(f, *gateway->gateway->shell_config(), s, gateway->worker_options,
-                                   gateway->redis));
+    for (const std::uint64_t s : seeds) runs.cases.push_back(conform::run_case(f, gateway, s, reload_to));
     out.push_back(std::move(runs));
   }
   return true;
