@@ -32,6 +32,7 @@ struct StaticKey {
   QuotaPeriod quota_reset_period = QuotaPeriod::never;
   std::vector<std::string> allowed_ips;  // IPs or CIDRs; empty = any
   std::vector<std::string> denied_ips;
+  std::string starts_at;   // extension: not valid before; RFC 3339 or unix seconds; "" = always
   std::string expires_at;  // RFC 3339 or unix seconds; "" (or null) = never
 
   bool operator==(const StaticKey&) const = default;
@@ -46,6 +47,7 @@ struct StaticKey {
     v("quota_reset_period", quota_reset_period);
     v("allowed_ips", allowed_ips, check::cidr_list);
     v("denied_ips", denied_ips, check::cidr_list);
+    v("starts_at", starts_at, check::timestamp);
     v("expires_at", expires_at, check::timestamp);
   }
 };

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "proxy/core/util/cidr.h"
+#include "proxy/core/util/timestamp.h"
 #include "proxy/core/util/url.h"
 
 namespace llmproxy::config::check {
@@ -115,28 +116,9 @@ std::string url_list(const std::vector<std::string>& v) {
 }
 
 std::string timestamp(const std::string& s) {
-  if (s.empty()) return "";
-  bool digits = true;
-  for (char c : s) digits = digits && std::isdigit(static_cast<unsigned char>(c));
-  if (digits && s.size() <= 12) return "";
-  // RFC 3339: 2006-01-02T15:04:05Z or with offset / fraction.
-  auto d = [&](std::size_t i) { return i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); };
-  const bool date_ok = s.size() >= 20 && d(0) && d(1) && d(2) && d(3) && s[4] == '-' && d(5) && d(6) &&
-                       s[7] == '-' && d(8) && d(9) && (s[10] == 'T' || s[10] == 't' || s[10] == ' ') && d(11) &&
-                       d(12) && s[13] == ':' && d(14) && d(15) && s[16] == ':' && d(17) && d(18);
-  if (date_ok) {
-    std::size_t i = 19;
-    if (s[i] == '.') {
-      ++i;
-      while (d(i)) ++i;
-    }
-    const std::string_view zone = std::string_view(s).substr(i);
-    if (zone == "Z" || zone == "z") return "";
-    if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && d(i + 1) && d(i + 2) && zone[3] == ':' &&
-        d(i + 4) && d(i + 5))
-      return "";
-  }
-  return "invalid time \"" + s + "\" (RFC 3339, e.g. 2026-01-31T00:00:00Z, or unix seconds)";
+  if (s.empty()) return "";  // null: never
+  auto r = util::parse_timestamp(s);
+  return r ? "" : r.error;
 }
 
 std::string ascending_positive(const std::vector<double>& v) {

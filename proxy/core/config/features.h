@@ -22,8 +22,11 @@ enum class Feature {
   https_backends,  // backends[].url with https:// (TLS to upstreams)
   health_check,
   rate_limit,
-  auth,
+  auth,            // the auth filter with static providers
   api_keys,
+  auth_providers,  // auth.pipeline[].type other than static (builtin, redis, database, webhook, lua)
+  key_quota,       // total_quota, used_quota, quota_reset_period of a key
+  key_metric_labels,  // metrics.custom_labels api_key / user_id
   discovery,
   logging,
   metrics,

@@ -25,6 +25,7 @@ TEST(Features, BuiltFeaturesAreTheOnesThatLanded) {
                                 Feature::backend_models,          Feature::health_check,
                                 Feature::server_cors,             Feature::log_file_output,
                                 Feature::metrics,
-                                Feature::rate_limit};
+                                Feature::rate_limit,              Feature::auth,
+                                Feature::api_keys};
   for (const auto& f : feature_table()) EXPECT_EQ(f.built, built.count(f.feature) == 1) << f.name;
 }

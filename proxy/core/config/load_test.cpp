@@ -100,9 +100,8 @@ TEST(Load, AcceptsAliases) {
   EXPECT_EQ(r.config->api_keys[0].key.value, "sk-a");
   EXPECT_EQ(r.config->api_keys[1].user_id, "u");
   EXPECT_EQ(r.config->auth.pipeline[0].lua.code, "return true");
-  // Both are unbuilt features: reported, but not as schema errors.
-  for (const auto& d : r.diagnostics) EXPECT_EQ(d.kind, Diagnostic::Kind::not_implemented) << d.message;
-  EXPECT_FALSE(r.ok());
+  // api_keys is built; the pipeline does not run while auth is off.
+  EXPECT_TRUE(r.ok()) << messages(r);
 }
 
 TEST(Load, StorageShorthandsJoinTheLists) {

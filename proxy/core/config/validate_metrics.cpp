@@ -15,8 +15,8 @@ void validate_metrics(const Config& c, Context& ctx) {
     if (l == "model") continue;
     if (l == "api_key" || l == "user_id") {
       if (m.enabled)
-        ctx.not_implemented(idx("metrics.custom_labels", i), "metrics.custom_labels: " + l + " (needs auth)",
-                            Feature::auth);
+        ctx.not_implemented(idx("metrics.custom_labels", i), "metrics.custom_labels: " + l,
+                            Feature::key_metric_labels);
       continue;
     }
     ctx.error(idx("metrics.custom_labels", i), "unknown label '" + l + "': one of model, api_key, user_id");

@@ -82,6 +82,83 @@ TEST(ValidateAuth, TheBuiltinProviderNeedsTheAdminKeyStore) {
   EXPECT_THAT(messages(auth_off), Not(HasSubstr("builtin provider")));
 }
 
+TEST(ValidateAuth, StaticProvidersAndApiKeysAreBuilt) {
+  const auto r = load(std::string(kMinimal) +
+                      "auth:\n"
+                      "  enabled: true\n"
+                      "  pipeline:\n"
+                      "    - name: s\n"
+                      "      type: static\n"
+                      "      static:\n"
+                      "        keys:\n"
+                      "          - {key: sk-1, status: 1, allowed_ips: [10.0.0.0/8], expires_at: 1767225600}\n"
+                      "          - {key: sk-2, status: Enabled, starts_at: \"2026-01-01T00:00:00Z\"}\n"
+                      "api_keys: [sk-3, {key: sk-4, status: quota_exceeded, total_quota: 0}]\n");
+  EXPECT_TRUE(r.ok()) << messages(r);
+  EXPECT_TRUE(r.diagnostics.empty()) << messages(r);
+  const auto alone = load(std::string(kMinimal) + "api_keys: [sk-1]\n");
+  EXPECT_TRUE(alone.diagnostics.empty()) << messages(alone);
+}
+
+TEST(ValidateAuth, WhatIsNotBuiltIsNamedAtItsKey) {
+  const auto r = load(std::string(kMinimal) +
+                      "storage:\n"
+                      "  caches: [{name: c, driver: redis, addr: \"127.0.0.1:6379\"}]\n"
+                      "auth:\n"
+                      "  enabled: true\n"
+                      "  pipeline:\n"
+                      "    - {name: r, type: redis, redis: {storage: c}}\n"
+                      "    - {name: w, type: webhook, enabled: false, webhook: {url: \"http://a.example/\"}}\n"
+                      "    - name: s\n"
+                      "      type: static\n"
+                      "      script: {enabled: true, code: \"return true\"}\n"
+                      "      static:\n"
+                      "        keys:\n"
+                      "          - {key: sk-1, total_quota: 10, used_quota: 2, quota_reset_period: daily}\n"
+                      "api_keys: [{key: sk-2, total_quota: 5}]\n");
+  EXPECT_EQ(messages(r),
+            "test.yaml:8:17: auth.pipeline[0].type: redis: not implemented yet in this build (see BEHAVIOR §7, "
+            "issue #13)\n"
+            "test.yaml:12:16: auth.pipeline[2].script: not implemented yet in this build (see BEHAVIOR §11)\n"
+            "test.yaml:15:25: auth.pipeline[2].static.keys[0].total_quota: not implemented yet in this build (see "
+            "BEHAVIOR §7, issue #13)\n"
+            "test.yaml:15:42: auth.pipeline[2].static.keys[0].used_quota: not implemented yet in this build (see "
+            "BEHAVIOR §7, issue #13)\n"
+            "test.yaml:15:57: auth.pipeline[2].static.keys[0].quota_reset_period: daily: not implemented yet in "
+            "this build (see BEHAVIOR §7, issue #13)\n"
+            "test.yaml:16:24: api_keys[0].total_quota: not implemented yet in this build (see BEHAVIOR §7, issue "
+            "#13)\n");
+  // With auth off the pipeline never runs: nothing of it is reported.
+  const auto off = load(std::string(kMinimal) + "auth:\n  pipeline:\n    - {name: l, type: lua, lua: {code: \"x\"}}\n");
+  EXPECT_THAT(messages(off), Not(HasSubstr("not implemented")));
+}
+
+TEST(ValidateAuth, KeyFields) {
+  const auto r = load(std::string(kMinimal) +
+                      "api_keys:\n"
+                      "  - {key: sk-1, status: on}\n"
+                      "  - {key: sk-2, starts_at: 1767225600, expires_at: \"2026-01-01T00:00:00Z\"}\n"
+                      "  - {key: sk-1}\n"
+                      "  - {key: sk-3, expires_at: \"2026-02-30T00:00:00Z\"}\n"
+                      "auth:\n"
+                      "  skip_paths: [health]\n");
+  EXPECT_EQ(messages(r),
+            "test.yaml:4:25: api_keys[0].status: unknown status 'on' (enabled, active, disabled, quota_exceeded, "
+            "expired, or 0-3)\n"
+            "test.yaml:5:28: api_keys[1].starts_at: starts_at is not before expires_at: the key could never be "
+            "used\n"
+            "test.yaml:6:11: api_keys[2].key: the same key is listed twice in this provider\n"
+            "test.yaml:7:29: api_keys[3].expires_at: invalid time \"2026-02-30T00:00:00Z\" (RFC 3339, e.g. "
+            "2026-01-31T00:00:00Z, or unix seconds)\n"
+            "test.yaml:9:16: auth.skip_paths[0]: a path starts with '/'\n");
+}
+
+TEST(ValidateAuth, AuthOnWithoutAProviderRefusesEverything) {
+  const auto r = load(std::string(kMinimal) +
+                      "auth:\n  enabled: true\n  pipeline: [{name: s, type: static, enabled: false}]\n");
+  EXPECT_THAT(messages(r), HasSubstr("test.yaml:4:12: auth.enabled: auth is on but no provider is enabled"));
+}
+
 // ---- metrics
 
 TEST(ValidateMetrics, ThePathMustNotShadowTheGatewaysOwnRoutes) {
@@ -99,8 +176,8 @@ TEST(ValidateMetrics, ThePathMustNotShadowTheGatewaysOwnRoutes) {
 TEST(ValidateMetrics, CustomLabelsAreTheOnesTheGatewayCanFill) {
   const auto r = load(std::string(kMinimal) + "metrics:\n  enabled: true\n  custom_labels: [model, api_key, region]\n");
   EXPECT_EQ(messages(r),
-            "test.yaml:5:26: metrics.custom_labels: api_key (needs auth): not implemented yet in this build (see "
-            "BEHAVIOR §7)\n"
+            "test.yaml:5:26: metrics.custom_labels: api_key: not implemented yet in this build (see "
+            "BEHAVIOR §10)\n"
             "test.yaml:5:35: metrics.custom_labels[2]: unknown label 'region': one of model, api_key, user_id\n");
   // Labels that need auth are only reported while metrics are on.
   const auto off = load(std::string(kMinimal) + "metrics:\n  custom_labels: [user_id]\n");

@@ -16,12 +16,16 @@ constexpr std::array<ErrorInfo, kErrorIdCount> kCatalogue = {{
      "invalid_request_json", "We could not parse the JSON body of your request."},
     {E::invalid_request, "invalid_request", 400, "invalid_request_error", "invalid_request",
      "invalid_request", "The request is invalid."},
-    {E::invalid_api_key, "invalid_api_key", 401, "authentication_error", "invalid_api_key",
+    // OpenAI answers a wrong key with this type (the SDKs map by status:
+    // 401 is AuthenticationError, 403 PermissionDeniedError).
+    {E::invalid_api_key, "invalid_api_key", 401, "invalid_request_error", "invalid_api_key",
      "invalid_api_key", "Missing or invalid API key."},
     {E::key_disabled, "key_disabled", 403, "permission_error", "key_disabled", "key_disabled",
      "This API key is disabled."},
     {E::key_expired, "key_expired", 403, "permission_error", "key_expired", "key_expired",
      "This API key has expired."},
+    {E::key_not_yet_valid, "key_not_yet_valid", 403, "permission_error", "key_not_yet_valid",
+     "key_not_yet_valid", "This API key is not valid yet."},
     {E::ip_not_allowed, "ip_not_allowed", 403, "permission_error", "ip_not_allowed",
      "ip_not_allowed", "This API key may not be used from your IP address."},
     {E::cors_preflight_refused, "cors_preflight_refused", 403, "permission_error", "cors_preflight_refused",

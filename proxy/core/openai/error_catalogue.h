@@ -3,8 +3,9 @@
 // from here, so the HTTP status, the OpenAI `type`/`code` a client sees, and
 // the metric label an operator graphs can never drift apart.
 //
-// `type` follows OpenAI: invalid_request_error (4xx caused by the request),
-// authentication_error (401), permission_error (403), not_found_error (404),
+// `type` follows OpenAI: invalid_request_error (4xx caused by the request;
+// also OpenAI's own 401 invalid_api_key), permission_error (403),
+// not_found_error (404),
 // insufficient_quota (quota), rate_limit_error (429 rate limit) and
 // server_error (5xx: the gateway or the upstream failed). `code` is the
 // stable machine-readable name clients match on.
@@ -21,8 +22,9 @@ enum class ErrorId : std::uint8_t {
   invalid_request_json,     // 400 body on a JSON endpoint is not a JSON object
   invalid_request,          // 400 request is malformed in another way
   invalid_api_key,          // 401 key missing or unknown
-  key_disabled,             // 403
-  key_expired,              // 403
+  key_disabled,             // 403 the key's status is disabled
+  key_expired,              // 403 past expires_at, or status expired
+  key_not_yet_valid,        // 403 before the key's starts_at
   ip_not_allowed,           // 403 client IP denied for this key
   cors_preflight_refused,   // 403 a CORS preflight's origin, method or headers are not allowed (http/cors.h)
   not_found,                // 404 no such route

@@ -32,9 +32,10 @@ TEST(ErrorCatalogue, ContractCodesAndStatuses) {
   struct Row { ErrorId id; int status; std::string_view type, code; };
   for (const Row& r : {
            Row{ErrorId::invalid_request_json, 400, "invalid_request_error", "invalid_json"},
-           Row{ErrorId::invalid_api_key, 401, "authentication_error", "invalid_api_key"},
+           Row{ErrorId::invalid_api_key, 401, "invalid_request_error", "invalid_api_key"},
            Row{ErrorId::key_disabled, 403, "permission_error", "key_disabled"},
            Row{ErrorId::key_expired, 403, "permission_error", "key_expired"},
+           Row{ErrorId::key_not_yet_valid, 403, "permission_error", "key_not_yet_valid"},
            Row{ErrorId::ip_not_allowed, 403, "permission_error", "ip_not_allowed"},
            Row{ErrorId::cors_preflight_refused, 403, "permission_error", "cors_preflight_refused"},
            Row{ErrorId::not_found, 404, "not_found_error", "not_found"},

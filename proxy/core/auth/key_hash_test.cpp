@@ -1,0 +1,26 @@
+#include "proxy/core/auth/key_hash.h"
+
+#include <gtest/gtest.h>
+
+using namespace llmproxy::auth;
+
+TEST(KeyHash, Sha256) {
+  // FIPS 180-2 test vector.
+  EXPECT_EQ(to_hex(hash_key("abc")), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(to_hex(hash_key("")), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
+TEST(KeyHash, Equality) {
+  EXPECT_TRUE(hashes_equal(hash_key("sk-1"), hash_key("sk-1")));
+  EXPECT_FALSE(hashes_equal(hash_key("sk-1"), hash_key("sk-2")));
+  KeyHash a = hash_key("x"), b = a;
+  b[31] ^= 1;  // differs only in the last byte
+  EXPECT_FALSE(hashes_equal(a, b));
+}
+
+TEST(KeyHash, PrefixShowsAQuarterAtMostEight) {
+  EXPECT_EQ(key_prefix(""), "");
+  EXPECT_EQ(key_prefix("abc"), "\u2026");
+  EXPECT_EQ(key_prefix("sk-test-key1"), "sk-\u2026");
+  EXPECT_EQ(key_prefix("sk-proj-0123456789abcdef0123456789abcdef0123456789ab"), "sk-proj-\u2026");
+}

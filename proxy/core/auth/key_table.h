@@ -1,0 +1,40 @@
+// The keys of one static provider (auth.pipeline[].static.keys, or the
+// top-level api_keys), as records keyed by their SHA-256 digest: built once
+// per config (a reload builds a new one), read-only afterwards, so every
+// worker thread may read it without a lock. A lookup is one hash-table
+// probe on the digest the caller computed once for the request.
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/core/auth/key_record.h"
+#include "proxy/core/config/auth.h"
+#include "proxy/core/util/parsed.h"
+
+namespace llmproxy::auth {
+
+// A config key as a record: the key hashed (not kept), status, window and
+// IP rules parsed. The error (check-config rejects the same inputs first)
+// names the field, e.g. "status: unknown status \"on\" (…)".
+util::Parsed<KeyRecord> key_record_from(const config::StaticKey& key);
+
+class KeyTable {
+ public:
+  KeyTable() = default;
+  // Two entries with the same key are an error (the second's index).
+  static util::Parsed<KeyTable> from(const std::vector<config::StaticKey>& keys);
+
+  // nullptr when the digest is not a key of this table.
+  const KeyRecord* find(const KeyHash& hash) const {
+    const auto it = keys_.find(hash);
+    return it == keys_.end() ? nullptr : &it->second;
+  }
+  std::size_t size() const { return keys_.size(); }
+
+ private:
+  std::unordered_map<KeyHash, KeyRecord, KeyHashHasher, KeyHashEqual> keys_;
+};
+
+}  // namespace llmproxy::auth
