@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <openssl/rand.h>
 
 #include <atomic>
 #include <limits>
@@ -31,6 +32,7 @@
 #include "proxy/server/gateway.h"
 #include "proxy/shell/log_file_writer.h"
 #include "proxy/shell/worker.h"
+#include "proxy/stores/keys/sql_key_store.h"
 
 namespace llmproxy::app {
 namespace {
@@ -167,6 +169,12 @@ int run_serve(int argc, char** argv) {
   std::string build_error;
   server::BuildOptions build_options;
   build_options.wall_clock = system_now;
+  build_options.open_key_store = [](const config::AdminConfig& admin, std::string& error) {
+    return stores::keys::open_sqlite_key_store(admin.db_path, error);
+  };
+  build_options.secure_random = [](std::span<std::uint8_t> out) {
+    return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;
+  };
   std::shared_ptr<const server::Gateway> gateway =
       server::Gateway::build(cfg, build_error, build_options);
   if (!gateway) {

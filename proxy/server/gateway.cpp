@@ -5,9 +5,11 @@
 #include "proxy/core/config/print.h"
 #include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/modules/access_log/access_log_observer.h"
+#include "proxy/modules/admin/admin_api.h"
 #include "proxy/modules/cors/cors_filter.h"
 #include "proxy/modules/metrics/metrics_module.h"
 #include "proxy/server/shell_config_from.h"
+#include "proxy/stores/keys/memory_key_store.h"
 #include "proxy/stores/memory_limiter_store.h"
 #include "proxy/stores/redis/redis_limiter_store.h"
 
@@ -55,6 +57,21 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
   }
   if (g->config_.server.cors.enabled)
     g->cors_ = std::make_shared<const http::CorsPolicy>(g->config_.server.cors);
+  if (g->config_.admin.enabled) {
+    // Opened here, where a failure can stop the start (or the reload).
+    if (g->options_.open_key_store) {
+      g->admin_store_ = g->options_.open_key_store(g->config_.admin, error);
+      if (!g->admin_store_) {
+        error = "admin key store " + g->config_.admin.db_path + ": " + error;
+        return nullptr;
+      }
+    } else if (g->options_.simulated) {
+      g->admin_store_ = std::make_shared<stores::keys::MemoryKeyStore>();
+    } else {
+      error = "admin needs a key store (BuildOptions::open_key_store)";
+      return nullptr;
+    }
+  }
   return g;
 }
 
@@ -153,6 +170,9 @@ std::shared_ptr<Gateway::Process> Gateway::make_process(
       p->access_log = std::make_shared<shell::LogFileWriter>(std::move(*o));
     }
   }
+  // The key store keeps its connections (and, in memory, its keys) across
+  // a reload that leaves admin alone.
+  if (admin_store_) p->admin_keys = keep("admin") && prev->admin_keys ? prev->admin_keys : admin_store_;
   return p;
 }
 
@@ -182,6 +202,14 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(
         process.access_log, config_.logging.access.format));
+  if (process.admin_keys) {
+    modules::admin::AdminOptions ao;
+    ao.token = config_.admin.token.value;
+    ao.store = process.admin_keys;
+    ao.secure_random = options_.secure_random;
+    const auto api = std::make_shared<modules::admin::AdminApi>(std::move(ao));
+    for (std::string_view path : modules::admin::AdminApi::paths()) o.endpoints.emplace_back(std::string(path), api);
+  }
   return o;
 }
 

@@ -8,7 +8,8 @@
 //   gateway.start_process()       the state one gateway process shares
 //                                 between its workers: health board,
 //                                 admission budget, in-process limiter, and
-//                                 module state (metrics); fresh per process
+//                                 module state (metrics, the admin key
+//                                 store); fresh per process
 //                                 (and per simulated run)
 //   gateway.worker_options(p, env, i)
 //                                 worker i's options: its store clients and
@@ -24,6 +25,7 @@
 #include <memory>
 #include <vector>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "proxy/core/config/config.h"
@@ -44,6 +46,9 @@ class CorsPolicy;
 namespace llmproxy::shell {
 class LogFileWriter;
 }
+namespace llmproxy::stores::keys {
+class KeyStore;
+}
 
 namespace llmproxy::server {
 
@@ -55,6 +60,14 @@ struct BuildOptions {
   // The wall clock for log rotation (serve passes the system clock; the
   // composition root itself reads no clock).
   std::function<WallTime()> wall_clock;
+  // Opens the admin API's key store (serve: the SQLite file admin.db_path,
+  // schema migrated; proxy/stores/sql). Unset in the simulator, where the
+  // keys live in memory; a real gateway with admin enabled needs it.
+  std::function<std::shared_ptr<stores::keys::KeyStore>(const config::AdminConfig&, std::string& error)>
+      open_key_store;
+  // Cryptographically secure random bytes, for keys the admin API generates
+  // (serve: OpenSSL). Unset: a create request must carry its key.
+  std::function<bool(std::span<std::uint8_t>)> secure_random;
 };
 
 class Gateway {
@@ -66,6 +79,7 @@ class Gateway {
     std::shared_ptr<ratelimit::MemoryLimiter> memory_limiter;  // rate_limit on memory
     std::shared_ptr<modules::metrics::MetricsHub> metrics;     // metrics.enabled
     std::shared_ptr<shell::LogFileWriter> access_log;          // logging.access
+    std::shared_ptr<stores::keys::KeyStore> admin_keys;        // admin.enabled
   };
 
  public:
@@ -118,6 +132,7 @@ class Gateway {
   bool limiting_ = false;
   const config::CacheConfig* limit_cache_ = nullptr;  // into config_; null = memory
   std::shared_ptr<const http::CorsPolicy> cors_;       // server.cors.enabled
+  std::shared_ptr<stores::keys::KeyStore> admin_store_;  // admin.enabled; a reload keeps the running one
   BuildOptions options_;
   std::vector<std::string> left_out_;
 };

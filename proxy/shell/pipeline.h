@@ -94,6 +94,11 @@ class EndpointHandler {
   virtual std::string_view allow() const { return "GET, HEAD"; }
   // Writes the body into `body` (reused) and says the status.
   virtual EndpointResponse handle(const Exchange& ex, std::string& body) = 0;
+  // The session calls this one. Endpoints that wait on a store (the admin
+  // API) override it; the rest answer at once through handle().
+  virtual env::Task<EndpointResponse> handle_async(const Exchange& ex, std::string& body) {
+    co_return handle(ex, body);
+  }
 };
 
 class Pipeline {

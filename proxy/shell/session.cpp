@@ -302,14 +302,12 @@ env::Task<Outcome> Session::answer_endpoint(http::Route route) {
   EndpointHandler* h =
       route == http::Route::not_found ? nullptr : gen_->pipeline().endpoint(ex_.path());
   if (!h) {
-    // The admin API arrives with its own issue; until then it is an
-    // unknown path, like any other.
     co_await writer_.send_error(ex_, ErrorId::not_found,
                                 "no route for " + std::string(ex_.path()));
     co_return Outcome::rejected;
   }
   scratch_.clear();
-  const EndpointResponse r = h->handle(ex_, scratch_);
+  const EndpointResponse r = co_await h->handle_async(ex_, scratch_);
   if (r.error) {
     co_await writer_.send_error(ex_, *r.error, r.error_message);
     co_return Outcome::rejected;

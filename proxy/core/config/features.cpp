@@ -29,7 +29,8 @@ constexpr std::array kFeatures{
     FeatureInfo{Feature::metrics, "metrics", true, "BEHAVIOR §10"},
     FeatureInfo{Feature::usage, "usage", false, "BEHAVIOR §10"},
     FeatureInfo{Feature::lua_scripts, "Lua scripts", false, "BEHAVIOR §11"},
-    FeatureInfo{Feature::admin, "admin", false, "BEHAVIOR §9"},
+    FeatureInfo{Feature::admin, "admin", true, "BEHAVIOR §9"},
+    FeatureInfo{Feature::admin_listen, "admin.listen (a listener of its own)", false, "BEHAVIOR §9, issue #13"},
 };
 
 }  // namespace

@@ -33,6 +33,7 @@ enum class Feature {
   usage,
   lua_scripts,  // every enabled script: block, scripts.*, hooks.*
   admin,
+  admin_listen,  // admin.listen: the admin API on a listener of its own
 };
 
 struct FeatureInfo {

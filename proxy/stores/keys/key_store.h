@@ -62,10 +62,15 @@ struct Page {
   std::int64_t total = 0;       // all keys, not only this page
 };
 
+// A sync writes every field of the keys it is given, except what a key
+// that already exists has accrued: its used_quota and created_at stay.
 enum class SyncMode : std::uint8_t {
   full,         // the store ends holding exactly these keys
   incremental,  // these keys are created or replaced; others stay
 };
+// Placeholders a database takes in one statement bound the set (SQLite:
+// 32766); a larger sync is refused, not cut.
+inline constexpr std::size_t kMaxSyncKeys = 10000;
 
 class KeyStore {
  public:
@@ -78,7 +83,8 @@ class KeyStore {
   virtual env::Task<Status> update(StoredKey key) = 0;
   virtual env::Task<Status> remove(std::string hash) = 0;
   virtual env::Task<Page> list(std::int64_t offset, std::int64_t limit) = 0;
-  // All or nothing (one transaction in a database).
+  // All or nothing (one transaction in a database). More than kMaxSyncKeys
+  // keys: unavailable, nothing written.
   virtual env::Task<Status> sync(std::vector<StoredKey> keys, SyncMode mode) = 0;
   // used_quota += tokens, atomically in the store (two gateways adding at
   // once both count). not_found when the key is gone.

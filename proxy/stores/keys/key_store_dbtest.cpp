@@ -158,26 +158,41 @@ TEST_P(KeyStoreTest, ListPagesInCreationOrderWithTheTotal) {
 }
 
 TEST_P(KeyStoreTest, SyncFullReplacesIncrementalUpserts) {
-  Page after_incremental, after_full;
-  Status inc, full;
+  Page after_incremental, after_full, after_refused, after_empty;
+  Status inc, full, empty, too_many;
   run([&]() -> asio::awaitable<void> {
     co_await store_->create(key("a", 1));
     co_await store_->create(key("b", 2));
-    StoredKey b2 = key("b", 2);
+    co_await store_->add_usage("b", 40);
+    StoredKey b2 = key("b", 99);  // a sync cannot move created_at...
     b2.name = "b changed";
+    b2.used_quota = 0;            // ...nor reset what the key used
     std::vector<StoredKey> incremental{b2, key("c", 3)};
     inc = co_await store_->sync(incremental, SyncMode::incremental);
     after_incremental = co_await store_->list(0, 10);
-    std::vector<StoredKey> everything{key("d", 4)};
+    std::vector<StoredKey> everything{key("d", 4), b2};
     full = co_await store_->sync(everything, SyncMode::full);
     after_full = co_await store_->list(0, 10);
+    std::vector<StoredKey> huge(kMaxSyncKeys + 1, key("x", 1));
+    too_many = co_await store_->sync(huge, SyncMode::full);
+    after_refused = co_await store_->list(0, 10);
+    empty = co_await store_->sync({}, SyncMode::full);
+    after_empty = co_await store_->list(0, 10);
   });
   EXPECT_TRUE(inc.ok()) << inc.message;
   ASSERT_EQ(after_incremental.keys.size(), 3u);
   EXPECT_EQ(after_incremental.keys[1].name, "b changed");
+  EXPECT_EQ(after_incremental.keys[1].used_quota, 40);
+  EXPECT_EQ(after_incremental.keys[1].created_at, 2);
   EXPECT_TRUE(full.ok()) << full.message;
-  ASSERT_EQ(after_full.keys.size(), 1u);
-  EXPECT_EQ(after_full.keys[0].hash, "d");
+  ASSERT_EQ(after_full.keys.size(), 2u);
+  EXPECT_EQ(after_full.keys[0].hash, "b");
+  EXPECT_EQ(after_full.keys[0].used_quota, 40);
+  EXPECT_EQ(after_full.keys[1].hash, "d");
+  EXPECT_EQ(too_many.outcome, Outcome::unavailable);
+  EXPECT_EQ(after_refused.total, 2);  // the refused sync wrote nothing
+  EXPECT_TRUE(empty.ok()) << empty.message;
+  EXPECT_TRUE(after_empty.keys.empty());
 }
 
 TEST_P(KeyStoreTest, UsageAddsUpAcrossConcurrentCallers) {

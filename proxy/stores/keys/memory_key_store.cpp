@@ -62,12 +62,20 @@ env::Task<Page> MemoryKeyStore::list(std::int64_t offset, std::int64_t limit) {
 }
 
 env::Task<Status> MemoryKeyStore::sync(std::vector<StoredKey> keys, SyncMode mode) {
+  if (keys.size() > kMaxSyncKeys)
+    co_return Status{Outcome::unavailable, "a sync takes at most " + std::to_string(kMaxSyncKeys) + " keys"};
   std::lock_guard lk(mu_);
-  if (mode == SyncMode::full) keys_.clear();
+  std::map<std::string, StoredKey> next;
+  if (mode == SyncMode::incremental) next = keys_;
   for (auto& key : keys) {
+    if (const auto old = keys_.find(key.hash); old != keys_.end()) {
+      key.used_quota = old->second.used_quota;
+      key.created_at = old->second.created_at;
+    }
     const std::string hash = key.hash;
-    keys_.insert_or_assign(hash, std::move(key));
+    next.insert_or_assign(hash, std::move(key));
   }
+  keys_ = std::move(next);
   co_return Status{};
 }
 

@@ -11,10 +11,11 @@ constexpr const char* kColumns =
     "key_hash, key_prefix, name, user_id, status, starts_at, expires_at, total_quota, used_quota, "
     "quota_reset_period, quota_reset_at, allowed_ips, denied_ips, created_at, updated_at";
 constexpr const char* kPlaceholders = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
-// The columns an update or an incremental sync replaces (not key_hash).
-constexpr const char* kReplaced[] = {"key_prefix", "name", "user_id", "status", "starts_at", "expires_at",
-                                     "total_quota", "used_quota", "quota_reset_period", "quota_reset_at",
-                                     "allowed_ips", "denied_ips", "created_at", "updated_at"};
+// The columns a sync replaces in a key that exists: not the key_hash, and
+// not what the key has accrued (used_quota) or when it was first made.
+constexpr const char* kReplaced[] = {"key_prefix",         "name",           "user_id",     "status",
+                                     "starts_at",          "expires_at",     "total_quota", "quota_reset_period",
+                                     "quota_reset_at",     "allowed_ips",    "denied_ips",  "updated_at"};
 
 Value opt(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{}; }
 
@@ -143,11 +144,25 @@ env::Task<Page> SqlKeyStore::list(std::int64_t offset, std::int64_t limit) {
 }
 
 env::Task<Status> SqlKeyStore::sync(std::vector<StoredKey> keys, SyncMode mode) {
+  if (keys.size() > kMaxSyncKeys)
+    co_return Status{Outcome::unavailable, "a sync takes at most " + std::to_string(kMaxSyncKeys) + " keys"};
   std::vector<Statement> batch;
   batch.reserve(keys.size() + 1);
-  if (mode == SyncMode::full) batch.push_back(Statement{"DELETE FROM llmproxy_api_keys", {}});
   const std::string sql = upsert(db_->dialect());
   for (const auto& k : keys) batch.push_back(Statement{sql, row_values(k)});
+  if (mode == SyncMode::full) {
+    // Every key not in the set goes; the ones that stay keep their usage.
+    Statement drop{"DELETE FROM llmproxy_api_keys", {}};
+    if (!keys.empty()) {
+      drop.sql += " WHERE key_hash NOT IN (";
+      for (std::size_t i = 0; i < keys.size(); ++i) {
+        drop.sql += i ? ", ?" : "?";
+        drop.params.emplace_back(keys[i].hash);
+      }
+      drop.sql += ")";
+    }
+    batch.push_back(std::move(drop));
+  }
   const sql::Result r = co_await db_->run(std::move(batch), true);
   if (!r.ok()) co_return failed(r);
   co_return Status{};
@@ -160,6 +175,35 @@ env::Task<Status> SqlKeyStore::add_usage(std::string hash, std::int64_t tokens) 
   if (!r.ok()) co_return failed(r);
   if (r.affected == 0 && tokens != 0) co_return Status{Outcome::not_found, {}};
   co_return Status{};
+}
+
+}  // namespace llmproxy::stores::keys
+
+#include <filesystem>
+
+#include "proxy/stores/sql/migrations.h"
+
+namespace llmproxy::stores::keys {
+
+std::shared_ptr<KeyStore> open_sqlite_key_store(const std::string& path, std::string& error) {
+  const std::filesystem::path file(path);
+  if (file.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(file.parent_path(), ec);
+    if (ec) {
+      error = "cannot create " + file.parent_path().string() + ": " + ec.message();
+      return nullptr;
+    }
+  }
+  config::DatabaseConfig db;
+  db.name = "admin";
+  db.driver = config::DbDriver::sqlite;
+  db.path = path;
+  db.max_open_conns = 2;  // admin calls are rare; one writer at a time anyway
+  std::shared_ptr<sql::SqlPool> pool = sql::SqlPool::open(db, error);
+  if (!pool) return nullptr;
+  if (sql::migrate(*pool, sql::gateway_migrations(), error) < 0) return nullptr;
+  return std::make_shared<SqlKeyStore>(std::move(pool));
 }
 
 }  // namespace llmproxy::stores::keys

@@ -28,3 +28,12 @@ class SqlKeyStore final : public KeyStore {
 };
 
 }  // namespace llmproxy::stores::keys
+
+namespace llmproxy::stores::keys {
+
+// The admin API's own store (admin.db_path): a SQLite file, its directory
+// created when missing, the schema migrated. Null and `error` when the file
+// cannot be opened or migrated.
+std::shared_ptr<KeyStore> open_sqlite_key_store(const std::string& path, std::string& error);
+
+}  // namespace llmproxy::stores::keys
