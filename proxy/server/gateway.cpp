@@ -5,6 +5,7 @@
 #include "proxy/core/config/print.h"
 #include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/modules/access_log/access_log_observer.h"
+#include "proxy/modules/auth/auth_filter.h"
 #include "proxy/modules/cors/cors_filter.h"
 #include "proxy/modules/metrics/metrics_module.h"
 #include "proxy/server/shell_config_from.h"
@@ -55,6 +56,14 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
   }
   if (g->config_.server.cors.enabled)
     g->cors_ = std::make_shared<const http::CorsPolicy>(g->config_.server.cors);
+  if (auth::auth_required(g->config_)) {
+    auto a = auth::Authenticator::from(g->config_);
+    if (!a) {
+      error = a.error;
+      return nullptr;
+    }
+    g->auth_ = std::make_shared<const auth::Authenticator>(std::move(*a.value));
+  }
   return g;
 }
 
@@ -179,6 +188,7 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
   // Modules, each one block.
   if (process.metrics) process.metrics->install(o, process.metrics->worker_share(index));
   if (cors_) o.filters.push_back(std::make_unique<modules::cors::CorsFilter>(cors_));
+  if (auth_) o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_));
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(
         process.access_log, config_.logging.access.format));

@@ -41,6 +41,9 @@ class MetricsHub;
 namespace llmproxy::http {
 class CorsPolicy;
 }
+namespace llmproxy::auth {
+class Authenticator;
+}
 namespace llmproxy::shell {
 class LogFileWriter;
 }
@@ -118,6 +121,9 @@ class Gateway {
   bool limiting_ = false;
   const config::CacheConfig* limit_cache_ = nullptr;  // into config_; null = memory
   std::shared_ptr<const http::CorsPolicy> cors_;       // server.cors.enabled
+  // auth or api_keys: the key tables, built once per config (a reload
+  // builds a new gateway, so new tables), shared read-only by the workers.
+  std::shared_ptr<const auth::Authenticator> auth_;
   BuildOptions options_;
   std::vector<std::string> left_out_;
 };
