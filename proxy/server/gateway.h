@@ -53,7 +53,9 @@ namespace llmproxy::server {
 // How the gateway runs.
 struct BuildOptions {
   // In the simulator: modules that need the real machine (the log writers'
-  // threads and files) are left out; everything else is wired as in serve.
+  // threads and files) are left out, and so is auth when a provider it
+  // names is not built (conform runs configs check-config refuses);
+  // everything else is wired as in serve.
   bool simulated = false;
   // The wall clock for log rotation (serve passes the system clock; the
   // composition root itself reads no clock).
