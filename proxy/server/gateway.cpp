@@ -6,6 +6,7 @@
 #include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/modules/access_log/access_log_observer.h"
 #include "proxy/modules/admin/admin_api.h"
+#include "proxy/modules/auth/auth_filter.h"
 #include "proxy/modules/cors/cors_filter.h"
 #include "proxy/modules/metrics/metrics_module.h"
 #include "proxy/server/shell_config_from.h"
@@ -69,6 +70,21 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
       g->admin_store_ = std::make_shared<stores::keys::MemoryKeyStore>();
     } else {
       error = "admin needs a key store (BuildOptions::open_key_store)";
+      return nullptr;
+    }
+  }
+  if (auth::auth_required(g->config_)) {
+    auto a = auth::Authenticator::from(g->config_);
+    if (a) {
+      g->auth_ = std::make_shared<const auth::Authenticator>(std::move(*a.value));
+    } else if (g->options_.simulated) {
+      // conform on a config with a provider this build lacks (check-config
+      // said so): judging keys by the static providers alone would refuse
+      // what the missing one accepts, so the simulated gateway runs
+      // without auth, and says so. serve never gets here (check-config).
+      g->left_out_.push_back("auth (" + a.error + ")");
+    } else {
+      error = a.error;
       return nullptr;
     }
   }
@@ -199,6 +215,7 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
   // Modules, each one block.
   if (process.metrics) process.metrics->install(o, process.metrics->worker_share(index));
   if (cors_) o.filters.push_back(std::make_unique<modules::cors::CorsFilter>(cors_));
+  if (auth_) o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_));
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(
         process.access_log, config_.logging.access.format));

@@ -43,6 +43,9 @@ class MetricsHub;
 namespace llmproxy::http {
 class CorsPolicy;
 }
+namespace llmproxy::auth {
+class Authenticator;
+}
 namespace llmproxy::shell {
 class LogFileWriter;
 }
@@ -55,7 +58,9 @@ namespace llmproxy::server {
 // How the gateway runs.
 struct BuildOptions {
   // In the simulator: modules that need the real machine (the log writers'
-  // threads and files) are left out; everything else is wired as in serve.
+  // threads and files) are left out, and so is auth when a provider it
+  // names is not built (conform runs configs check-config refuses);
+  // everything else is wired as in serve.
   bool simulated = false;
   // The wall clock for log rotation (serve passes the system clock; the
   // composition root itself reads no clock).
@@ -133,6 +138,9 @@ class Gateway {
   const config::CacheConfig* limit_cache_ = nullptr;  // into config_; null = memory
   std::shared_ptr<const http::CorsPolicy> cors_;       // server.cors.enabled
   std::shared_ptr<stores::keys::KeyStore> admin_store_;  // admin.enabled; a reload keeps the running one
+  // auth or api_keys: the key tables, built once per config (a reload
+  // builds a new gateway, so new tables), shared read-only by the workers.
+  std::shared_ptr<const auth::Authenticator> auth_;
   BuildOptions options_;
   std::vector<std::string> left_out_;
 };

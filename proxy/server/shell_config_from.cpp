@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "proxy/core/auth/authenticator.h"
+
 namespace llmproxy::server {
 
 bool split_listen(const std::string& listen, std::string& host, std::uint16_t& port) {
@@ -18,6 +20,20 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
   port = static_cast<std::uint16_t>(value);
   return true;
 }
+
+namespace {
+
+// auth.header_names other than Authorization and X-Api-Key (the shell drops
+// those always), when auth reads them.
+std::vector<std::string> key_headers_beyond_defaults(const config::Config& cfg) {
+  std::vector<std::string> out;
+  if (!auth::auth_required(cfg)) return out;
+  for (const auto& h : auth::key_headers(cfg.auth.header_names))
+    if (h.name != "authorization" && h.name != "x-api-key") out.push_back(h.name);
+  return out;
+}
+
+}  // namespace
 
 std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config& cfg) {
   auto out = std::make_shared<shell::ShellConfig>();
@@ -57,6 +73,7 @@ std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config
         b.stream_idle_timeout.count() > 0 ? b.stream_idle_timeout : r.stream_idle_timeout;
     t.max_idle_conns = static_cast<std::size_t>(b.max_idle_conns);
     t.forward_api_key = b.forward_api_key;
+    t.key_headers = key_headers_beyond_defaults(cfg);
     t.url = b.url;
     t.models = b.models;
     out->backends.push_back(std::move(t));

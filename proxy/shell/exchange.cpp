@@ -44,6 +44,7 @@ void Exchange::begin(const ClientRequest& req, TimePoint now, WallTime wall_now,
   route = http::Route::not_found;
   response_headers.clear();
   cors_headers_owned = false;
+  caller = Caller{};
   rewritten_body.clear();
   body_rewritten = false;
   strip_usage = false;

@@ -25,6 +25,17 @@
 
 namespace llmproxy::shell {
 
+// Who sent the request, as the auth filter found it (BEHAVIOR §7). The views
+// point into the generation's key table, which outlives every request that
+// pins the generation.
+struct Caller {
+  bool checked = false;       // the auth filter ran for this request
+  std::string_view id;        // the key's identity (SHA-256 hex); "" = anonymous (a skipped path)
+  std::string_view name;      // the key's configured name
+  std::string_view user_id;
+  std::string_view key_prefix;  // all a log may show of the key
+};
+
 class Exchange {
  public:
   enum class Phase : std::uint8_t { idle, open, responding, ended };
@@ -54,7 +65,10 @@ class Exchange {
   http::Route route = http::Route::not_found;
 
   std::string request_id;
-  std::string_view client_ip;  // the connection's peer (X-Forwarded-For)
+  std::string_view client_ip;  // the connection's peer (the socket's remote address)
+  // Set by the auth filter; per-key rate limits count on caller.id when it
+  // is checked, not on the raw header.
+  Caller caller;
   RequestRecord record;
   // Whether the connection may serve another request after this one.
   bool keep_alive = true;

@@ -24,6 +24,10 @@ std::string_view presented_key(const ClientRequest& req) {
   return std::string_view(x.data(), x.size());
 }
 
+std::string_view limit_key(const Exchange& ex) {
+  return ex.caller.checked ? ex.caller.id : presented_key(ex.request());
+}
+
 std::int64_t reservation(const Exchange& ex) {
   return ratelimit::token_reservation(ex.max_tokens, ex.prompt_bytes);
 }
@@ -33,7 +37,7 @@ std::int64_t reservation(const Exchange& ex) {
 env::Task<FilterVerdict> RateLimitFilter::on_request(Exchange& ex) {
   stores::AdmitRequest admit;
   admit.now = ex.record.start;
-  admit.key = presented_key(ex.request());
+  admit.key = limit_key(ex);
   admit.token_reservation = reservation(ex);
   const ratelimit::Verdict verdict = co_await store_->admit(admit);
   ratelimit::append_rate_limit_headers(ex.response_headers, verdict);
@@ -47,7 +51,7 @@ env::Task<FilterVerdict> RateLimitFilter::on_request(Exchange& ex) {
 env::Task<void> RateLimitFilter::on_end(Exchange& ex) {
   stores::FinishRequest fin;
   fin.now = ex.record.end;
-  fin.key = presented_key(ex.request());
+  fin.key = limit_key(ex);
   fin.token_reservation = reservation(ex);
   fin.actual_tokens = ex.record.total_tokens;
   co_await store_->finish(fin);

@@ -2,8 +2,10 @@
 // request (admit), the verdict's x-ratelimit-* headers on every response of
 // the request, and the concurrency slot always given back at the end with
 // the request's actual tokens (finish). The key is the API key the client
-// presented (Authorization: Bearer …, else x-api-key; "" = anonymous) until
-// auth provides the caller's identity.
+// presented (Authorization: Bearer …, else x-api-key; "" = anonymous), or,
+// when the auth filter ran (Exchange::caller.checked), the authenticated
+// key's identity: then a header nobody verified never names a limit's key,
+// and a path auth skips counts as anonymous.
 #pragma once
 
 #include <memory>

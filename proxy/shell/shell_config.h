@@ -36,6 +36,10 @@ struct BackendTarget {
   Duration stream_idle_timeout{0}; // max silence between body reads; 0 = off
   std::size_t max_idle_conns = 64;
   bool forward_api_key = false;
+  // Headers that carry the client's key besides Authorization and X-Api-Key
+  // (auth.header_names), lower case: dropped like them unless
+  // forward_api_key.
+  std::vector<std::string> key_headers;
 };
 
 // How a request's backends are chosen and how failures are handled

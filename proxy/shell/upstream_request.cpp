@@ -12,6 +12,12 @@ constexpr std::string_view kCrlf = "\r\n";
 
 std::string_view view(boost::beast::string_view s) { return {s.data(), s.size()}; }
 
+bool names_key_header(const BackendTarget& b, std::string_view name) {
+  for (const auto& k : b.key_headers)
+    if (http::iequals(name, k)) return true;
+  return false;
+}
+
 // Every value of the fields `match` accepts, joined with ", ".
 template <class Match>
 std::string_view joined(const ClientRequest& req, Match match, std::string& scratch) {
@@ -72,7 +78,7 @@ void build_upstream_head(std::string& head, const ClientRequest& req, const Back
         if (http::iequals(n, "x-request-id") || http::iequals(n, "x-forwarded-proto") ||
             http::iequals(n, "x-forwarded-for"))
           continue;
-        if (!b.forward_api_key && http::iequals(n, "x-api-key")) continue;
+        if (!b.forward_api_key && (http::iequals(n, "x-api-key") || names_key_header(b, n))) continue;
         break;
     }
     head += n;

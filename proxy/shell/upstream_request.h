@@ -4,7 +4,8 @@
 //   dropped: hop-by-hop headers (RFC 9110 §7.6.1) and every header named in
 //     any Connection field; Host, Content-Length, Transfer-Encoding and
 //     Expect (the gateway frames the body itself); the client's key
-//     (Authorization, X-Api-Key) unless the backend forwards it; the
+//     (Authorization, X-Api-Key and the backend's key_headers, i.e.
+//     auth.header_names) unless the backend forwards it; the
 //     client's X-Request-Id, X-Forwarded-Proto and X-Forwarded-For;
 //   set: Host (the backend's), X-Forwarded-For (every incoming
 //     X-Forwarded-For value joined with ", ", then the client's address),
