@@ -161,6 +161,8 @@ RC_GTEST_PROP(RoutingSim, RetriesBackoffAndFallbackFollowTheirRules, ()) {
   const RetryCase c = gen_retry_case();
   const Scenario& sc = c.sc;
   const auto& policy = sc.gateway.routing.retry;
+  // The mix (RapidCheck prints it): the fault of b0, every case's first backend.
+  RC_TAG(c.faults.front().empty() ? std::string("healthy") : c.faults.front());
   const KeepIfFails keep(sc, "RoutingSim-RetriesBackoffAndFallbackFollowTheirRules-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
@@ -238,12 +240,14 @@ RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
   h.unhealthy_threshold = *uniform(1, 4);
   h.healthy_threshold = *uniform(1, 4);
   // Health outages (and hangs, which the probe timeout must bound).
+  std::string first_outage;
   for (int i = 0; i < n; ++i) {
     const int outages = *uniform(0, 3);
     for (int k = 0; k < outages; ++k) {
       const Duration from = ms(*uniform(0, 20000));
       const Duration to = from + ms(*uniform(100, 15000));
       const std::string kind = *rc::gen::element<std::string>("health=down", "health=hang", "down");
+      if (i == 0 && k == 0) first_outage = kind;
       sc.fakes[static_cast<std::size_t>(i)].faults.push_back({from, to, spec(kind)});
     }
   }
@@ -265,6 +269,8 @@ RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
         probes->push_back({env.now(), b, ok, changed, p->tracker().healthy(b)});
       };
   };
+  // The mix (RapidCheck prints it): the kind of b0's first outage.
+  RC_TAG(sc.fakes[0].faults.empty() ? std::string("no outage") : first_outage);
   const KeepIfFails keep(sc, "RoutingSim-HealthFollowsTheReferenceStateMachine-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
@@ -411,6 +417,7 @@ RC_GTEST_PROP(RoutingSim, CircuitOpensAfterExactlyConsecutiveFailures, ()) {
   ClientRequest half_open;
   half_open.at = std::chrono::seconds(n) + cb.cool_down;
   sc.requests.push_back(half_open);
+  RC_TAG(fail);  // the mix (RapidCheck prints it)
   const KeepIfFails keep(sc, "RoutingSim-CircuitOpensAfterExactlyConsecutiveFailures-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
