@@ -57,8 +57,8 @@ fake::FaultSpec spec(const std::string& text) {
 
 // A config with backends b0..b(n-1) on http://bi:8000, each served by its
 // own fake on its own simulated host (Scenario::fakes), so each can get its
-// own faults. The property draws the rest of the config, then runs it
-// (ready).
+// own faults. The property draws the rest of the config, then builds it
+// (ready() below).
 config::Config with_backends(Scenario& sc, int n, Duration first_byte_timeout) {
   config::Config cfg;
   for (int i = 0; i < n; ++i) {
