@@ -408,6 +408,10 @@ harness::Scenario routing_case() {
 // fault timeline, so it replays as exactly the run it came from.
 TEST(ScenarioRun, AKeptRoutingCaseReplaysAsTheSameRun) {
   const harness::Scenario sc = routing_case();
+  // The kept config is what was drawn: the changed sections only.
+  for (const char* section : {"backends:", "routing:", "health_check:"})
+    EXPECT_NE(("\n" + sc.config_yaml).find(std::string("\n") + section), std::string::npos) << section;
+  EXPECT_EQ(sc.config_yaml.find("server:"), std::string::npos) << sc.config_yaml;
   const Reloaded back = keep_and_load(sc, "routing");
   ASSERT_TRUE(back.gateway);
   EXPECT_EQ(back.gateway->config().routing, harness::simulated_gateway(sc.config_yaml)->config().routing);
