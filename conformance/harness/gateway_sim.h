@@ -207,5 +207,10 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& scenario);
 
 // The request id the harness gives request i (sent as X-Request-Id).
 std::string request_id_for(std::size_t index);
+// Judged from the bytes: request `index`'s X-Request-Id went to a backend
+// on some upstream connection.
+bool reached_upstream(const SimOutcome& out, std::size_t index);
+// The `code` of the OpenAI error object in a response body ("" if none).
+std::string error_code_in(const std::string& body);
 
 }  // namespace llmproxy::harness
