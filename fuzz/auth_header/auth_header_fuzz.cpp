@@ -1,8 +1,10 @@
 // key_in_value, extract_key and SkipPaths::matches never crash, and their
 // answers keep the rules their headers state, for any bytes.
 //
+// Also client_address (forwarded_for.h) on the value as X-Forwarded-For.
+//
 // Input: byte 0 picks the mode (bit 0: the value is read as Authorization,
-// i.e. Bearer); the rest is split at the first NUL into a header value and a
+// i.e. Bearer; bit 1: the peer is a trusted proxy); the rest is split at the first NUL into a header value and a
 // request path.
 #include <cstddef>
 #include <cstdint>
@@ -10,7 +12,10 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <algorithm>
+#include <vector>
 
+#include "proxy/core/auth/forwarded_for.h"
 #include "proxy/core/auth/key_header.h"
 #include "proxy/core/auth/skip_paths.h"
 
@@ -57,6 +62,35 @@ void check_skip(std::string_view path) {
   check(under, "skipped a path under no entry");
 }
 
+// client_address on the value as X-Forwarded-For: the answer is unknown,
+// the peer, or an entry of the header; an untrusted peer is always itself.
+void check_forwarded(std::string_view value, bool peer_trusted) {
+  static const std::vector<llmproxy::util::Cidr> trusted = {*llmproxy::util::parse_cidr("10.0.0.0/8").value,
+                                                            *llmproxy::util::parse_cidr("fd00::/8").value};
+  const std::string_view peer = peer_trusted ? "10.0.0.1" : "203.0.113.5";
+  const std::string_view lines[] = {value, value.substr(value.size() / 2)};
+  const auto ip = llmproxy::auth::client_address(peer, lines, trusted);
+  if (!peer_trusted) {
+    check(ip && llmproxy::util::to_string(*ip) == peer, "an untrusted peer was not the client");
+    return;
+  }
+  if (!ip) return;
+  // Behind a trusted peer the client is one of the header's entries.
+  bool named = false;
+  for (std::string_view line : lines) {
+    for (std::size_t start = 0; start <= line.size();) {
+      const std::size_t comma = std::min(line.find(',', start), line.size());
+      std::string_view entry = line.substr(start, comma - start);
+      while (!entry.empty() && blank(entry.front())) entry.remove_prefix(1);
+      while (!entry.empty() && blank(entry.back())) entry.remove_suffix(1);
+      const auto parsed = llmproxy::util::parse_ip(entry);
+      named = named || (parsed && *parsed.value == *ip);
+      start = comma + 1;
+    }
+  }
+  check(named, "the client is not named in the header");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -73,5 +107,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   });
   if (key) check(*key == *llmproxy::auth::key_in_value(value, bearer), "extract_key disagrees");
   check_skip(path);
+  check_forwarded(value, (data[0] & 2) != 0);
   return 0;
 }

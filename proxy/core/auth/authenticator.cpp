@@ -12,6 +12,11 @@ util::Parsed<Authenticator> Authenticator::from(const config::Config& c) {
   a.mode_ = c.auth.mode;
   a.skip_ = SkipPaths(c.auth.skip_paths);
   a.headers_ = auth::key_headers(c.auth.header_names);
+  for (std::size_t i = 0; i < c.auth.trusted_proxies.size(); ++i) {
+    auto block = util::parse_cidr(c.auth.trusted_proxies[i]);
+    if (!block) return R::failure("auth.trusted_proxies[" + std::to_string(i) + "]: " + block.error);
+    a.trusted_.push_back(*block.value);
+  }
   for (std::size_t i = 0; c.auth.enabled && i < c.auth.pipeline.size(); ++i) {
     const auto& p = c.auth.pipeline[i];
     if (!p.enabled) continue;

@@ -73,6 +73,8 @@ class Authenticator {
   static util::Parsed<Authenticator> from(const config::Config& c);
 
   const SkipPaths& skip_paths() const { return skip_; }
+  // auth.trusted_proxies (forwarded_for.h); empty: the peer is the client.
+  const std::vector<util::Cidr>& trusted_proxies() const { return trusted_; }
   const std::vector<KeyHeader>& key_headers() const { return headers_; }
 
   // The decision for a presented key (hashed here, once) from `client_ip`
@@ -99,6 +101,7 @@ class Authenticator {
   bool uses_stores_ = false;
   config::AuthMode mode_ = config::AuthMode::first_match;
   SkipPaths skip_;
+  std::vector<util::Cidr> trusted_;
   std::vector<KeyHeader> headers_;
   std::vector<Provider> providers_;
 };

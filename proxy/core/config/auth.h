@@ -137,6 +137,9 @@ struct AuthConfig {
   std::vector<std::string> skip_paths{"/health", "/ready", "/metrics"};
   std::vector<std::string> header_names{"Authorization", "X-API-Key"};
   Duration cache_ttl = 10s;  // extension
+  // extension: proxies (addresses or CIDRs) whose X-Forwarded-For names the
+  // client for allowed_ips/denied_ips (proxy/core/auth/forwarded_for.h).
+  std::vector<std::string> trusted_proxies;
   std::vector<AuthProvider> pipeline;
 
   bool operator==(const AuthConfig&) const = default;
@@ -147,6 +150,7 @@ struct AuthConfig {
     v("skip_paths", skip_paths);
     v("header_names", header_names, check::header_name_list);
     v("cache_ttl", cache_ttl);
+    v("trusted_proxies", trusted_proxies, check::cidr_list);
     v("pipeline", pipeline);
   }
 };

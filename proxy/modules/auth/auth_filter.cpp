@@ -1,7 +1,10 @@
 #include "proxy/modules/auth/auth_filter.h"
 
+#include <array>
 #include <cassert>
+#include <span>
 
+#include "proxy/core/auth/forwarded_for.h"
 #include "proxy/core/log/log.h"
 #include "proxy/modules/auth/stored_key.h"
 
@@ -43,6 +46,24 @@ std::optional<std::string_view> presented_key(const llmproxy::auth::Authenticato
   });
 }
 
+// The client auth judges IP rules by: the peer, or behind trusted proxies
+// what X-Forwarded-For says (forwarded_for.h). At most kMaxForwardedLines
+// header lines are read; a request with more is judged as from an unknown
+// client.
+constexpr std::size_t kMaxForwardedLines = 8;
+
+std::optional<util::IpAddress> client_of(const llmproxy::auth::Authenticator& auth, const shell::Exchange& ex) {
+  if (auth.trusted_proxies().empty()) return util::parse_ip(ex.client_ip).value;
+  std::array<std::string_view, kMaxForwardedLines> lines;
+  std::size_t n = 0;
+  const auto range = ex.request().equal_range("X-Forwarded-For");
+  for (auto it = range.first; it != range.second; ++it) {
+    if (n == lines.size()) return std::nullopt;
+    lines[n++] = std::string_view(it->value().data(), it->value().size());
+  }
+  return llmproxy::auth::client_address(ex.client_ip, std::span(lines.data(), n), auth.trusted_proxies());
+}
+
 }  // namespace
 
 AuthFilter::AuthFilter(std::shared_ptr<const llmproxy::auth::Authenticator> authenticator, BuiltinKeys builtin)
@@ -58,8 +79,7 @@ shell::FilterVerdict AuthFilter::judge(shell::Exchange& ex) const {
   if (auth_->skip_paths().matches(ex.path())) return shell::FilterVerdict::proceed();
   const auto key = presented_key(*auth_, ex);
   if (!key) return refuse(ErrorId::invalid_api_key, kMissing);
-  const auto client = util::parse_ip(ex.client_ip);
-  return verdict_of(auth_->check(*key, client.value, ex.record.wall_start), ex);
+  return verdict_of(auth_->check(*key, client_of(*auth_, ex), ex.record.wall_start), ex);
 }
 
 env::Task<shell::FilterVerdict> AuthFilter::on_request(shell::Exchange& ex) {
@@ -76,7 +96,7 @@ env::Task<shell::FilterVerdict> AuthFilter::judge_with_stores(shell::Exchange& e
   const auto key = presented_key(*auth_, ex);
   if (!key) co_return refuse(ErrorId::invalid_api_key, kMissing);
   const llmproxy::auth::KeyHash hash = llmproxy::auth::hash_key(*key);
-  const auto client = util::parse_ip(ex.client_ip).value;
+  const auto client = client_of(*auth_, ex);
   const WallTime now = ex.record.wall_start;
   llmproxy::auth::Judgement judgement(auth_->mode());
   std::shared_ptr<const KeyRecord> held;

@@ -11,7 +11,8 @@
 //     auth_unavailable: neither let in nor told it is wrong;
 //   - an allowed key becomes Exchange::caller (the per-key rate limits
 //     count on it).
-// The client address is the socket's peer.
+// The client address is the socket's peer, or behind auth.trusted_proxies
+// the one X-Forwarded-For names (proxy/core/auth/forwarded_for.h).
 //
 // Table providers (static, api_keys): one header scan, one SHA-256, one
 // hash-table probe per provider; nothing allocated, no suspension.

@@ -115,6 +115,7 @@ class BuiltinAuthTest : public ::testing::Test {
   Answer request(const std::string& key, std::int64_t tokens = 0) {
     shell::ClientRequest req{boost::beast::http::verb::post, "/v1/chat/completions", 11};
     req.set(boost::beast::http::field::authorization, "Bearer " + key);
+    for (const auto& line : forwarded_for_) req.insert("X-Forwarded-For", line);
     shell::Exchange ex;
     Rng rng(1);
     ex.begin(req, env_.now_, env_.wall_, rng);
@@ -140,6 +141,7 @@ class BuiltinAuthTest : public ::testing::Test {
   TestEnv env_{io_};
   std::shared_ptr<ProbedStore> store_ = std::make_shared<ProbedStore>();
   std::unique_ptr<modules::auth::AuthFilter> filter_;
+  std::vector<std::string> forwarded_for_;  // X-Forwarded-For lines of each request
 };
 
 constexpr const char* kBuiltin =
@@ -244,6 +246,23 @@ TEST_F(BuiltinAuthTest, ModeAllNeedsTheTableAndTheStore) {
   put(off);
   env_.now_ += 10s;  // the default cache_ttl
   EXPECT_EQ(request("sk-both").error, ErrorId::key_disabled);
+}
+
+// Requests come from 10.1.2.3 (request()): a trusted proxy here, so the
+// key's IP rules judge the address X-Forwarded-For names.
+TEST_F(BuiltinAuthTest, BehindTrustedProxiesTheForwardedClientIsJudged) {
+  build("auth:\n  enabled: true\n  trusted_proxies: [10.0.0.0/8]\n  pipeline:\n"
+        "    - {name: t, type: static, static: {keys: [{key: sk-office, allowed_ips: [198.51.100.0/24]}]}}\n");
+  forwarded_for_ = {"198.51.100.20"};
+  EXPECT_FALSE(request("sk-office").error);
+  forwarded_for_ = {"198.51.100.20, 203.0.113.9"};  // the nearest untrusted hop decides
+  EXPECT_EQ(request("sk-office").error, ErrorId::ip_not_allowed);
+  forwarded_for_ = {};
+  EXPECT_EQ(request("sk-office").error, ErrorId::ip_not_allowed);  // unknown client
+  build("auth:\n  enabled: true\n  pipeline:\n"
+        "    - {name: t, type: static, static: {keys: [{key: sk-office, allowed_ips: [198.51.100.0/24]}]}}\n");
+  forwarded_for_ = {"198.51.100.20"};
+  EXPECT_EQ(request("sk-office").error, ErrorId::ip_not_allowed);  // no trusted proxies: the peer
 }
 
 }  // namespace
