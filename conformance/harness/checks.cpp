@@ -1,6 +1,7 @@
 #include "conformance/harness/checks.h"
 
 #include "conformance/harness/upstream_transcript.h"
+#include "conformance/harness/usage_oracle.h"
 #include "proxy/server/drain.h"
 
 #include <boost/json/parse.hpp>
@@ -61,28 +62,19 @@ const shell::BackendTarget& target_of(const Scenario& sc, const std::string& bac
   return sc.backend_template;
 }
 
-// The usage a backend reported, read independently of the gateway's own
-// scanner (Boost.JSON): the top-level `usage` of a JSON answer, or of the
-// last SSE data payload that has one. {-1, -1} when none.
-std::pair<std::int64_t, std::int64_t> reported_usage(std::string_view body, bool sse) {
+// The usage a backend reported in a JSON answer, read independently of the
+// gateway's own scanner (Boost.JSON): its top-level `usage`. {-1, -1} when
+// none. (Streams: usage_oracle.h.)
+std::pair<std::int64_t, std::int64_t> reported_usage(std::string_view body) {
   std::pair<std::int64_t, std::int64_t> found{-1, -1};
-  auto take = [&](std::string_view json) {
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(json, ec);
-    if (ec || !v.is_object()) return;
-    const auto* u = v.as_object().if_contains("usage");
-    if (u == nullptr || !u->is_object()) return;
-    const auto* p = u->as_object().if_contains("prompt_tokens");
-    const auto* c = u->as_object().if_contains("completion_tokens");
-    if (p && c && p->is_int64() && c->is_int64()) found = {p->as_int64(), c->as_int64()};
-  };
-  if (sse) {
-    for_each_data_payload(body, [&](std::string_view payload) {
-      if (payload != "[DONE]") take(payload);
-    });
-  } else {
-    take(body);
-  }
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return found;
+  const auto* u = v.as_object().if_contains("usage");
+  if (u == nullptr || !u->is_object()) return found;
+  const auto* p = u->as_object().if_contains("prompt_tokens");
+  const auto* c = u->as_object().if_contains("completion_tokens");
+  if (p && c && p->is_int64() && c->is_int64()) found = {p->as_int64(), c->as_int64()};
   return found;
 }
 
@@ -189,6 +181,13 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
   const std::vector<UpstreamExchange> exchanges = all_exchanges(out.upstream);
   std::map<std::string, UpstreamExchange> upstream;
   for (const auto& x : exchanges) upstream[x.request_id] = x;
+  // Every request that reached routing (an upstream saw it) has a record:
+  // exactly one, with the uniqueness check above.
+  for (const auto& [id, x] : upstream) {
+    current_request = id;
+    if (!id.empty()) CHECK(by_id.count(id) == 1u);
+  }
+  current_request.clear();
 
   for (std::size_t i = 0; i < sc.requests.size(); ++i) {
     const auto& req = sc.requests[i];
@@ -287,14 +286,14 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
     }
 
     // Usage: the record of a request whose answer came whole carries exactly
-    // the token counts the backend reported (the same numbers feed the
-    // limiter's token accounting through RequestRecord::total_tokens).
-    // (A stream cut or malformed before its usage chunk records what it saw
-    // until then; estimates for those come with the usage issue.)
+    // the token counts the backend reported; an event stream the gateway
+    // relayed carries the usage its events reported before any cut, else the
+    // documented estimate, both computed here from the tap and the client's
+    // body (usage_oracle.h). The limiter settles with RequestRecord::
+    // total_tokens (RateLimitFilter::on_end), so it is checked as the sum.
     if (up != upstream.end() && up->second.complete && !up->second.reset &&
-        up->second.status == 200 && !left &&
-        (!up->second.event_stream || stream_well_formed(up->second.body))) {
-      const auto [prompt, completion] = reported_usage(up->second.body, up->second.event_stream);
+        up->second.status == 200 && !left && !up->second.event_stream) {
+      const auto [prompt, completion] = reported_usage(up->second.body);
       if (prompt >= 0) {
         CHECK_DETAIL(rec.prompt_tokens == prompt && rec.completion_tokens == completion,
                      "backend reported " + std::to_string(prompt) + "+" +
@@ -302,7 +301,22 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
                          std::to_string(rec.prompt_tokens) + "+" +
                          std::to_string(rec.completion_tokens));
         CHECK(rec.total_tokens == prompt + completion);
+        CHECK(!rec.usage_estimated);
       }
+    }
+    const bool stream_relayed = up != upstream.end() && up->second.event_stream &&
+                                up->second.status == 200 && (c.response.status == 200 || !left);
+    if (stream_relayed) {
+      const ExpectedUsage want =
+          expected_stream_usage(up->second.body, request_body(req, i));
+      CHECK_DETAIL(rec.prompt_tokens == want.prompt && rec.completion_tokens == want.completion &&
+                       rec.usage_estimated == want.estimated,
+                   std::string(want.estimated ? "estimate " : "backend reported ") +
+                       std::to_string(want.prompt) + "+" + std::to_string(want.completion) +
+                       ", record has " + std::to_string(rec.prompt_tokens) + "+" +
+                       std::to_string(rec.completion_tokens) +
+                       (rec.usage_estimated ? " (estimated)" : ""));
+      CHECK(rec.total_tokens == rec.prompt_tokens + rec.completion_tokens);
     }
 
     // Timeouts fire at exactly their virtual deadline: a request that ended

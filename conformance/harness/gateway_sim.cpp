@@ -24,6 +24,8 @@ namespace {
 constexpr std::uint16_t kGatewayPort = 8080;
 constexpr std::uint16_t kBackendPort = 8000;
 
+}  // namespace
+
 std::string request_body(const ClientRequest& r, std::size_t index) {
   std::string words;
   for (int i = 0; i < r.prompt_words; ++i) {
@@ -43,6 +45,8 @@ std::string request_body(const ClientRequest& r, std::size_t index) {
   }
   return body;
 }
+
+namespace {
 
 std::string gateway_host(int instance) {
   return instance == 0 ? std::string("gateway") : "gateway-" + std::to_string(instance);

@@ -207,5 +207,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& scenario);
 
 // The request id the harness gives request i (sent as X-Request-Id).
 std::string request_id_for(std::size_t index);
+// The body client i sends for request r (POST; GET sends none).
+std::string request_body(const ClientRequest& r, std::size_t index);
 
 }  // namespace llmproxy::harness
