@@ -35,6 +35,69 @@ RC_GTEST_PROP(FaultSpecProperty, ValidItemsParse, ()) {
   RC_ASSERT(!f.empty() || text == "p=0.5");
 }
 
+// Any window the parser can make prints as text it reads back equal
+// (kept simulation cases depend on it: conformance/scenario/case_writer.cpp).
+rc::Gen<Duration> gen_duration(std::int64_t max_ns) {
+  // Whole seconds, milliseconds, microseconds or nanoseconds, so every unit prints.
+  return rc::gen::map(rc::gen::pair(rc::gen::inRange<std::int64_t>(0, max_ns), rc::gen::inRange(0, 4)),
+                      [](std::pair<std::int64_t, int> p) {
+                        static constexpr std::int64_t unit[] = {1'000'000'000, 1'000'000, 1'000, 1};
+                        return Duration(p.first / unit[p.second] * unit[p.second]);
+                      });
+}
+
+template <class T>
+std::optional<T> maybe(const rc::Gen<T>& g) {
+  if (*rc::gen::arbitrary<bool>()) return *g;
+  return std::nullopt;
+}
+
+FaultSpec gen_spec() {
+  FaultSpec s;
+  if (*rc::gen::arbitrary<bool>()) {
+    s.status = *rc::gen::inRange(400, 600);
+    if (*rc::gen::arbitrary<bool>()) s.retry_after_s = *rc::gen::inRange(0, 100000);
+    if (*rc::gen::arbitrary<bool>()) s.code = *rc::gen::element<std::string>("x", "context_length_exceeded", "A-1.b_2");
+  }
+  const int abrupt = *rc::gen::inRange(0, 3);  // hang and reset_before_headers exclude each other
+  s.hang = abrupt == 1;
+  s.reset_before_headers = abrupt == 2;
+  auto maybe_count = [] { return maybe(rc::gen::arbitrary<std::uint32_t>()); };
+  s.reset_after = maybe_count();
+  s.stall_after = maybe_count();
+  if (s.stall_after) s.stall_for = *gen_duration(1'000'000'000'000'000);
+  s.malformed_at = maybe_count();
+  s.tokens = maybe_count();
+  s.no_done = *rc::gen::arbitrary<bool>();
+  s.slow_headers = *gen_duration(1'000'000'000'000);
+  s.health = *rc::gen::element(HealthMode::unset, HealthMode::up, HealthMode::down, HealthMode::hang);
+  if (*rc::gen::arbitrary<bool>()) s.probability = *rc::gen::map(rc::gen::inRange(0, 1'000'001), [](int v) {
+    return static_cast<double>(v) / 1e6;
+  });
+  s.ttft = maybe(gen_duration(1'000'000'000'000));
+  s.itl = maybe(gen_duration(1'000'000'000));
+  return s;
+}
+
+RC_GTEST_PROP(FaultSpecProperty, PrintedWindowsParseBackEqual, ()) {
+  FaultWindow w;
+  w.spec = gen_spec();
+  if (*rc::gen::arbitrary<bool>()) w.from = *gen_duration(1'000'000'000'000'000);
+  if (*rc::gen::arbitrary<bool>()) w.to = w.from + Duration(1) + *gen_duration(1'000'000'000'000'000);
+  const std::string text = print_fault_window(w);
+  RC_PRE(!text.empty());
+  FaultWindow back;
+  std::string err;
+  RC_ASSERT(parse_fault_window(text, back, err));
+  RC_ASSERT(back == w);
+  // A whole-run window is a plain spec.
+  if (w.from == Duration(0) && w.to == Duration::max()) {
+    FaultSpec spec;
+    RC_ASSERT(parse_fault_spec(text, spec, err));
+    RC_ASSERT(spec == w.spec);
+  }
+}
+
 // A chat stream reassembles to the non-stream text; every event is JSON;
 // with include_usage every choice event has usage:null and one usage event
 // with empty choices closes the stream.

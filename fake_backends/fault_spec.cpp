@@ -260,4 +260,60 @@ void merge_fault(FaultSpec& base, const FaultSpec& o) {
   if (o.tokens) base.tokens = o.tokens;
 }
 
+namespace {
+
+// The coarsest unit that keeps `d` exact, so parse_duration reads it back
+// to the nanosecond.
+std::string print_duration(Duration d) {
+  const std::int64_t ns = d.count();
+  if (ns == 0) return "0";
+  if (ns % 1'000'000'000 == 0) return std::to_string(ns / 1'000'000'000) + "s";
+  if (ns % 1'000'000 == 0) return std::to_string(ns / 1'000'000) + "ms";
+  if (ns % 1'000 == 0) return std::to_string(ns / 1'000) + "us";
+  return std::to_string(ns) + "ns";
+}
+
+// The shortest text from_chars reads back as exactly `v`.
+std::string print_double(double v) {
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v);
+  return std::string(buf, r.ptr);
+}
+
+const char* health_name(HealthMode m) {
+  switch (m) {
+    case HealthMode::up: return "up";
+    case HealthMode::down: return "down";
+    case HealthMode::hang: return "hang";
+    case HealthMode::unset: break;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string print_fault_window(const FaultWindow& w) {
+  std::string out;
+  auto item = [&out](const std::string& text) { out += (out.empty() ? "" : ",") + text; };
+  const FaultSpec& s = w.spec;
+  if (w.from != Duration::zero()) item("from=" + print_duration(w.from));
+  if (w.to != Duration::max()) item("to=" + print_duration(w.to));
+  if (s.status) item("status=" + std::to_string(*s.status));
+  if (s.retry_after_s) item("retry_after=" + std::to_string(*s.retry_after_s));
+  if (!s.code.empty()) item("code=" + s.code);
+  if (s.reset_before_headers) item("reset_before_headers");
+  if (s.hang) item("hang");
+  if (s.reset_after) item("reset_after=" + std::to_string(*s.reset_after));
+  if (s.stall_after) item("stall_after=" + std::to_string(*s.stall_after) + ",for=" + print_duration(s.stall_for));
+  if (s.malformed_at) item("malformed_at=" + std::to_string(*s.malformed_at));
+  if (s.no_done) item("no_done");
+  if (s.slow_headers != Duration::zero()) item("slow_headers=" + print_duration(s.slow_headers));
+  if (s.health != HealthMode::unset) item(std::string("health=") + health_name(s.health));
+  if (s.probability != 1.0) item("p=" + print_double(s.probability));
+  if (s.ttft) item("ttft=" + print_duration(*s.ttft));
+  if (s.itl) item("itl=" + print_duration(*s.itl));
+  if (s.tokens) item("tokens=" + std::to_string(*s.tokens));
+  return out;
+}
+
 }  // namespace llmproxy::fake

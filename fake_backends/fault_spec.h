@@ -46,6 +46,7 @@ struct FaultSpec {
 
   // True when nothing would change the server's normal behaviour.
   bool empty() const;
+  bool operator==(const FaultSpec&) const = default;
 };
 
 // A fault active in [from, to) relative to the server's start time.
@@ -55,6 +56,7 @@ struct FaultWindow {
   FaultSpec spec;
 
   bool active_at(Duration since_start) const { return since_start >= from && since_start < to; }
+  bool operator==(const FaultWindow&) const = default;
 };
 
 // Parses a spec (no from/to allowed). On failure returns false and sets
@@ -64,6 +66,17 @@ bool parse_fault_spec(std::string_view text, FaultSpec& out, std::string& error)
 // Parses a spec that may carry `from=` and `to=` (a timeline window; both
 // optional: from defaults to 0, to to forever).
 bool parse_fault_window(std::string_view text, FaultWindow& out, std::string& error);
+
+// The text parse_fault_window() reads back into an equal window: the items
+// in a fixed order, `from=` and `to=` only when they are not 0 and forever
+// (so a whole-run window prints as a plain spec, which parse_fault_spec
+// takes too), durations exact to the nanosecond (up to 2^53 ns, 104 days).
+// Kept simulation cases write their backends' fault timelines with it
+// (conformance/scenario/case_writer.cpp). `w` must be a window the parser
+// could have made (stall_for only with stall_after, retry_after and code
+// only with status); a default FaultSpec prints as "" (which no parser
+// takes: an empty spec means no fault).
+std::string print_fault_window(const FaultWindow& w);
 
 // Parses "250ms", "2s", "1.5s", "500us", "1m", "0". Returns nullopt on error.
 std::optional<Duration> parse_duration(std::string_view text);

@@ -132,6 +132,39 @@ TEST(ParseFault, WindowKeysOnlyInTimelines) {
   EXPECT_NE(err.find("timeline"), std::string::npos);
 }
 
+// Kept cases write fault timelines with print_fault_window; conform reads
+// them back with the parser, so the two must agree exactly.
+TEST(PrintFault, ReadsBackAsTheSameWindow) {
+  for (const char* text :
+       {"status=429,retry_after=30", "status=400,code=context_length_exceeded", "down", "hang",
+        "reset_before_headers", "reset_after=2", "stall_after=3,for=1.5s", "malformed_at=0",
+        "no_done,slow_headers=250us", "health=hang", "p=0.1,status=500", "ttft=5s,itl=7ns,tokens=3",
+        "from=3s,to=6s,down", "from=1ms,health=down", "to=20s,status=503"}) {
+    FaultWindow w;
+    std::string err;
+    ASSERT_TRUE(parse_fault_window(text, w, err)) << text << ": " << err;
+    FaultWindow back;
+    const std::string printed = print_fault_window(w);
+    ASSERT_TRUE(parse_fault_window(printed, back, err)) << printed << ": " << err;
+    EXPECT_EQ(back, w) << text << " printed as " << printed;
+  }
+}
+
+TEST(PrintFault, PlainWhereItCanBe) {
+  FaultWindow w;
+  w.spec = parse_ok("down");
+  // A whole-run window is a plain spec, which a scenario's bare form takes.
+  EXPECT_EQ(print_fault_window(w), "status=503,health=down");
+  w.from = 1500ms;
+  w.to = 1h;
+  EXPECT_EQ(print_fault_window(w), "from=1500ms,to=3600s,status=503,health=down");
+  w.spec = parse_ok("stall_after=2,for=1.25s,p=0.3");
+  w.from = Duration(0);
+  w.to = Duration::max();
+  EXPECT_EQ(print_fault_window(w), "stall_after=2,for=1250ms,p=0.3");
+  EXPECT_EQ(print_fault_window(FaultWindow{}), "");
+}
+
 TEST(MergeFault, OverlayWins) {
   FaultSpec base = parse_ok("status=500,retry_after=3,slow_headers=10ms,health=down");
   merge_fault(base, parse_ok("status=429,reset_after=2,health=up"));

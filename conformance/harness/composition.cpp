@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "conformance/harness/config_text.h"
 #include "proxy/core/config/diagnostic.h"
 #include "proxy/core/config/load.h"
 #include "proxy/core/config/print.h"
@@ -126,6 +127,16 @@ void use_gateway(Scenario& sc, const std::shared_ptr<const server::Gateway>& gat
     if (const auto* cache = server::rate_limit_cache(c);
         cache && cache->driver == config::CacheDriver::redis)
       sc.redis = *cache;
+}
+
+void use_config(Scenario& sc, const config::Config& c) {
+  const std::string yaml = changed_sections_yaml(c);
+  const auto gateway = simulated_gateway(yaml);
+  // The text is what a kept case writes: it must be the config that ran.
+  if (config::print_config(gateway->config(), false) != config::print_config(c, false))
+    throw std::runtime_error("the config's text does not load back into the same config:\n" + yaml);
+  use_gateway(sc, gateway);
+  sc.config_yaml = yaml;
 }
 
 }  // namespace llmproxy::harness

@@ -73,4 +73,12 @@ std::string gateway_yaml(const ConfigKnobs& k);
 // Redis, and server.workers workers per instance (at least 1).
 void use_gateway(Scenario& sc, const std::shared_ptr<const server::Gateway>& gateway);
 
+// `sc` set up from a config drawn in code, as from a user's file: the
+// config as YAML (changed_sections_yaml), loaded and built through the
+// composition root (simulated_gateway, use_gateway); the text becomes
+// Scenario::config_yaml, so a kept case writes exactly this config. Throws
+// std::runtime_error when the text does not load back into `c` (a setting
+// the printer and the loader disagree on) or does not build.
+void use_config(Scenario& sc, const config::Config& c);
+
 }  // namespace llmproxy::harness

@@ -13,7 +13,14 @@
 //   - the circuit breaker opens after exactly consecutive_failures failures in
 //     a row and lets exactly one request through once its cool-down is over;
 //   - liveness: after an outage ends, requests succeed again within a bound.
-// Every failure prints RapidCheck's reproduce command (RC_PARAMS=reproduce=…).
+// Every property draws its settings as a config (config::Config: backends,
+// routing, health_check) and runs the gateway built from that config's text
+// through the composition root, as serve builds it (use_config); the
+// assertions read the settings back from what was built. Every failure
+// prints RapidCheck's reproduce command (RC_PARAMS=reproduce=…) and keeps
+// the case as a scenario file and that config (KeepIfFails): with every
+// backend's profile and fault timeline, `llmproxy conform` replays the
+// same run.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -23,6 +30,7 @@
 #include <set>
 
 #include "conformance/harness/checks.h"
+#include "conformance/harness/composition.h"
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/harness/keep_failure.h"
 #include "fake_backends/fault_spec.h"
@@ -47,34 +55,47 @@ fake::FaultSpec spec(const std::string& text) {
   return s;
 }
 
-// Backends b0..b(n-1) on their own simulated hosts, built as a user's config
-// would be (backends_from_config), so each can get its own faults.
-void add_backends(Scenario& sc, int n, Duration first_byte_timeout) {
-  sc.backends_from_config = true;
-  sc.gateway.backends.clear();
+// A config with backends b0..b(n-1) on http://bi:8000, each served by its
+// own fake on its own simulated host (Scenario::fakes), so each can get its
+// own faults. The property draws the rest of the config, then builds it
+// (ready() below).
+config::Config with_backends(Scenario& sc, int n, Duration first_byte_timeout) {
+  config::Config cfg;
   for (int i = 0; i < n; ++i) {
-    shell::BackendTarget b;
+    config::BackendConfig b;
     b.name = "b" + std::to_string(i);
     b.url = "http://" + b.name + ":8000";
-    b.host = b.name;
-    b.port = 8000;
-    b.host_header = b.name + ":8000";
     b.timeout = 60s;
     b.connect_timeout = 2s;
     b.first_byte_timeout = first_byte_timeout;
-    sc.gateway.backends.push_back(b);
+    cfg.backends.push_back(b);
     FakeBackend fb;
     fb.profile.ttft = ms(20);
     fb.profile.itl = ms(5);
     fb.profile.output_tokens = 4;
     sc.fakes.push_back(fb);
   }
+  return cfg;
 }
 
-std::vector<std::string> names_of(const Scenario& sc) {
-  std::vector<std::string> v;
-  for (const auto& b : sc.gateway.backends) v.push_back(b.name);
-  return v;
+// A client starting at `at`, bounded by the guard every generated client
+// carries (a kept case writes the same bound).
+ClientRequest client_at(Duration at) {
+  ClientRequest q;
+  q.at = at;
+  q.cancel_after = kClientGuard;
+  return q;
+}
+
+// The drawn scenario made ready to run: its gateway built from `cfg`
+// through the composition root, and bounded in time as conform bounds a
+// replay (conformance/scenario/scenario_run.cpp), so a kept case replays to
+// the same end.
+void ready(Scenario& sc, const config::Config& cfg) {
+  use_config(sc, cfg);
+  Duration last{0};
+  for (const auto& q : sc.requests) last = std::max(last, q.at);
+  sc.horizon = last + kClientGuard + 1min;
 }
 
 // ---- retries, backoff, fallback order ---------------------------------------
@@ -103,15 +124,15 @@ RetryCase gen_retry_case() {
   Scenario& sc = c.sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
   const int n = *uniform(1, 5);
-  add_backends(sc, n, ms(500));
+  config::Config cfg = with_backends(sc, n, ms(500));
   for (int i = 0; i < n; ++i) {
     const std::string f = kFaults[*uniform<std::size_t>(0, std::size(kFaults))];
     c.faults.push_back(f);
     if (!f.empty()) sc.fakes[static_cast<std::size_t>(i)].faults.push_back({0s, Duration::max(), spec(f)});
   }
-  auto& r = sc.gateway.routing;
-  r.strategy = *pick_of(routing::Strategy::round_robin, routing::Strategy::random,
-                                 routing::Strategy::least_conn);
+  auto& r = cfg.routing;
+  r.load_balance = *pick_of(config::LoadBalance::round_robin, config::LoadBalance::random,
+                            config::LoadBalance::least_conn);
   config::RetryConfig rc_cfg;
   rc_cfg.enabled = true;
   rc_cfg.max_retries = *uniform(0, 4);
@@ -123,7 +144,7 @@ RetryCase gen_retry_case() {
   for (auto cls : {config::RetryOn::server_error, config::RetryOn::too_many_requests,
                    config::RetryOn::connect_failure, config::RetryOn::timeout, config::RetryOn::reset})
     if (*uniform(0, 4) > 0) rc_cfg.retry_on.push_back(cls);
-  r.retry = routing::RetryPolicy::from(rc_cfg);
+  r.retry = rc_cfg;
   if (n >= 2 && *coin()) {
     config::FallbackRule rule;
     rule.primary = "b0";
@@ -134,20 +155,16 @@ RetryCase gen_retry_case() {
       rule.fallback.push_back("b" + std::to_string(others[i]));
       c.chain.push_back(others[i]);
     }
-    const auto names = names_of(sc);
-    std::vector<std::string> urls;
-    for (const auto& b : sc.gateway.backends) urls.push_back(b.url);
-    r.fallback = routing::FallbackChains({rule}, names, urls);
+    r.fallback = {rule};
   }
   if (*coin()) r.request_timeout = ms(*uniform(300, 8000));
   const int requests = *uniform(1, 8);
   for (int i = 0; i < requests; ++i) {
-    ClientRequest q;
-    q.at = ms(*uniform(0, 3000));
+    ClientRequest q = client_at(ms(*uniform(0, 3000)));
     q.stream = *coin();
     sc.requests.push_back(q);
   }
-  sc.horizon = 10min;
+  ready(sc, cfg);
   return c;
 }
 
@@ -161,6 +178,8 @@ RC_GTEST_PROP(RoutingSim, RetriesBackoffAndFallbackFollowTheirRules, ()) {
   const RetryCase c = gen_retry_case();
   const Scenario& sc = c.sc;
   const auto& policy = sc.gateway.routing.retry;
+  // The mix (RapidCheck prints it): the fault of b0, every case's first backend.
+  RC_TAG(c.faults.front().empty() ? std::string("healthy") : c.faults.front());
   const KeepIfFails keep(sc, "RoutingSim-RetriesBackoffAndFallbackFollowTheirRules-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
@@ -230,29 +249,28 @@ RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
   Scenario sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
   const int n = *uniform(1, 4);
-  add_backends(sc, n, 0s);
-  auto& h = sc.gateway.health;
+  config::Config cfg = with_backends(sc, n, 0s);
+  auto& h = cfg.health_check;
   h.enabled = true;
   h.interval = ms(*uniform(200, 3000));
   h.timeout = ms(*uniform(50, 1000));
   h.unhealthy_threshold = *uniform(1, 4);
   h.healthy_threshold = *uniform(1, 4);
   // Health outages (and hangs, which the probe timeout must bound).
+  std::string first_outage;
   for (int i = 0; i < n; ++i) {
     const int outages = *uniform(0, 3);
     for (int k = 0; k < outages; ++k) {
       const Duration from = ms(*uniform(0, 20000));
       const Duration to = from + ms(*uniform(100, 15000));
-      const std::string kind = *rc::gen::element<std::string>("health=down", "health=hang", "down");
+      const std::string kind = *pick_of<std::string>("health=down", "health=hang", "down");
+      if (i == 0 && k == 0) first_outage = kind;
       sc.fakes[static_cast<std::size_t>(i)].faults.push_back({from, to, spec(kind)});
     }
   }
   const int requests = *uniform(1, 25);
-  for (int i = 0; i < requests; ++i) {
-    ClientRequest q;
-    q.at = ms(*uniform(0, 30000));
-    sc.requests.push_back(q);
-  }
+  for (int i = 0; i < requests; ++i) sc.requests.push_back(client_at(ms(*uniform(0, 30000))));
+  ready(sc, cfg);
   struct Probe {
     TimePoint at;
     std::size_t backend;
@@ -265,12 +283,15 @@ RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
         probes->push_back({env.now(), b, ok, changed, p->tracker().healthy(b)});
       };
   };
+  // The mix (RapidCheck prints it): the kind of b0's first outage.
+  RC_TAG(sc.fakes[0].faults.empty() ? std::string("no outage") : first_outage);
   const KeepIfFails keep(sc, "RoutingSim-HealthFollowsTheReferenceStateMachine-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
   RC_ASSERT(!probes->empty());
 
-  // Reference: written from BEHAVIOR §5 alone.
+  // Reference: written from BEHAVIOR §5 alone, with the thresholds as built.
+  const auto& built = sc.gateway.health;
   std::vector<bool> healthy(static_cast<std::size_t>(n), true);
   std::vector<int> fails(static_cast<std::size_t>(n), 0), oks(static_cast<std::size_t>(n), 0);
   // (time, backend) → healthy after that probe, for the routing check below.
@@ -280,10 +301,10 @@ RC_GTEST_PROP(RoutingSim, HealthFollowsTheReferenceStateMachine, ()) {
     bool changed = false;
     if (p.ok) {
       fails[b] = 0;
-      if (!healthy[b] && ++oks[b] >= h.healthy_threshold) healthy[b] = changed = true;
+      if (!healthy[b] && ++oks[b] >= built.healthy_threshold) healthy[b] = changed = true;
     } else {
       oks[b] = 0;
-      if (healthy[b] && ++fails[b] >= h.unhealthy_threshold) {
+      if (healthy[b] && ++fails[b] >= built.unhealthy_threshold) {
         healthy[b] = false;
         changed = true;
       }
@@ -314,20 +335,17 @@ RC_GTEST_PROP(RoutingSim, WeightedRoundRobinIsExactPerWindow, ()) {
   Scenario sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
   const int n = *uniform(1, 5);
-  add_backends(sc, n, 0s);
+  config::Config cfg = with_backends(sc, n, 0s);
   int total = 0;
-  for (auto& b : sc.gateway.backends) {
+  for (auto& b : cfg.backends) {
     b.weight = *uniform(1, 6);
     total += b.weight;
   }
-  sc.gateway.routing.strategy = routing::Strategy::weighted;
+  cfg.routing.load_balance = config::LoadBalance::weighted;
   // Sequential requests: the eligible set is stable.
   const int requests = total * *uniform(1, 4) + *uniform(0, total);
-  for (int i = 0; i < requests; ++i) {
-    ClientRequest q;
-    q.at = std::chrono::seconds(i);
-    sc.requests.push_back(q);
-  }
+  for (int i = 0; i < requests; ++i) sc.requests.push_back(client_at(std::chrono::seconds(i)));
+  ready(sc, cfg);
   const KeepIfFails keep(sc, "RoutingSim-WeightedRoundRobinIsExactPerWindow-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
@@ -350,20 +368,20 @@ RC_GTEST_PROP(RoutingSim, LeastConnPicksALeastLoadedBackend, ()) {
   Scenario sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
   const int n = *uniform(2, 5);
-  add_backends(sc, n, 0s);
+  config::Config cfg = with_backends(sc, n, 0s);
   for (auto& f : sc.fakes) {
     f.profile.ttft = ms(*uniform(1, 300));
     f.profile.output_tokens = *uniform<std::uint32_t>(1, 30);
   }
-  sc.gateway.routing.strategy = routing::Strategy::least_conn;
+  cfg.routing.load_balance = config::LoadBalance::least_conn;
   const int requests = *uniform(1, 30);
   for (int i = 0; i < requests; ++i) {
-    ClientRequest q;
-    q.at = ms(*uniform(0, 2000));
+    ClientRequest q = client_at(ms(*uniform(0, 2000)));
     q.stream = *coin();
     if (*uniform(0, 5) == 0) q.cancel_after_bytes = *uniform<std::size_t>(1, 200);
     sc.requests.push_back(q);
   }
+  ready(sc, cfg);
   const KeepIfFails keep(sc, "RoutingSim-LeastConnPicksALeastLoadedBackend-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
@@ -390,8 +408,8 @@ RC_GTEST_PROP(RoutingSim, LeastConnPicksALeastLoadedBackend, ()) {
 RC_GTEST_PROP(RoutingSim, CircuitOpensAfterExactlyConsecutiveFailures, ()) {
   Scenario sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
-  add_backends(sc, 1, ms(500));
-  auto& cb = sc.gateway.routing.circuit_breaker;
+  config::Config cfg = with_backends(sc, 1, ms(500));
+  auto& cb = cfg.routing.circuit_breaker;
   cb.enabled = true;
   cb.consecutive_failures = *uniform(1, 6);
   cb.min_requests = 1000;
@@ -403,14 +421,11 @@ RC_GTEST_PROP(RoutingSim, CircuitOpensAfterExactlyConsecutiveFailures, ()) {
   const Duration fail_from = ok == 0 ? Duration(0) : std::chrono::seconds(ok) - ms(500);
   sc.fakes[0].faults.push_back({fail_from, Duration::max(), spec(fail)});
   const int n = ok + cb.consecutive_failures + refused;
-  for (int i = 0; i < n; ++i) {
-    ClientRequest q;
-    q.at = std::chrono::seconds(i);
-    sc.requests.push_back(q);
-  }
-  ClientRequest half_open;
-  half_open.at = std::chrono::seconds(n) + cb.cool_down;
-  sc.requests.push_back(half_open);
+  for (int i = 0; i < n; ++i) sc.requests.push_back(client_at(std::chrono::seconds(i)));
+  sc.requests.push_back(client_at(std::chrono::seconds(n) + cb.cool_down));  // half-open
+  ready(sc, cfg);
+  const int consecutive = sc.gateway.routing.circuit_breaker.consecutive_failures;  // as built
+  RC_TAG(fail);  // the mix (RapidCheck prints it)
   const KeepIfFails keep(sc, "RoutingSim-CircuitOpensAfterExactlyConsecutiveFailures-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);
@@ -419,7 +434,7 @@ RC_GTEST_PROP(RoutingSim, CircuitOpensAfterExactlyConsecutiveFailures, ()) {
   for (std::size_t i = 0; i < sc.requests.size(); ++i) {
     const auto it = by_id.find(request_id_for(i));
     RC_ASSERT(it != by_id.end());
-    const bool reaches = static_cast<int>(i) < ok + cb.consecutive_failures || i + 1 == sc.requests.size();
+    const bool reaches = static_cast<int>(i) < ok + consecutive || i + 1 == sc.requests.size();
     RC_ASSERT(it->second->attempt_log.size() == (reaches ? 1u : 0u));
     if (static_cast<int>(i) < ok) RC_ASSERT(it->second->status == 200);
     if (!reaches) RC_ASSERT(it->second->status == 503);
@@ -432,14 +447,14 @@ RC_GTEST_PROP(RoutingSim, RequestsSucceedAgainAfterAnOutage, ()) {
   Scenario sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
   const int n = *uniform(1, 4);
-  add_backends(sc, n, 0s);
-  auto& h = sc.gateway.health;
+  config::Config cfg = with_backends(sc, n, 0s);
+  auto& h = cfg.health_check;
   h.enabled = *coin();
   h.interval = ms(*uniform(200, 2000));
   h.timeout = ms(500);
   h.unhealthy_threshold = *uniform(1, 3);
   h.healthy_threshold = *uniform(1, 3);
-  auto& cb = sc.gateway.routing.circuit_breaker;
+  auto& cb = cfg.routing.circuit_breaker;
   cb.enabled = *coin();
   cb.consecutive_failures = *uniform(1, 4);
   cb.cool_down = ms(*uniform(100, 3000));
@@ -449,7 +464,7 @@ RC_GTEST_PROP(RoutingSim, RequestsSucceedAgainAfterAnOutage, ()) {
   rcfg.max_retries = 2;
   rcfg.initial_wait = ms(50);
   rcfg.max_wait = ms(200);
-  sc.gateway.routing.retry = routing::RetryPolicy::from(rcfg);
+  cfg.routing.retry = rcfg;
   // Every backend is down in [from, to).
   const Duration from = ms(*uniform(0, 5000));
   const Duration to = from + ms(*uniform(500, 20000));
@@ -459,17 +474,12 @@ RC_GTEST_PROP(RoutingSim, RequestsSucceedAgainAfterAnOutage, ()) {
   const Duration bound = (h.enabled ? h.interval * (h.healthy_threshold + 1) + h.timeout : 0s) +
                          (cb.enabled ? cb.max_cool_down : 0s) + 1s;
   const int requests = *uniform(5, 40);
-  for (int i = 0; i < requests; ++i) {
-    ClientRequest q;
-    q.at = ms(*uniform(0, 60000));
-    sc.requests.push_back(q);
-  }
+  for (int i = 0; i < requests; ++i) sc.requests.push_back(client_at(ms(*uniform(0, 60000))));
   // And one request surely after the bound, when nothing else is in flight.
   Duration latest{0};
   for (const auto& q : sc.requests) latest = std::max(latest, q.at);
-  ClientRequest last;
-  last.at = std::max(latest + 10s, to + bound + ms(10));
-  sc.requests.push_back(last);
+  sc.requests.push_back(client_at(std::max(latest + 10s, to + bound + ms(10))));
+  ready(sc, cfg);
   const KeepIfFails keep(sc, "RoutingSim-RequestsSucceedAgainAfterAnOutage-failure");
   const SimOutcome out = run_gateway_sim(sc);
   RC_ASSERT(out.all_clients_done);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "fake_backends/fault_spec.h"
+
 namespace llmproxy::conform {
 namespace {
 
@@ -134,6 +136,36 @@ std::string process_yaml(const harness::Scenario& sc, const std::string& reload_
   return y.str();
 }
 
+// A fake's profile as a flow map; what equals the default is left out
+// (models always: the scenario default accepts any model).
+std::string profile_yaml(const fake::Profile& p) {
+  std::ostringstream y;
+  y << "{ttft: " << dur(p.ttft) << ", itl: " << dur(p.itl) << ", output_tokens: " << p.output_tokens;
+  if (p.max_concurrency) y << ", max_concurrency: " << p.max_concurrency;
+  if (p.idle_timeout.count() > 0) y << ", idle_timeout: " << dur(p.idle_timeout);
+  y << ", models: [";
+  for (std::size_t i = 0; i < p.models.size(); ++i) y << (i ? ", " : "") << quoted(p.models[i]);
+  return y.str() + "]}";
+}
+
+// Each fake of a config's backends (Scenario::fakes): its profile and its
+// fault timeline, by the backend's name, so the replay's fakes behave as
+// the run's did. Generated backends (no config) all run Scenario::profile.
+std::string backends_yaml(const harness::Scenario& sc) {
+  if (!sc.backends_from_config || sc.fakes.empty()) return "";
+  std::ostringstream y;
+  y << "backends:\n";
+  const auto& bs = sc.gateway.backends;
+  for (std::size_t i = 0; i < sc.fakes.size() && i < bs.size(); ++i) {
+    y << "  " << quoted(bs[i].name) << ":\n    profile: " << profile_yaml(sc.fakes[i].profile) << "\n";
+    std::string faults;
+    for (const auto& w : sc.fakes[i].faults)  // an empty spec changes nothing (and prints as "")
+      if (!(w.spec == fake::FaultSpec{})) faults += "      - " + quoted(fake::print_fault_window(w)) + "\n";
+    if (!faults.empty()) y << "    faults:\n" << faults;
+  }
+  return y.str();
+}
+
 }  // namespace
 
 std::string case_scenario_yaml(const harness::Scenario& sc, const std::string& name,
@@ -148,11 +180,8 @@ std::string case_scenario_yaml(const harness::Scenario& sc, const std::string& n
   y << "seed: " << sc.seed << "\n";
   y << "random_read_split: " << (sc.random_read_split ? "true" : "false") << "\n";
   y << process_yaml(sc, reload_file);
-  y << "default_backend:\n  ttft: " << dur(sc.profile.ttft) << "\n  itl: " << dur(sc.profile.itl)
-    << "\n  output_tokens: " << sc.profile.output_tokens << "\n  models: [";
-  for (std::size_t i = 0; i < sc.profile.models.size(); ++i)
-    y << (i ? ", " : "") << quoted(sc.profile.models[i]);
-  y << "]\n";
+  y << "default_backend: " << profile_yaml(sc.profile) << "\n";
+  y << backends_yaml(sc);
   y << "workload:\n  each:\n";
   for (const auto& q : sc.requests) y << request_yaml(q);
   y << "# The invariants are checked on every run; add expectations as needed.\n";

@@ -177,13 +177,22 @@ void read_profile(Reader& r, const YAML::Node& n, const std::string& what, fake:
         });
 }
 
-void read_fault(Reader& r, const YAML::Node& n, const std::string& what, fake::FaultWindow& w) {
+// A timeline entry: a map {from, to, fault}, or a bare spec (the whole run)
+// which, where `bare_window`, may carry from= and to= itself (the form
+// fake::print_fault_window writes, as kept cases do).
+void read_fault(Reader& r, const YAML::Node& n, const std::string& what, fake::FaultWindow& w,
+                bool bare_window) {
   auto spec = [&](const YAML::Node& v) {
     std::string err;
     const std::string text = r.text(v, what + ".fault");
     if (!fake::parse_fault_spec(text, w.spec, err)) r.error(v, what + ".fault: " + err);
   };
-  if (n.IsScalar()) return spec(n);  // a bare spec: the whole run
+  if (n.IsScalar() && bare_window) {
+    std::string err;
+    if (!fake::parse_fault_window(r.text(n, what), w, err)) r.error(n, what + ": " + err);
+    return;
+  }
+  if (n.IsScalar()) return spec(n);
   r.map(n, what, {"from", "to", "fault"}, [&](const std::string& k, const YAML::Node& v) {
     if (k == "from") w.from = r.duration(v, what + ".from");
     if (k == "to") w.to = r.duration(v, what + ".to");
@@ -206,13 +215,13 @@ void read_backend(Reader& r, const std::string& key, const YAML::Node& n, const 
       if (!v.IsSequence()) return r.error(v, what + ".faults must be a list");
       for (const auto& f : v) {
         fake::FaultWindow w;
-        read_fault(r, f, what + ".faults[]", w);
+        read_fault(r, f, what + ".faults[]", w, /*bare_window=*/true);
         b.faults.push_back(std::move(w));
       }
     }
     if (k == "request_fault") {  // every request this backend gets, the whole run
       fake::FaultWindow w;
-      read_fault(r, v, what + ".request_fault", w);
+      read_fault(r, v, what + ".request_fault", w, /*bare_window=*/false);
       b.faults.push_back(std::move(w));
     }
   });

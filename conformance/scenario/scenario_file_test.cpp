@@ -162,6 +162,27 @@ expect: {status: {200: "about half"}, max_latency: soon}
   EXPECT_NE(all.find("expect.max_latency must be a duration"), std::string::npos) << all;
 }
 
+// A bare timeline entry may carry its own window, in the form kept cases
+// write (fake::print_fault_window); a request_fault is for the whole run.
+TEST(ScenarioFile, BareTimelineEntriesMayCarryTheirWindow) {
+  std::vector<std::string> errors;
+  const auto f = load("name: w\nbackends:\n  a:\n    faults: [\"from=6s,to=7500ms,down\", \"to=1s,hang\"]\n",
+                      errors);
+  ASSERT_TRUE(f) << (errors.empty() ? "" : errors.front());
+  ASSERT_EQ(f->backends.at(0).faults.size(), 2u);
+  const auto& w = f->backends[0].faults[0];
+  EXPECT_EQ(w.from, 6s);
+  EXPECT_EQ(w.to, 7500ms);
+  EXPECT_EQ(w.spec.health, fake::HealthMode::down);
+  EXPECT_EQ(f->backends[0].faults[1].from, 0s);
+  EXPECT_EQ(f->backends[0].faults[1].to, 1s);
+  EXPECT_TRUE(f->backends[0].faults[1].spec.hang);
+  errors.clear();
+  EXPECT_FALSE(load("name: w\nbackends:\n  a: {request_fault: \"from=1s,hang\"}\n", errors));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.front().find("only allowed in a timeline window"), std::string::npos) << errors.front();
+}
+
 TEST(ScenarioFile, RepeatedKeysAreErrorsNotMerged) {
   // YAML keeps both copies; a second `expect:` must not quietly replace or
   // extend the first (found by fuzz/scenario_file).

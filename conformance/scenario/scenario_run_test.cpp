@@ -8,6 +8,7 @@
 
 #include "conformance/harness/checks.h"
 #include "conformance/harness/composition.h"
+#include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/random_scenario.h"
 #include "conformance/scenario/case_writer.h"
 #include "conformance/scenario/report.h"
@@ -339,6 +340,107 @@ TEST(ScenarioRun, AKeptCaseReplaysAsTheSameRun) {
     EXPECT_EQ(harness::describe(harness::check_invariants(sc, a)),
               harness::describe(harness::check_invariants(replay, b)));
   }
+}
+
+// The routing properties' shape: a config drawn in code (retry, a fallback
+// chain, a circuit breaker, health checks) run through the composition root,
+// and backends with their own profiles and fault timelines.
+harness::Scenario routing_case() {
+  harness::Scenario sc;
+  sc.seed = 4242;
+  config::Config cfg;
+  for (const char* name : {"b0", "b1", "b2"}) {
+    config::BackendConfig b;
+    b.name = name;
+    b.url = std::string("http://") + name + ":8000";
+    b.timeout = 60s;
+    b.connect_timeout = 2s;
+    b.first_byte_timeout = 400ms;
+    cfg.backends.push_back(b);
+  }
+  auto& r = cfg.routing;
+  r.load_balance = config::LoadBalance::least_conn;
+  r.retry.enabled = true;
+  r.retry.max_retries = 2;
+  r.retry.initial_wait = 20ms;
+  r.retry.max_wait = 300ms;
+  r.retry.jitter = 0.3;
+  r.fallback = {config::FallbackRule{"b0", {"b2", "b1"}, {}}};
+  r.circuit_breaker.enabled = true;
+  r.circuit_breaker.consecutive_failures = 2;
+  r.circuit_breaker.cool_down = 700ms;
+  r.circuit_breaker.max_cool_down = 3s;
+  cfg.health_check.enabled = true;
+  cfg.health_check.interval = 250ms;
+  cfg.health_check.timeout = 100ms;
+  cfg.health_check.unhealthy_threshold = 1;
+  cfg.health_check.healthy_threshold = 2;
+  harness::use_config(sc, cfg);
+  const char* faults[3][2] = {{"to=1200ms,status=503", "from=2s,to=2700ms,reset_before_headers"},
+                              {"p=0.4,status=429,retry_after=1", "from=1s,to=2500ms,health=down"},
+                              {"from=500ms,to=1s,hang", "p=0.5,stall_after=2,for=150ms"}};
+  for (std::size_t i = 0; i < 3; ++i) {
+    harness::FakeBackend fb;
+    fb.profile.ttft = std::chrono::milliseconds(10 + 15 * i);
+    fb.profile.itl = 3ms;
+    fb.profile.output_tokens = 6;
+    fb.profile.max_concurrency = i == 1 ? 2 : 0;
+    for (const char* text : faults[i]) {
+      fake::FaultWindow w;
+      std::string error;
+      EXPECT_TRUE(fake::parse_fault_window(text, w, error)) << text << ": " << error;
+      fb.faults.push_back(w);
+    }
+    sc.fakes.push_back(fb);
+  }
+  for (int i = 0; i < 24; ++i) {
+    harness::ClientRequest q;
+    q.at = std::chrono::milliseconds(130 * i);
+    q.stream = i % 2 == 0;
+    q.cancel_after = harness::kClientGuard;
+    if (i % 7 == 3) q.cancel_after_bytes = 60;
+    sc.requests.push_back(q);
+  }
+  return sc;
+}
+
+// A kept routing case carries its config and every backend's profile and
+// fault timeline, so it replays as exactly the run it came from.
+TEST(ScenarioRun, AKeptRoutingCaseReplaysAsTheSameRun) {
+  const harness::Scenario sc = routing_case();
+  // The kept config is what was drawn: the changed sections only.
+  for (const char* section : {"backends:", "routing:", "health_check:"})
+    EXPECT_NE(("\n" + sc.config_yaml).find(std::string("\n") + section), std::string::npos) << section;
+  EXPECT_EQ(sc.config_yaml.find("server:"), std::string::npos) << sc.config_yaml;
+  const Reloaded back = keep_and_load(sc, "routing");
+  ASSERT_TRUE(back.gateway);
+  EXPECT_EQ(back.gateway->config().routing, harness::simulated_gateway(sc.config_yaml)->config().routing);
+  EXPECT_EQ(back.gateway->config().health_check.interval, 250ms);
+  std::vector<std::string> problems;
+  const harness::Scenario replay = build_scenario(back.file, back.gateway, *back.file.seed, nullptr, problems);
+  ASSERT_TRUE(problems.empty()) << problems.front();
+  ASSERT_EQ(replay.fakes.size(), sc.fakes.size());
+  for (std::size_t i = 0; i < sc.fakes.size(); ++i) {
+    SCOPED_TRACE("backend b" + std::to_string(i));
+    EXPECT_EQ(replay.fakes[i].faults, sc.fakes[i].faults);
+    EXPECT_EQ(replay.fakes[i].profile.ttft, sc.fakes[i].profile.ttft);
+    EXPECT_EQ(replay.fakes[i].profile.max_concurrency, sc.fakes[i].profile.max_concurrency);
+  }
+  expect_same_requests(sc.requests, replay.requests);
+  const auto a = harness::run_gateway_sim(sc);
+  const auto b = harness::run_gateway_sim(replay);
+  EXPECT_EQ(a.event_log_hash, b.event_log_hash);
+  // The faults did bite: requests were retried or fell back, and the open
+  // circuit or the health checks turned some away without an attempt.
+  std::size_t several = 0, none = 0;
+  for (const auto& rec : a.records) {
+    several += rec.attempt_log.size() > 1;
+    none += rec.attempt_log.empty();
+  }
+  EXPECT_GT(several, 0u);
+  EXPECT_GT(none, 0u);
+  EXPECT_EQ(harness::describe(harness::check_invariants(sc, a)),
+            harness::describe(harness::check_invariants(replay, b)));
 }
 
 TEST(ScenarioRun, EachExcludesTheCountedWorkload) {

@@ -3,16 +3,12 @@
 // the servers scripts/services.sh starts, see sql_pool_dbtest.cpp).
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
 #include <cstdlib>
-#include <filesystem>
-#include <sstream>
 
 #include "proxy/stores/keys/memory_key_store.h"
 #include "proxy/stores/keys/sql_key_store.h"
 #include "proxy/stores/sql/migrations.h"
+#include "proxy/stores/sql/testing/test_databases.h"
 
 namespace {
 
@@ -21,40 +17,15 @@ using namespace llmproxy;
 using namespace llmproxy::stores::keys;
 
 std::vector<std::string> stores() {
-  const char* env = std::getenv("LLMPROXY_SQL_DRIVERS");
-  std::vector<std::string> out;
-  if (!env) out.push_back("memory");
-  std::stringstream in(env ? env : "sqlite");
-  for (std::string d; std::getline(in, d, ',');)
-    if (!d.empty()) out.push_back(d);
+  std::vector<std::string> out = stores::sql::testing::drivers_under_test();
+  if (!std::getenv("LLMPROXY_SQL_DRIVERS")) out.insert(out.begin(), "memory");
   return out;
 }
 
 std::shared_ptr<stores::sql::SqlPool> open_database(const std::string& driver) {
-  config::DatabaseConfig db;
-  db.name = "keys-" + driver;
-  db.max_open_conns = 4;
-  if (driver == "sqlite") {
-    const auto dir = std::filesystem::temp_directory_path() / ("llmproxy-keys-" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    static const bool cleanup = [] {
-      return std::atexit([] {
-        std::error_code ignored;
-        std::filesystem::remove_all(
-            std::filesystem::temp_directory_path() / ("llmproxy-keys-" + std::to_string(::getpid())), ignored);
-      }) == 0;
-    }();
-    (void)cleanup;
-    db.path = (dir / "keys.db").string();
-  } else {
-    const char* var = driver == "postgres" ? "LLMPROXY_TEST_POSTGRES" : "LLMPROXY_TEST_MYSQL";
-    const char* dsn = std::getenv(var);
-    if (!dsn || !*dsn) throw std::runtime_error(std::string(var) + " is not set: run the tests through scripts/test");
-    db.driver = driver == "postgres" ? config::DbDriver::postgres : config::DbDriver::mysql;
-    db.dsn.value = dsn;
-  }
   std::string error;
-  std::shared_ptr<stores::sql::SqlPool> pool = stores::sql::SqlPool::open(db, error);
+  std::shared_ptr<stores::sql::SqlPool> pool =
+      stores::sql::SqlPool::open(stores::sql::testing::test_database(driver, "keys", 4), error);
   if (!pool) throw std::runtime_error(error);
   if (stores::sql::migrate(*pool, stores::sql::gateway_migrations(), error) < 0) throw std::runtime_error(error);
   stores::sql::Statement clear{"DELETE FROM llmproxy_api_keys", {}};
@@ -76,13 +47,9 @@ StoredKey key(std::string hash, std::int64_t created_at) {
   return k;
 }
 
-// Runs a coroutine to its end on a real io_context. Results are checked after
-// it: GCC 12 miscompiles some gtest macros inside coroutine bodies.
 template <class F>
 void run(F body) {
-  asio::io_context io;
-  asio::co_spawn(io, body, asio::detached);
-  io.run();
+  stores::sql::testing::run_to_end(std::move(body));
 }
 
 class KeyStoreTest : public ::testing::TestWithParam<std::string> {

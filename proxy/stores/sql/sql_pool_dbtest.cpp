@@ -6,15 +6,10 @@
 // a failure, not a skip.
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <cstdlib>
-#include <filesystem>
-#include <sstream>
 
 #include "proxy/stores/sql/migrations.h"
 #include "proxy/stores/sql/sql_pool.h"
+#include "proxy/stores/sql/testing/test_databases.h"
 
 namespace {
 
@@ -22,49 +17,13 @@ namespace asio = boost::asio;
 using namespace llmproxy;
 using namespace llmproxy::stores::sql;
 
-std::vector<std::string> drivers() {
-  const char* env = std::getenv("LLMPROXY_SQL_DRIVERS");
-  std::vector<std::string> out;
-  std::stringstream in(env ? env : "sqlite");
-  for (std::string d; std::getline(in, d, ',');)
-    if (!d.empty()) out.push_back(d);
-  return out;
-}
+namespace sqltest = llmproxy::stores::sql::testing;
 
-config::DatabaseConfig database(const std::string& driver) {
-  config::DatabaseConfig db;
-  db.name = "test-" + driver;
-  db.max_open_conns = 3;
-  if (driver == "sqlite") {
-    static const std::string dir = [] {
-      auto d = std::filesystem::temp_directory_path() / ("llmproxy-sql-" + std::to_string(::getpid()));
-      std::filesystem::create_directories(d);
-      std::atexit([] {
-        std::error_code ignored;
-        std::filesystem::remove_all(
-            std::filesystem::temp_directory_path() / ("llmproxy-sql-" + std::to_string(::getpid())), ignored);
-      });
-      return d.string();
-    }();
-    db.driver = config::DbDriver::sqlite;
-    db.path = dir + "/test.db";
-    return db;
-  }
-  const char* var = driver == "postgres" ? "LLMPROXY_TEST_POSTGRES" : "LLMPROXY_TEST_MYSQL";
-  const char* dsn = std::getenv(var);
-  if (!dsn || !*dsn) throw std::runtime_error(std::string(var) + " is not set: run the tests through scripts/test");
-  db.driver = driver == "postgres" ? config::DbDriver::postgres : config::DbDriver::mysql;
-  db.dsn.value = dsn;
-  return db;
-}
+config::DatabaseConfig database(const std::string& driver) { return sqltest::test_database(driver, "pool", 3); }
 
-// Runs a coroutine on a real io_context to its end (the pool completes on
-// the caller's executor, as on a worker's event loop).
 template <class F>
 void run_async(F body) {
-  asio::io_context io;
-  asio::co_spawn(io, body, asio::detached);
-  io.run();
+  sqltest::run_to_end(std::move(body));
 }
 
 class SqlPoolTest : public ::testing::TestWithParam<std::string> {
@@ -180,6 +139,10 @@ TEST_P(SqlPoolTest, MigrationsCreateTheSchemaOnceAndRefuseANewerOne) {
                   .ok());
   EXPECT_EQ(migrate(*pool_, gateway_migrations(), error), -1);
   EXPECT_NE(error.find("newer than this build knows"), std::string::npos) << error;
+  // Leave the schema as this build knows it: other tests share the servers.
+  EXPECT_TRUE(pool_->run_blocking({Statement{"DELETE FROM llmproxy_schema_migrations WHERE version > ?",
+                                             {std::int64_t{newest}}}})
+                  .ok());
 }
 
 TEST_P(SqlPoolTest, AClosedPoolAnswersQueuedBatchesWithAnError) {
@@ -221,7 +184,7 @@ TEST(SqlPoolOpen, AnUnreachableDatabaseIsAnErrorAtOpen) {
   EXPECT_NE(error.find("/nonexistent-dir/x.db"), std::string::npos) << error;
 }
 
-INSTANTIATE_TEST_SUITE_P(Drivers, SqlPoolTest, ::testing::ValuesIn(drivers()),
+INSTANTIATE_TEST_SUITE_P(Drivers, SqlPoolTest, ::testing::ValuesIn(sqltest::drivers_under_test()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
