@@ -87,11 +87,18 @@ LUA
 # Process readings and one wrk cell (needs DURATION).
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# cpu_ticks PID[,PID…]: user + system ticks, summed over the processes
+# (a process's threads are in its own line; nginx's workers are processes).
+cpu_ticks() {
+  local t=0 p
+  for p in ${1//,/ }; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
+  echo "$t"
+}
 CLK_TCK=$(getconf CLK_TCK)
 
-# run PORT CONNS BODY PID -> "rps p50_ms p99_ms errors cpu_us_per_request"
-# PID is the process whose CPU the hop costs (the backend itself for direct).
+# run PORT CONNS BODY PIDS -> "rps p50_ms p99_ms errors cpu_us_per_request"
+# PIDS (comma-separated) are the processes whose CPU the hop costs (the
+# backend itself for direct; "" counts nothing).
 run() {
   local port=$1 conns=$2 body=$3 pid=$4 threads=1
   if [ "$conns" -gt 1 ]; then threads=2; fi

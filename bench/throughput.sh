@@ -71,39 +71,23 @@ wait_port "$PROXY_PORT"
 NGINX_PORT=$(free_port)
 start_nginx "$BACKEND_PORT" "$NGINX_PORT" "$NOFILE" 2
 
-# CPU of a proxy: llmproxy is one process (its threads are summed by
-# /proc/PID/stat); nginx is its master plus every worker.
-proxy_ticks() {
+# Whose CPU a cell counts: llmproxy is one process (its threads are summed
+# by /proc/PID/stat); nginx is its master plus every worker; direct, none.
+proxy_pids() {
   case $1 in
-    llmproxy) cpu_ticks "$LLMP_PID" ;;
-    nginx) local t=0 p; for p in "$NGINX_MASTER" $(pgrep -P "$NGINX_MASTER"); do
-             t=$((t + $(cpu_ticks "$p"))); done; echo "$t" ;;
-    direct) echo 0 ;;
+    llmproxy) echo "$LLMP_PID" ;;
+    nginx) echo "$NGINX_MASTER,$(pgrep -P "$NGINX_MASTER" | paste -sd,)" ;;
+    direct) echo "" ;;
   esac
 }
 port_of() { case $1 in llmproxy) echo "$PROXY_PORT" ;; nginx) echo "$NGINX_PORT" ;; direct) echo "$BACKEND_PORT" ;; esac; }
 
-# cell TARGET CONNS -> "rps p50_ms cpu_us_per_request"
+# cell TARGET CONNS -> "rps p50_ms p99_ms errors cpu_us_per_request" (bench_lib's run);
+# a cell with any error stops the run: its numbers would not compare.
 cell() {
-  local threads=1; [ "$2" -gt 1 ] && threads=2
-  local c0; c0=$(proxy_ticks "$1")
-  WRK_BODY=$BODY timeout $((DURATION + 30)) wrk -t"$threads" -c"$2" -d"${DURATION}s" --timeout 5s \
-    --latency -s "$WORK/post.lua" "http://127.0.0.1:$(port_of "$1")/v1/chat/completions" > "$WORK/wrk.out" 2>&1 || true
-  local c1; c1=$(proxy_ticks "$1")
-  python3 - "$WORK/wrk.out" "$((c1 - c0))" "$CLK_TCK" <<'PY'
-import re, sys
-t = open(sys.argv[1]).read()
-ticks, hz = int(sys.argv[2]), int(sys.argv[3])
-def ms(v):
-    n, u = re.match(r"([\d.]+)([a-z]+)", v).groups()
-    return float(n) * {"us": 0.001, "ms": 1, "s": 1000}[u]
-n = int(re.search(r"(\d+) requests in", t).group(1))
-bad = int(re.search(r"Non-2xx or 3xx responses: (\d+)", t).group(1)) if "Non-2xx" in t else 0
-if bad: sys.exit(f"{bad} non-2xx responses")
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-p50 = ms(re.search(r"\s50%\s+(\S+)", t).group(1))
-print(f"{rps:.0f} {p50:.3f} {ticks / hz * 1e6 / n:.1f}")
-PY
+  local r; r=$(run "$(port_of "$1")" "$2" "$BODY" "$(proxy_pids "$1")")
+  [ "$(cut -d' ' -f4 <<<"$r")" = 0 ] || { echo "$1 c=$2: errors: $r" >&2; exit 1; }
+  echo "$r"
 }
 
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); $ROUNDS rounds of ${DURATION}s cells"
@@ -132,7 +116,7 @@ print("|---|---|---|---|---|")
 for conns in (64, 1):
     d, l, n = (med(t, conns, 0) for t in ("direct", "llmproxy", "nginx"))
     print(f"| c={conns} requests/s | {d:.0f} | {l:.0f} | {n:.0f} | {l / n:.2f}x |")
-    d, l, n = (med(t, conns, 2) for t in ("direct", "llmproxy", "nginx"))
+    d, l, n = (med(t, conns, 4) for t in ("direct", "llmproxy", "nginx"))
     print(f"| c={conns} proxy CPU µs/request | - | {l:.1f} | {n:.1f} | {l / n:.2f}x |")
 d, l, n = (med(t, 1, 1) * 1000 for t in ("direct", "llmproxy", "nginx"))
 print(f"| c=1 p50 µs (added over direct) | {d:.0f} | {l:.0f} (+{l - d:.0f}) | {n:.0f} (+{n - d:.0f}) | |")

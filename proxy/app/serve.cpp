@@ -169,8 +169,9 @@ int run_serve(int argc, char** argv) {
   std::string build_error;
   server::BuildOptions build_options;
   build_options.wall_clock = system_now;
-  build_options.open_key_store = [](const config::AdminConfig& admin, std::string& error) {
-    return stores::keys::open_sqlite_key_store(admin.db_path, error);
+  build_options.open_key_store = [stores = std::make_shared<stores::keys::SqliteKeyStores>()](
+                                     const config::AdminConfig& admin, std::string& error) {
+    return stores->open(admin.db_path, error);
   };
   build_options.secure_random = [](std::span<std::uint8_t> out) {
     return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;

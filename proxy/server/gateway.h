@@ -66,7 +66,8 @@ struct BuildOptions {
   // composition root itself reads no clock).
   std::function<WallTime()> wall_clock;
   // Opens the admin API's key store (serve: the SQLite file admin.db_path,
-  // schema migrated; proxy/stores/sql). Unset in the simulator, where the
+  // schema migrated, one store per file so a reload gets the running one;
+  // proxy/stores/keys/sql_key_store.h). Unset in the simulator, where the
   // keys live in memory; a real gateway with admin enabled needs it.
   std::function<std::shared_ptr<stores::keys::KeyStore>(const config::AdminConfig&, std::string& error)>
       open_key_store;

@@ -72,9 +72,12 @@ std::string generate_key(const SecureRandom& random) {
   return key;
 }
 
+// A key's row identity in the store: the hex SHA-256 of the key.
+std::string key_id(std::string_view key) { return auth::to_hex(auth::hash_key(key)); }
+
 StoredKey new_record(const std::string& key, std::int64_t now) {
   StoredKey k;
-  k.hash = auth::to_hex(auth::hash_key(key));
+  k.hash = key_id(key);
   k.prefix = auth::key_prefix(key);
   k.created_at = k.updated_at = now;
   return k;
@@ -109,7 +112,7 @@ env::Task<Reply> get(KeyStore& store, const json::object& in) {
   Reply r;
   const auto key = read_key(in, r);
   if (!key) co_return r;
-  const auto found = co_await store.find(auth::to_hex(auth::hash_key(*key)));
+  const auto found = co_await store.find(key_id(*key));
   if (!found.status.ok()) co_return store_failed(found.status);
   r.data = key_to_json(*found.key);
   co_return r;
@@ -119,7 +122,7 @@ env::Task<Reply> update(KeyStore& store, const json::object& in, std::int64_t no
   Reply r;
   const auto key = read_key(in, r);
   if (!key) co_return r;
-  auto found = co_await store.find(auth::to_hex(auth::hash_key(*key)));
+  auto found = co_await store.find(key_id(*key));
   if (!found.status.ok()) co_return store_failed(found.status);
   StoredKey record = std::move(*found.key);
   if (auto e = apply_key_fields(in, record)) co_return bad_field(e->field, e->message);
@@ -135,7 +138,7 @@ env::Task<Reply> remove(KeyStore& store, const json::object& in) {
   Reply r;
   const auto key = read_key(in, r);
   if (!key) co_return r;
-  const auto s = co_await store.remove(auth::to_hex(auth::hash_key(*key)));
+  const auto s = co_await store.remove(key_id(*key));
   if (!s.ok()) co_return store_failed(s);
   r.message = "key deleted";
   co_return r;

@@ -74,23 +74,36 @@ std::optional<FieldError> read_period(const json::value& v, std::string& out) {
   return bad("quota_reset_period", "must be never, daily, weekly or monthly");
 }
 
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+// "a, b,,c" → {"a", "b", "c"}: the entries of a comma-separated list,
+// trimmed, empty ones left out (how requests may write a list, and how the
+// store keeps one).
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  for (;;) {
+    const std::size_t at = s.find(',');
+    if (const std::string_view entry = trimmed(s.substr(0, at)); !entry.empty()) out.emplace_back(entry);
+    if (at == std::string_view::npos) return out;
+    s.remove_prefix(at + 1);
+  }
+}
+
 // An address list: an array of strings or one comma-separated string; every
 // entry an address or a CIDR block. Stored comma-separated.
 std::optional<FieldError> read_ips(const json::value& v, std::string_view field, std::string& out) {
   std::vector<std::string> entries;
-  auto add = [&](std::string_view s) {
-    while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-    while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-    if (!s.empty()) entries.emplace_back(s);
-  };
   if (v.is_string()) {
-    std::string_view s(v.get_string().data(), v.get_string().size());
-    for (std::size_t at; (at = s.find(',')) != std::string_view::npos; s.remove_prefix(at + 1)) add(s.substr(0, at));
-    add(s);
+    entries = split_list(std::string_view(v.get_string().data(), v.get_string().size()));
   } else if (v.is_array()) {
     for (const auto& e : v.get_array()) {
       if (!e.is_string()) return bad(field, "must be a list of addresses or CIDR blocks");
-      add(std::string_view(e.get_string().data(), e.get_string().size()));
+      const std::string_view entry = trimmed(std::string_view(e.get_string().data(), e.get_string().size()));
+      if (!entry.empty()) entries.emplace_back(entry);
     }
   } else if (!v.is_null()) {
     return bad(field, "must be a list of addresses or CIDR blocks");
@@ -104,13 +117,7 @@ std::optional<FieldError> read_ips(const json::value& v, std::string_view field,
 
 json::array ips_to_json(const std::string& list) {
   json::array out;
-  std::string_view s = list;
-  while (!s.empty()) {
-    const std::size_t at = s.find(',');
-    out.emplace_back(s.substr(0, at));
-    if (at == std::string_view::npos) break;
-    s.remove_prefix(at + 1);
-  }
+  for (const auto& entry : split_list(list)) out.emplace_back(entry);
   return out;
 }
 

@@ -206,4 +206,11 @@ std::shared_ptr<KeyStore> open_sqlite_key_store(const std::string& path, std::st
   return std::make_shared<SqlKeyStore>(std::move(pool));
 }
 
+std::shared_ptr<KeyStore> SqliteKeyStores::open(const std::string& path, std::string& error) {
+  if (auto running = open_[path].lock()) return running;
+  auto store = open_sqlite_key_store(path, error);
+  if (store) open_[path] = store;
+  return store;
+}
+
 }  // namespace llmproxy::stores::keys

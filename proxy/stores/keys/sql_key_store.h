@@ -4,7 +4,9 @@
 // A failed statement is `unavailable` with the driver's message.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "proxy/stores/keys/key_store.h"
 #include "proxy/stores/sql/sql_pool.h"
@@ -35,5 +37,17 @@ namespace llmproxy::stores::keys {
 // created when missing, the schema migrated. Null and `error` when the file
 // cannot be opened or migrated.
 std::shared_ptr<KeyStore> open_sqlite_key_store(const std::string& path, std::string& error);
+
+// serve's opener: one store per file while it is in use, so that a reload
+// (which builds a new gateway and opens again) gets the running store and
+// its pool instead of a second pool and a second migration on the same
+// file. Not thread-safe: serve builds gateways on its main thread only.
+class SqliteKeyStores {
+ public:
+  std::shared_ptr<KeyStore> open(const std::string& path, std::string& error);
+
+ private:
+  std::map<std::string, std::weak_ptr<KeyStore>> open_;  // by path
+};
 
 }  // namespace llmproxy::stores::keys

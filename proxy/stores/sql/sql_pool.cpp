@@ -95,6 +95,13 @@ struct SqlPool::Impl {
   std::size_t open = 0;                     // under mu
   std::vector<std::thread> threads;
 
+  // What a batch that arrives at, or waits in, a closing pool gets.
+  Result closed() const {
+    Result r;
+    r.error = "database " + db.name + " is closed";
+    return r;
+  }
+
   void push(std::unique_ptr<Job> job) {
     {
       std::lock_guard lk(mu);
@@ -104,9 +111,7 @@ struct SqlPool::Impl {
       }
     }
     if (job) {
-      Result closed;
-      closed.error = "database " + db.name + " is closed";
-      job->done->complete(std::move(closed));
+      job->done->complete(closed());
       return;
     }
     cv.notify_one();
@@ -167,11 +172,7 @@ struct SqlPool::Impl {
       left.swap(queue);
     }
     cv.notify_all();
-    for (auto& job : left) {
-      Result closed;
-      closed.error = "database " + db.name + " is closed";
-      job->done->complete(std::move(closed));
-    }
+    for (auto& job : left) job->done->complete(closed());
     for (auto& t : threads) t.join();
   }
 };
