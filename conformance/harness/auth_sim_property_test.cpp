@@ -133,20 +133,6 @@ struct Drawn {
   int path = 0;  // 0 chat, 1 /v1/models (skipped), 2 a dot-segment path under the skipped one
 };
 
-bool reached_upstream(const SimOutcome& out, std::size_t i) {
-  const std::string needle = "X-Request-Id: " + request_id_for(i) + "\r\n";
-  for (const auto& c : out.upstream)
-    if (c.written.find(needle) != std::string::npos) return true;
-  return false;
-}
-
-std::string code_in(const std::string& body) {
-  const auto at = body.find("\"code\":\"");
-  if (at == std::string::npos) return "";
-  const auto start = at + 8;
-  return body.substr(start, body.find('"', start) - start);
-}
-
 std::shared_ptr<const server::Gateway> gateway() {
   static const auto g = simulated_gateway(kConfig, "auth_sim.yaml");
   return g;
@@ -191,11 +177,11 @@ RC_GTEST_PROP(AuthSim, RefusedKeysNeverReachABackendAndGetTheirCode, ()) {
     if (d.path != 1)
       want = carries_key(d.spelling) ? expected_refusal(d.key, sc.requests[i].at) : ErrorId::invalid_api_key;
     RC_LOG() << "request " << i << " key " << d.key << " spelling " << static_cast<int>(d.spelling) << " path "
-             << d.path << " → " << resp.status << " " << code_in(resp.body) << "\n";
+             << d.path << " → " << resp.status << " " << error_code_in(resp.body) << "\n";
     if (want) {
       RC_ASSERT(!reached_upstream(out, i));
       RC_ASSERT(resp.status == openai::error_info(*want).http_status);
-      RC_ASSERT(code_in(resp.body) == openai::error_info(*want).code);
+      RC_ASSERT(error_code_in(resp.body) == openai::error_info(*want).code);
     } else {
       RC_ASSERT(reached_upstream(out, i));
       if (d.path == 1) RC_ASSERT(resp.status == 200);

@@ -186,6 +186,20 @@ SimOutcome run_gateway_sim(const Scenario& sc) {
   return run_gateway_sim_in(world, sc);
 }
 
+bool reached_upstream(const SimOutcome& out, std::size_t index) {
+  const std::string needle = "X-Request-Id: " + request_id_for(index) + "\r\n";
+  for (const auto& c : out.upstream)
+    if (c.written.find(needle) != std::string::npos) return true;
+  return false;
+}
+
+std::string error_code_in(const std::string& body) {
+  const auto at = body.find("\"code\":\"");
+  if (at == std::string::npos) return "";
+  const auto start = at + 8;
+  return body.substr(start, body.find('"', start) - start);
+}
+
 namespace {
 
 struct GatewayWorker {

@@ -227,5 +227,10 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& scenario);
 std::string request_id_for(std::size_t index);
 // The body client i sends for request r (POST; GET sends none).
 std::string request_body(const ClientRequest& r, std::size_t index);
+// Judged from the bytes: request `index`'s X-Request-Id went to a backend
+// on some upstream connection.
+bool reached_upstream(const SimOutcome& out, std::size_t index);
+// The `code` of the OpenAI error object in a response body ("" if none).
+std::string error_code_in(const std::string& body);
 
 }  // namespace llmproxy::harness

@@ -87,6 +87,10 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
       error = a.error;
       return nullptr;
     }
+    if (g->auth_ && g->auth_->uses_stores() && !g->admin_store_) {
+      error = "auth: the builtin provider reads the admin key store; set admin.enabled: true";
+      return nullptr;
+    }
   }
   return g;
 }
@@ -215,7 +219,11 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
   // Modules, each one block.
   if (process.metrics) process.metrics->install(o, process.metrics->worker_share(index));
   if (cors_) o.filters.push_back(std::make_unique<modules::cors::CorsFilter>(cors_));
-  if (auth_) o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_));
+  if (auth_) {
+    modules::auth::BuiltinKeys builtin;
+    if (auth_->uses_stores()) builtin = {&env, process.admin_keys, config_.auth.cache_ttl};
+    o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_, std::move(builtin)));
+  }
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(
         process.access_log, config_.logging.access.format));

@@ -98,6 +98,9 @@ class Gateway {
   const std::vector<std::string>& left_out() const { return left_out_; }
 
   const std::shared_ptr<const shell::ShellConfig>& shell_config() const { return shell_; }
+  // The admin key store this gateway opened (admin.enabled), for tests and
+  // tools that look at what the gateway wrote; null without admin.
+  const std::shared_ptr<stores::keys::KeyStore>& admin_key_store() const { return admin_store_; }
   const config::Config& config() const { return config_; }
 
   std::shared_ptr<Process> start_process() const;

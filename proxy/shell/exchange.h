@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ struct Caller {
   std::string_view name;      // the key's configured name
   std::string_view user_id;
   std::string_view key_prefix;  // all a log may show of the key
+  // The views above point into the auth module's record of the key; a
+  // record from a store (which a cache may drop mid-request) is held here
+  // until the request ends.
+  std::shared_ptr<const void> held;
 };
 
 class Exchange {

@@ -1,5 +1,7 @@
 #include "proxy/core/auth/authenticator.h"
 
+#include <cassert>
+
 namespace llmproxy::auth {
 
 bool auth_required(const config::Config& c) { return c.auth.enabled || !c.api_keys.empty(); }
@@ -14,16 +16,21 @@ util::Parsed<Authenticator> Authenticator::from(const config::Config& c) {
     const auto& p = c.auth.pipeline[i];
     if (!p.enabled) continue;
     const std::string at = "auth.pipeline[" + std::to_string(i) + "]";
+    if (p.type == config::ProviderType::builtin) {
+      a.providers_.push_back(Provider{p.name, ProviderSource::builtin, {}});
+      a.uses_stores_ = true;
+      continue;
+    }
     if (p.type != config::ProviderType::static_keys)
-      return R::failure(at + ".type: only static providers are built");
+      return R::failure(at + ".type: only static and builtin providers are built");
     auto table = KeyTable::from(p.static_keys.keys);
     if (!table) return R::failure(at + ".static.keys" + table.error);
-    a.providers_.push_back(Provider{p.name, std::move(*table.value)});
+    a.providers_.push_back(Provider{p.name, ProviderSource::table, std::move(*table.value)});
   }
   if (!c.api_keys.empty()) {
     auto table = KeyTable::from(c.api_keys);
     if (!table) return R::failure("api_keys" + table.error);
-    a.providers_.push_back(Provider{"api_keys", std::move(*table.value)});
+    a.providers_.push_back(Provider{"api_keys", ProviderSource::table, std::move(*table.value)});
   }
   return R::success(std::move(a));
 }
@@ -35,20 +42,35 @@ AuthResult Authenticator::check(std::string_view key, const std::optional<util::
 
 AuthResult Authenticator::check_hash(const KeyHash& hash, const std::optional<util::IpAddress>& client_ip,
                                      WallTime now) const {
-  const auto unknown = AuthResult{nullptr, Decision::deny(openai::ErrorId::invalid_api_key)};
-  const KeyRecord* caller = nullptr;
-  for (const auto& p : providers_) {
-    const KeyRecord* k = p.keys.find(hash);
-    if (!k) {
-      if (mode_ == config::AuthMode::all) return unknown;
-      continue;
-    }
-    const Decision d = decide(*k, client_ip, now);
-    if (!d.allowed()) return AuthResult{nullptr, d};
-    if (!caller) caller = k;
-    if (mode_ == config::AuthMode::first_match) break;
+  assert(!uses_stores_ && "a store provider's answer comes from the shell (Judgement)");
+  Judgement j(mode_);
+  for (const auto& p : providers_)
+    if (j.fold(p.keys.find(hash), client_ip, now)) break;
+  return j.result();
+}
+
+bool Judgement::fold(const KeyRecord* known, const std::optional<util::IpAddress>& client_ip, WallTime now,
+                     std::int64_t pending) {
+  assert(!decided_ && "fold after the result was final");
+  if (!known) {
+    if (mode_ == config::AuthMode::all) decided_ = Decision::deny(openai::ErrorId::invalid_api_key);
+    return decided_.has_value();
   }
-  return caller ? AuthResult{caller, Decision::allow()} : unknown;
+  const Decision d = decide(*known, client_ip, now, pending);
+  if (!d.allowed()) {
+    caller_ = nullptr;
+    decided_ = d;
+  } else {
+    if (!caller_) caller_ = known;
+    if (mode_ == config::AuthMode::first_match) decided_ = d;
+  }
+  return decided_.has_value();
+}
+
+AuthResult Judgement::result() const {
+  if (decided_ && !decided_->allowed()) return AuthResult{nullptr, *decided_};
+  if (caller_) return AuthResult{caller_, Decision::allow()};
+  return AuthResult{nullptr, Decision::deny(openai::ErrorId::invalid_api_key)};
 }
 
 }  // namespace llmproxy::auth

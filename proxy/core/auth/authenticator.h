@@ -3,19 +3,27 @@
 // and how their answers combine. Built once per config from `auth` and the
 // top-level `api_keys`; immutable afterwards and shared by every worker.
 //
-// Providers, in order: each enabled auth.pipeline entry (only `static` is
-// built; check-config rejects the others), then `api_keys` as one more
-// static provider. Auth is on when auth.enabled is true, or when api_keys is
-// non-empty (then the api_keys provider alone, with auth's header_names and
-// skip_paths: listing keys means requiring them).
+// Providers, in order: each enabled auth.pipeline entry, then `api_keys` as
+// one more static provider. Auth is on when auth.enabled is true, or when
+// api_keys is non-empty (then the api_keys provider alone, with auth's
+// header_names and skip_paths: listing keys means requiring them).
 //
-// mode first_match: the first provider that knows the key decides (decide());
+// A provider is either a table (`static`, `api_keys`: the records are here)
+// or a store (`builtin`: the admin key store, asked by the shell, which
+// caches the answers; proxy/modules/auth). Other types are refused by
+// from() (check-config says they are not built yet).
+//
+// mode first_match: the first provider that knows the key decides;
 //      none knows it → invalid_api_key.
 // mode all: every provider must know the key and allow it; the first, in
 //      order, that does not know it (invalid_api_key) or refuses it decides.
 //      The caller is the first provider's record.
+// Judgement folds the providers' answers one at a time, so a caller that
+// must wait for a store can ask them in turn; check_hash() is the same
+// fold over table providers.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -35,8 +43,28 @@ namespace llmproxy::auth {
 bool auth_required(const config::Config& c);
 
 struct AuthResult {
-  const KeyRecord* caller = nullptr;  // set when allowed; lives as long as the Authenticator
+  const KeyRecord* caller = nullptr;  // set when allowed; lives as long as its provider's answer
   Decision decision;
+};
+
+enum class ProviderSource : std::uint8_t { table, builtin };
+
+// One request's walk over the providers: fold() each provider's answer in
+// order until it returns true (decided) or the providers run out.
+class Judgement {
+ public:
+  explicit Judgement(config::AuthMode mode) : mode_(mode) {}
+  // `known`: the provider's record of the key, null when it does not know
+  // it. `pending`: tokens charged to that key not counted in the record
+  // (quota.h). True once the result is final.
+  bool fold(const KeyRecord* known, const std::optional<util::IpAddress>& client_ip, WallTime now,
+            std::int64_t pending = 0);
+  AuthResult result() const;
+
+ private:
+  config::AuthMode mode_;
+  const KeyRecord* caller_ = nullptr;
+  std::optional<Decision> decided_;
 };
 
 class Authenticator {
@@ -48,18 +76,27 @@ class Authenticator {
   const std::vector<KeyHeader>& key_headers() const { return headers_; }
 
   // The decision for a presented key (hashed here, once) from `client_ip`
-  // at `now`.
+  // at `now`, when every provider is a table (asserted).
   AuthResult check(std::string_view key, const std::optional<util::IpAddress>& client_ip, WallTime now) const;
   AuthResult check_hash(const KeyHash& hash, const std::optional<util::IpAddress>& client_ip,
                         WallTime now) const;
 
+  config::AuthMode mode() const { return mode_; }
   std::size_t providers() const { return providers_.size(); }
+  ProviderSource source(std::size_t i) const { return providers_[i].source; }
+  const std::string& name(std::size_t i) const { return providers_[i].name; }
+  // A table provider's record of the key; null when it does not know it.
+  const KeyRecord* find(std::size_t i, const KeyHash& hash) const { return providers_[i].keys.find(hash); }
+  // Some provider is a store: a check may have to wait for it.
+  bool uses_stores() const { return uses_stores_; }
 
  private:
   struct Provider {
     std::string name;
-    KeyTable keys;
+    ProviderSource source = ProviderSource::table;
+    KeyTable keys;  // table providers
   };
+  bool uses_stores_ = false;
   config::AuthMode mode_ = config::AuthMode::first_match;
   SkipPaths skip_;
   std::vector<KeyHeader> headers_;

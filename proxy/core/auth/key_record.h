@@ -9,6 +9,7 @@
 #include "proxy/core/auth/ip_rules.h"
 #include "proxy/core/auth/key_hash.h"
 #include "proxy/core/auth/key_status.h"
+#include "proxy/core/auth/quota.h"
 #include "proxy/core/openai/error_catalogue.h"
 #include "proxy/core/time.h"
 
@@ -24,6 +25,7 @@ struct KeyRecord {
   std::optional<WallTime> starts_at;   // not valid before (inclusive start)
   std::optional<WallTime> expires_at;  // not valid from this instant on
   IpRules ips;
+  Quota quota;  // static keys: unlimited (check-config refuses their quotas)
 };
 
 // Allow, or the catalogue error the client is answered with.
@@ -40,7 +42,11 @@ struct Decision {
 //   2 window   now < starts_at → key_not_yet_valid (403);
 //              now >= expires_at → key_expired (403)
 //   3 address  IpRules::permits(client_ip) false → ip_not_allowed (403)
+//   4 quota    exhausted(quota, now, pending) → quota_exceeded (429)
 // `client_ip` is the socket peer; nullopt when it is not an address.
-Decision decide(const KeyRecord& key, const std::optional<util::IpAddress>& client_ip, WallTime now);
+// `pending`: tokens this gateway has charged to the key that the record
+// does not count yet (quota.h).
+Decision decide(const KeyRecord& key, const std::optional<util::IpAddress>& client_ip, WallTime now,
+                std::int64_t pending = 0);
 
 }  // namespace llmproxy::auth

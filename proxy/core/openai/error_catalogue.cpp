@@ -52,6 +52,8 @@ constexpr std::array<ErrorInfo, kErrorIdCount> kCatalogue = {{
      "The server is shutting down."},
     {E::overloaded, "overloaded", 503, "server_error", "server_overloaded", "overloaded",
      "The server's memory budget for buffered requests and streams is used up. Retry later."},
+    {E::auth_unavailable, "auth_unavailable", 503, "server_error", "auth_unavailable", "auth_unavailable",
+     "Your API key could not be checked right now. Retry later."},
     {E::upstream_connect_failed, "upstream_connect_failed", 502, "server_error",
      "upstream_connect_failed", "upstream_connect_failed", "Could not connect to the upstream server."},
     {E::upstream_timeout, "upstream_timeout", 504, "server_error", "upstream_timeout",

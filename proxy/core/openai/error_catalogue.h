@@ -38,6 +38,7 @@ enum class ErrorId : std::uint8_t {
   no_backend_available,     // 503 nothing healthy/routable for this request
   draining,                 // 503 shutting down, not accepting new work
   overloaded,               // 503 the memory budget for buffered request bodies is used up
+  auth_unavailable,         // 503 a key store an auth provider reads failed; the key could not be judged
   upstream_connect_failed,  // 502
   upstream_timeout,         // 504 connect/first-byte/attempt timeout
   upstream_reset,           // 502 upstream closed or reset the connection

@@ -49,6 +49,7 @@ TEST(ErrorCatalogue, ContractCodesAndStatuses) {
            Row{ErrorId::draining, 503, "server_error", "server_shutting_down"},
            Row{ErrorId::not_implemented, 501, "invalid_request_error", "not_implemented"},
            Row{ErrorId::overloaded, 503, "server_error", "server_overloaded"},
+           Row{ErrorId::auth_unavailable, 503, "server_error", "auth_unavailable"},
            Row{ErrorId::upstream_connect_failed, 502, "server_error", "upstream_connect_failed"},
            Row{ErrorId::upstream_timeout, 504, "server_error", "upstream_timeout"},
            Row{ErrorId::upstream_reset, 502, "server_error", "upstream_reset"},

@@ -80,25 +80,12 @@ std::string_view trimmed(std::string_view s) {
   return s;
 }
 
-// "a, b,,c" → {"a", "b", "c"}: the entries of a comma-separated list,
-// trimmed, empty ones left out (how requests may write a list, and how the
-// store keeps one).
-std::vector<std::string> split_list(std::string_view s) {
-  std::vector<std::string> out;
-  for (;;) {
-    const std::size_t at = s.find(',');
-    if (const std::string_view entry = trimmed(s.substr(0, at)); !entry.empty()) out.emplace_back(entry);
-    if (at == std::string_view::npos) return out;
-    s.remove_prefix(at + 1);
-  }
-}
-
 // An address list: an array of strings or one comma-separated string; every
 // entry an address or a CIDR block. Stored comma-separated.
 std::optional<FieldError> read_ips(const json::value& v, std::string_view field, std::string& out) {
   std::vector<std::string> entries;
   if (v.is_string()) {
-    entries = split_list(std::string_view(v.get_string().data(), v.get_string().size()));
+    entries = stores::keys::address_list(std::string_view(v.get_string().data(), v.get_string().size()));
   } else if (v.is_array()) {
     for (const auto& e : v.get_array()) {
       if (!e.is_string()) return bad(field, "must be a list of addresses or CIDR blocks");
@@ -117,7 +104,7 @@ std::optional<FieldError> read_ips(const json::value& v, std::string_view field,
 
 json::array ips_to_json(const std::string& list) {
   json::array out;
-  for (const auto& entry : split_list(list)) out.emplace_back(entry);
+  for (const auto& entry : stores::keys::address_list(list)) out.emplace_back(entry);
   return out;
 }
 

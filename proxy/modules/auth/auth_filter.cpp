@@ -1,9 +1,15 @@
 #include "proxy/modules/auth/auth_filter.h"
 
+#include <cassert>
+
+#include "proxy/core/log/log.h"
+#include "proxy/modules/auth/stored_key.h"
+
 namespace llmproxy::modules::auth {
 namespace {
 
 using openai::ErrorId;
+using llmproxy::auth::KeyRecord;
 
 // RFC 9110 §11.6.1: a 401 names the scheme that would work.
 constexpr std::string_view kChallenge = "WWW-Authenticate: Bearer\r\n";
@@ -11,25 +17,14 @@ constexpr std::string_view kMissing =
     "You didn't provide an API key. Send it in an Authorization header using Bearer auth "
     "(Authorization: Bearer YOUR_KEY).";
 constexpr std::string_view kUnknown = "Incorrect API key provided.";
+constexpr Duration kWarnEvery = std::chrono::seconds(10);
 
 shell::FilterVerdict refuse(ErrorId id, std::string_view message = {}) {
   return shell::FilterVerdict::reject(id, std::string(message),
                                       id == ErrorId::invalid_api_key ? std::string(kChallenge) : std::string());
 }
 
-}  // namespace
-
-shell::FilterVerdict AuthFilter::judge(shell::Exchange& ex) const {
-  ex.caller.checked = true;
-  if (auth_->skip_paths().matches(ex.path())) return shell::FilterVerdict::proceed();
-  const auto& req = ex.request();
-  const auto key = llmproxy::auth::extract_key(auth_->key_headers(), [&](std::string_view name) {
-    const auto v = req[name];
-    return std::string_view(v.data(), v.size());
-  });
-  if (!key) return refuse(ErrorId::invalid_api_key, kMissing);
-  const auto client = util::parse_ip(ex.client_ip);
-  const auto r = auth_->check(*key, client.value, ex.record.wall_start);
+shell::FilterVerdict verdict_of(const llmproxy::auth::AuthResult& r, shell::Exchange& ex) {
   if (!r.decision.allowed())
     return refuse(*r.decision.error, *r.decision.error == ErrorId::invalid_api_key ? kUnknown : "");
   ex.caller.id = r.caller->id;
@@ -39,6 +34,110 @@ shell::FilterVerdict AuthFilter::judge(shell::Exchange& ex) const {
   return shell::FilterVerdict::proceed();
 }
 
-env::Task<shell::FilterVerdict> AuthFilter::on_request(shell::Exchange& ex) { co_return judge(ex); }
+std::optional<std::string_view> presented_key(const llmproxy::auth::Authenticator& auth,
+                                              const shell::Exchange& ex) {
+  const auto& req = ex.request();
+  return llmproxy::auth::extract_key(auth.key_headers(), [&](std::string_view name) {
+    const auto v = req[name];
+    return std::string_view(v.data(), v.size());
+  });
+}
+
+}  // namespace
+
+AuthFilter::AuthFilter(std::shared_ptr<const llmproxy::auth::Authenticator> authenticator, BuiltinKeys builtin)
+    : auth_(std::move(authenticator)), builtin_(std::move(builtin)), cache_(builtin_.cache_ttl) {
+  if (auth_->uses_stores()) {
+    assert(builtin_.env && builtin_.store && "a builtin provider needs the admin key store");
+    ledger_ = std::make_shared<UsageLedger>(*builtin_.env, builtin_.store);
+  }
+}
+
+shell::FilterVerdict AuthFilter::judge(shell::Exchange& ex) const {
+  ex.caller.checked = true;
+  if (auth_->skip_paths().matches(ex.path())) return shell::FilterVerdict::proceed();
+  const auto key = presented_key(*auth_, ex);
+  if (!key) return refuse(ErrorId::invalid_api_key, kMissing);
+  const auto client = util::parse_ip(ex.client_ip);
+  return verdict_of(auth_->check(*key, client.value, ex.record.wall_start), ex);
+}
+
+env::Task<shell::FilterVerdict> AuthFilter::on_request(shell::Exchange& ex) {
+  if (!auth_->uses_stores()) co_return judge(ex);
+  co_return co_await judge_with_stores(ex);
+}
+
+// The providers in order, each answering from its table or its store, folded
+// into one Judgement. The caller is the first provider that knows the key
+// (both modes), so only that record needs holding.
+env::Task<shell::FilterVerdict> AuthFilter::judge_with_stores(shell::Exchange& ex) {
+  ex.caller.checked = true;
+  if (auth_->skip_paths().matches(ex.path())) co_return shell::FilterVerdict::proceed();
+  const auto key = presented_key(*auth_, ex);
+  if (!key) co_return refuse(ErrorId::invalid_api_key, kMissing);
+  const llmproxy::auth::KeyHash hash = llmproxy::auth::hash_key(*key);
+  const auto client = util::parse_ip(ex.client_ip).value;
+  const WallTime now = ex.record.wall_start;
+  llmproxy::auth::Judgement judgement(auth_->mode());
+  std::shared_ptr<const KeyRecord> held;
+  bool known = false;
+  for (std::size_t i = 0; i < auth_->providers(); ++i) {
+    const KeyRecord* record = nullptr;
+    std::int64_t pending = 0;
+    if (auth_->source(i) == llmproxy::auth::ProviderSource::table) {
+      record = auth_->find(i, hash);
+    } else {
+      auto answer = co_await ask_builtin(hash);
+      if (!answer) co_return refuse(ErrorId::auth_unavailable);
+      record = answer->record.get();
+      if (record) pending = ledger_->pending(hash, answer->mark);
+      if (record && !known) held = std::move(answer->record);
+    }
+    known = known || record;
+    if (judgement.fold(record, client, now, pending)) break;
+  }
+  const auto result = judgement.result();
+  if (result.decision.allowed() && held.get() == result.caller) ex.caller.held = held;
+  co_return verdict_of(result, ex);
+}
+
+env::Task<std::optional<AuthFilter::StoreAnswer>> AuthFilter::ask_builtin(const llmproxy::auth::KeyHash& hash) {
+  if (const auto hit = cache_.find(hash, builtin_.env->now()); hit.found)
+    co_return StoreAnswer{*hit.record, hit.mark};
+  // Taken before the lookup: a write finishing meanwhile is counted as
+  // pending (usage_ledger.h).
+  const std::int64_t mark = ledger_->written(hash);
+  const stores::keys::Found found = co_await builtin_.store->find(llmproxy::auth::to_hex(hash));
+  if (found.status.outcome == stores::keys::Outcome::not_found) {
+    cache_.put(hash, nullptr, builtin_.env->now(), mark);
+    co_return StoreAnswer{nullptr, mark};
+  }
+  if (!found.status.ok()) {
+    warn_store("auth: the admin key store failed; keys it holds are answered 503 until it is back",
+               found.status.message);
+    co_return std::nullopt;
+  }
+  auto record = record_from_stored(*found.key, hash);
+  if (!record) {
+    warn_store("auth: a key row in the admin key store cannot be read; the key is answered 503 (fix or rewrite the row)",
+               found.key->prefix + ": " + record.error);
+    co_return std::nullopt;
+  }
+  auto shared = std::make_shared<const KeyRecord>(std::move(*record.value));
+  cache_.put(hash, shared, builtin_.env->now(), mark);
+  co_return StoreAnswer{std::move(shared), mark};
+}
+
+void AuthFilter::warn_store(std::string_view what, std::string_view error) {
+  const TimePoint now = builtin_.env->now();
+  if (now < quiet_until_) return;
+  quiet_until_ = now + kWarnEvery;
+  log::warn(what, {{"error", std::string(error)}});
+}
+
+env::Task<void> AuthFilter::on_end(shell::Exchange& ex) {
+  if (!ex.caller.held || ex.record.total_tokens <= 0) co_return;
+  ledger_->charge(*std::static_pointer_cast<const KeyRecord>(ex.caller.held), ex.record.total_tokens);
+}
 
 }  // namespace llmproxy::modules::auth

@@ -31,14 +31,19 @@ struct StoredKey {
   std::int64_t total_quota = 0;            // tokens; 0 = unlimited
   std::int64_t used_quota = 0;
   std::string quota_reset_period = "never";  // never | daily | weekly | monthly
-  std::optional<std::int64_t> quota_reset_at;  // when used_quota was last reset
-  std::string allowed_ips;  // comma-separated addresses and CIDRs; "" = any
+  std::optional<std::int64_t> quota_reset_at;  // the start of the period used_quota counts (none: since created_at)
+  std::string allowed_ips;  // comma-separated addresses and CIDRs (address_list()); "" = any
   std::string denied_ips;
   std::int64_t created_at = 0;
   std::int64_t updated_at = 0;
 
   bool operator==(const StoredKey&) const = default;
 };
+
+// "a, b,,c" → {"a", "b", "c"}: the entries of a stored address list,
+// trimmed, empty ones left out (requests to the admin API may write a list
+// the same way).
+std::vector<std::string> address_list(std::string_view stored);
 
 // What a store call came to. `unavailable` carries the store's own message
 // (the database is down, a statement failed), for the log, not the client.
@@ -63,7 +68,8 @@ struct Page {
 };
 
 // A sync writes every field of the keys it is given, except what a key
-// that already exists has accrued: its used_quota and created_at stay.
+// that already exists has accrued: its used_quota, quota_reset_at and
+// created_at stay.
 enum class SyncMode : std::uint8_t {
   full,         // the store ends holding exactly these keys
   incremental,  // these keys are created or replaced; others stay
@@ -78,8 +84,8 @@ class KeyStore {
   virtual env::Task<Found> find(std::string hash) = 0;
   // duplicate when a key with this hash exists.
   virtual env::Task<Status> create(StoredKey key) = 0;
-  // Replaces every field but hash, created_at and used_quota; not_found
-  // when there is no such key.
+  // Replaces every field but hash, created_at and what the key accrued
+  // (used_quota, quota_reset_at); not_found when there is no such key.
   virtual env::Task<Status> update(StoredKey key) = 0;
   virtual env::Task<Status> remove(std::string hash) = 0;
   virtual env::Task<Page> list(std::int64_t offset, std::int64_t limit) = 0;
@@ -88,7 +94,13 @@ class KeyStore {
   virtual env::Task<Status> sync(std::vector<StoredKey> keys, SyncMode mode) = 0;
   // used_quota += tokens, atomically in the store (two gateways adding at
   // once both count). not_found when the key is gone.
-  virtual env::Task<Status> add_usage(std::string hash, std::int64_t tokens) = 0;
+  // `period_start` (unix seconds): the start of the key's current quota
+  // period (proxy/core/auth/quota.h), none for `never`. When what the row
+  // counts belongs to an earlier period (quota_reset_at, else created_at,
+  // before it), the count restarts: used_quota = tokens, quota_reset_at =
+  // period_start; in the same atomic statement.
+  virtual env::Task<Status> add_usage(std::string hash, std::int64_t tokens,
+                                      std::optional<std::int64_t> period_start = std::nullopt) = 0;
 };
 
 }  // namespace llmproxy::stores::keys

@@ -185,6 +185,45 @@ TEST_P(KeyStoreTest, UsageAddsUpAcrossConcurrentCallers) {
   EXPECT_EQ(missing.outcome, Outcome::not_found);
 }
 
+// A usage write in a later quota period restarts the count, once: the
+// second write of the same period adds again; a write with no period (a
+// `never` key) only adds.
+TEST_P(KeyStoreTest, UsageRestartsInANewPeriod) {
+  Found same, restarted, added, never, kept;
+  Status first;
+  run([&]() -> asio::awaitable<void> {
+    co_await store_->create(key("p", 100));
+    co_await store_->add_usage("p", 10, 50);  // period began before the key: same period
+    same = co_await store_->find("p");
+    first = co_await store_->add_usage("p", 3, 200);  // a new period from 200
+    restarted = co_await store_->find("p");
+    co_await store_->add_usage("p", 4, 200);
+    added = co_await store_->find("p");
+    co_await store_->add_usage("p", 5);
+    never = co_await store_->find("p");
+    // What the key accrued (the count and when it began) survives an
+    // update and a sync.
+    StoredKey changed = key("p", 100);
+    changed.name = "renamed";
+    co_await store_->update(changed);
+    std::vector<StoredKey> again{changed};
+    co_await store_->sync(again, SyncMode::full);
+    kept = co_await store_->find("p");
+  });
+  ASSERT_TRUE(kept.key);
+  EXPECT_EQ(kept.key->name, "renamed");
+  EXPECT_EQ(kept.key->used_quota, 12);
+  EXPECT_EQ(kept.key->quota_reset_at, std::optional<std::int64_t>(200));
+  ASSERT_TRUE(same.key && restarted.key && added.key && never.key);
+  EXPECT_EQ(same.key->used_quota, 10);
+  EXPECT_FALSE(same.key->quota_reset_at);
+  EXPECT_TRUE(first.ok()) << first.message;
+  EXPECT_EQ(restarted.key->used_quota, 3);
+  EXPECT_EQ(restarted.key->quota_reset_at, std::optional<std::int64_t>(200));
+  EXPECT_EQ(added.key->used_quota, 7);
+  EXPECT_EQ(never.key->used_quota, 12);
+}
+
 TEST_P(KeyStoreTest, HostileFieldsAreStoredAsWritten) {
   StoredKey k = key("h1", 1);
   k.name = "'; DROP TABLE llmproxy_api_keys; --";

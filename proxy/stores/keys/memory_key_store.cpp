@@ -4,16 +4,6 @@
 
 namespace llmproxy::stores::keys {
 
-std::string_view to_string(Outcome o) {
-  switch (o) {
-    case Outcome::ok: return "ok";
-    case Outcome::not_found: return "not_found";
-    case Outcome::duplicate: return "duplicate";
-    case Outcome::unavailable: return "unavailable";
-  }
-  return "?";
-}
-
 env::Task<Found> MemoryKeyStore::find(std::string hash) {
   std::lock_guard lk(mu_);
   const auto it = keys_.find(hash);
@@ -34,6 +24,7 @@ env::Task<Status> MemoryKeyStore::update(StoredKey key) {
   if (it == keys_.end()) co_return Status{Outcome::not_found, {}};
   key.created_at = it->second.created_at;
   key.used_quota = it->second.used_quota;
+  key.quota_reset_at = it->second.quota_reset_at;
   it->second = std::move(key);
   co_return Status{};
 }
@@ -70,6 +61,7 @@ env::Task<Status> MemoryKeyStore::sync(std::vector<StoredKey> keys, SyncMode mod
   for (auto& key : keys) {
     if (const auto old = keys_.find(key.hash); old != keys_.end()) {
       key.used_quota = old->second.used_quota;
+      key.quota_reset_at = old->second.quota_reset_at;
       key.created_at = old->second.created_at;
     }
     const std::string hash = key.hash;
@@ -79,11 +71,18 @@ env::Task<Status> MemoryKeyStore::sync(std::vector<StoredKey> keys, SyncMode mod
   co_return Status{};
 }
 
-env::Task<Status> MemoryKeyStore::add_usage(std::string hash, std::int64_t tokens) {
+env::Task<Status> MemoryKeyStore::add_usage(std::string hash, std::int64_t tokens,
+                                            std::optional<std::int64_t> period_start) {
   std::lock_guard lk(mu_);
   const auto it = keys_.find(hash);
   if (it == keys_.end()) co_return Status{Outcome::not_found, {}};
-  it->second.used_quota += tokens;
+  StoredKey& k = it->second;
+  if (period_start && k.quota_reset_at.value_or(k.created_at) < *period_start) {
+    k.used_quota = tokens;
+    k.quota_reset_at = *period_start;
+  } else {
+    k.used_quota += tokens;
+  }
   co_return Status{};
 }
 

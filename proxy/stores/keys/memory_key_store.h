@@ -19,7 +19,8 @@ class MemoryKeyStore final : public KeyStore {
   env::Task<Status> remove(std::string hash) override;
   env::Task<Page> list(std::int64_t offset, std::int64_t limit) override;
   env::Task<Status> sync(std::vector<StoredKey> keys, SyncMode mode) override;
-  env::Task<Status> add_usage(std::string hash, std::int64_t tokens) override;
+  env::Task<Status> add_usage(std::string hash, std::int64_t tokens,
+                              std::optional<std::int64_t> period_start) override;
 
  private:
   std::mutex mu_;

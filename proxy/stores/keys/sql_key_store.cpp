@@ -11,11 +11,12 @@ constexpr const char* kColumns =
     "key_hash, key_prefix, name, user_id, status, starts_at, expires_at, total_quota, used_quota, "
     "quota_reset_period, quota_reset_at, allowed_ips, denied_ips, created_at, updated_at";
 constexpr const char* kPlaceholders = "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?";
-// The columns a sync replaces in a key that exists: not the key_hash, and
-// not what the key has accrued (used_quota) or when it was first made.
-constexpr const char* kReplaced[] = {"key_prefix",         "name",           "user_id",     "status",
-                                     "starts_at",          "expires_at",     "total_quota", "quota_reset_period",
-                                     "quota_reset_at",     "allowed_ips",    "denied_ips",  "updated_at"};
+// The columns a sync replaces in a key that exists: not the key_hash, not
+// what the key has accrued (used_quota, and quota_reset_at: when that count
+// began) and not when it was first made.
+constexpr const char* kReplaced[] = {"key_prefix", "name",        "user_id",            "status",
+                                     "starts_at",  "expires_at",  "total_quota",        "quota_reset_period",
+                                     "allowed_ips", "denied_ips", "updated_at"};
 
 Value opt(const std::optional<std::int64_t>& v) { return v ? Value{*v} : Value{}; }
 
@@ -98,10 +99,10 @@ env::Task<Status> SqlKeyStore::create(StoredKey key) {
 env::Task<Status> SqlKeyStore::update(StoredKey key) {
   Statement st{
       "UPDATE llmproxy_api_keys SET key_prefix = ?, name = ?, user_id = ?, status = ?, starts_at = ?, "
-      "expires_at = ?, total_quota = ?, quota_reset_period = ?, quota_reset_at = ?, allowed_ips = ?, "
+      "expires_at = ?, total_quota = ?, quota_reset_period = ?, allowed_ips = ?, "
       "denied_ips = ?, updated_at = ? WHERE key_hash = ?",
       {key.prefix, key.name, key.user_id, std::int64_t{key.status}, opt(key.starts_at), opt(key.expires_at),
-       key.total_quota, key.quota_reset_period, opt(key.quota_reset_at), key.allowed_ips, key.denied_ips,
+       key.total_quota, key.quota_reset_period, key.allowed_ips, key.denied_ips,
        key.updated_at, key.hash}};
   const sql::Result r = co_await db_->run(std::move(st));
   if (!r.ok()) co_return failed(r);
@@ -168,9 +169,22 @@ env::Task<Status> SqlKeyStore::sync(std::vector<StoredKey> keys, SyncMode mode) 
   co_return Status{};
 }
 
-env::Task<Status> SqlKeyStore::add_usage(std::string hash, std::int64_t tokens) {
-  Statement st{"UPDATE llmproxy_api_keys SET used_quota = used_quota + ? WHERE key_hash = ?",
-               {tokens, std::move(hash)}};
+env::Task<Status> SqlKeyStore::add_usage(std::string hash, std::int64_t tokens,
+                                         std::optional<std::int64_t> period_start) {
+  // Both CASEs read the row as it was (PostgreSQL and SQLite by the
+  // standard; MySQL assigns left to right, and the first assignment leaves
+  // quota_reset_at, which both test, untouched).
+  Statement st;
+  if (period_start) {
+    st.sql = "UPDATE llmproxy_api_keys SET "
+             "used_quota = CASE WHEN COALESCE(quota_reset_at, created_at) < ? THEN ? ELSE used_quota + ? END, "
+             "quota_reset_at = CASE WHEN COALESCE(quota_reset_at, created_at) < ? THEN ? ELSE quota_reset_at END "
+             "WHERE key_hash = ?";
+    st.params = {*period_start, tokens, tokens, *period_start, *period_start, std::move(hash)};
+  } else {
+    st.sql = "UPDATE llmproxy_api_keys SET used_quota = used_quota + ? WHERE key_hash = ?";
+    st.params = {tokens, std::move(hash)};
+  }
   const sql::Result r = co_await db_->run(std::move(st));
   if (!r.ok()) co_return failed(r);
   if (r.affected == 0 && tokens != 0) co_return Status{Outcome::not_found, {}};

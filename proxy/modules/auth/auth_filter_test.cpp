@@ -1,0 +1,249 @@
+// The auth filter with the builtin provider, on a memory key store behind a
+// counting, breakable wrapper and a hand-driven clock: answers come from
+// the cache within auth.cache_ttl (a disabled key stops at the TTL, not
+// before the cache says so), a failing store is a 503, usage is charged to
+// the key at the request's end and counts against its quota before the
+// store has it, and mode `all` combines a table with the store.
+#include "proxy/modules/auth/auth_filter.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include "proxy/core/config/load.h"
+#include "proxy/stores/keys/memory_key_store.h"
+
+namespace {
+
+namespace asio = boost::asio;
+using namespace llmproxy;
+using namespace std::chrono_literals;
+using openai::ErrorId;
+using stores::keys::StoredKey;
+
+// The clock and executor the filter reads; nothing here connects or listens.
+class TestEnv final : public env::Env {
+ public:
+  explicit TestEnv(asio::io_context& io) : io_(io) {}
+  asio::any_io_executor executor() override { return io_.get_executor(); }
+  TimePoint now() const override { return now_; }
+  WallTime wall_now() const override { return wall_; }
+  std::unique_ptr<env::Timer> make_timer() override { return nullptr; }
+  env::Task<std::unique_ptr<env::Stream>> connect(std::string, std::uint16_t, TimePoint, env::error_code&) override {
+    co_return nullptr;
+  }
+  std::unique_ptr<env::Acceptor> listen(const std::string&, std::uint16_t, bool, env::error_code&) override {
+    return nullptr;
+  }
+  Rng& rng() override { return rng_; }
+
+  TimePoint now_{};
+  WallTime wall_ = WallTime(std::chrono::seconds(1796860800));  // 2026-12-10T00:00:00Z
+
+ private:
+  asio::io_context& io_;
+  Rng rng_{1};
+};
+
+// A memory store that counts lookups and can be broken.
+class ProbedStore final : public stores::keys::KeyStore {
+ public:
+  env::Task<stores::keys::Found> find(std::string hash) override {
+    ++finds;
+    if (broken) co_return stores::keys::Found{{stores::keys::Outcome::unavailable, "database is down"}, {}};
+    co_return co_await inner.find(std::move(hash));
+  }
+  env::Task<stores::keys::Status> create(StoredKey k) override { return inner.create(std::move(k)); }
+  env::Task<stores::keys::Status> update(StoredKey k) override { return inner.update(std::move(k)); }
+  env::Task<stores::keys::Status> remove(std::string h) override { return inner.remove(std::move(h)); }
+  env::Task<stores::keys::Page> list(std::int64_t o, std::int64_t l) override { return inner.list(o, l); }
+  env::Task<stores::keys::Status> sync(std::vector<StoredKey> k, stores::keys::SyncMode m) override {
+    return inner.sync(std::move(k), m);
+  }
+  env::Task<stores::keys::Status> add_usage(std::string h, std::int64_t t, std::optional<std::int64_t> p) override {
+    if (broken) co_return stores::keys::Status{stores::keys::Outcome::unavailable, "database is down"};
+    co_return co_await inner.add_usage(std::move(h), t, p);
+  }
+
+  stores::keys::MemoryKeyStore inner;
+  int finds = 0;
+  bool broken = false;
+};
+
+StoredKey row(const std::string& key) {
+  StoredKey k;
+  k.hash = auth::to_hex(auth::hash_key(key));
+  k.prefix = auth::key_prefix(key);
+  k.name = "n-" + key;
+  k.user_id = "u-" + key;
+  k.created_at = k.updated_at = 1796860800 - 86400;
+  return k;
+}
+
+struct Answer {
+  std::optional<ErrorId> error;
+  std::string caller;  // the caller's name when allowed
+};
+
+class BuiltinAuthTest : public ::testing::Test {
+ protected:
+  void build(const std::string& auth_yaml) {
+    const std::string yaml = "admin: {enabled: true, token: t, db_path: x.db}\n" + auth_yaml +
+                             "backends: [{name: a, url: 'http://a:1'}]\n";
+    auto loaded = config::load_config_string(yaml, "auth.yaml", "", [](std::string_view) { return std::nullopt; });
+    ASSERT_TRUE(loaded.ok()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
+    auto a = auth::Authenticator::from(*loaded.config);
+    ASSERT_TRUE(a) << a.error;
+    filter_ = std::make_unique<modules::auth::AuthFilter>(
+        std::make_shared<const auth::Authenticator>(std::move(*a.value)),
+        modules::auth::BuiltinKeys{&env_, store_, loaded.config->auth.cache_ttl});
+  }
+
+  void put(const StoredKey& k) {
+    std::vector<StoredKey> one{k};
+    run([&]() -> asio::awaitable<void> { co_await store_->inner.sync(one, stores::keys::SyncMode::incremental); });
+  }
+  StoredKey stored(const std::string& key) {
+    stores::keys::Found f;
+    run([&]() -> asio::awaitable<void> { f = co_await store_->inner.find(auth::to_hex(auth::hash_key(key))); });
+    return f.key.value_or(StoredKey{});
+  }
+
+  // One request with `key` (Bearer), ending with `tokens` used.
+  Answer request(const std::string& key, std::int64_t tokens = 0) {
+    shell::ClientRequest req{boost::beast::http::verb::post, "/v1/chat/completions", 11};
+    req.set(boost::beast::http::field::authorization, "Bearer " + key);
+    shell::Exchange ex;
+    Rng rng(1);
+    ex.begin(req, env_.now_, env_.wall_, rng);
+    ex.client_ip = "10.1.2.3";
+    shell::FilterVerdict v;
+    run([&]() -> asio::awaitable<void> { v = co_await filter_->on_request(ex); });
+    Answer a{v.error, std::string(ex.caller.name)};
+    if (v.proceeds()) {
+      ex.record.total_tokens = tokens;
+      run([&]() -> asio::awaitable<void> { co_await filter_->on_end(ex); });
+    }
+    return a;
+  }
+
+  template <class F>
+  void run(F f) {
+    asio::co_spawn(io_, f, asio::detached);
+    io_.run();
+    io_.restart();
+  }
+
+  asio::io_context io_;
+  TestEnv env_{io_};
+  std::shared_ptr<ProbedStore> store_ = std::make_shared<ProbedStore>();
+  std::unique_ptr<modules::auth::AuthFilter> filter_;
+};
+
+constexpr const char* kBuiltin =
+    "auth: {enabled: true, cache_ttl: 5s, pipeline: [{name: keys, type: builtin}]}\n";
+
+TEST_F(BuiltinAuthTest, AnswersComeFromTheCacheUntilTheTtl) {
+  build(kBuiltin);
+  put(row("sk-alpha"));
+  EXPECT_EQ(request("sk-alpha").caller, "n-sk-alpha");
+  EXPECT_EQ(request("sk-nobody").error, ErrorId::invalid_api_key);
+  EXPECT_EQ(store_->finds, 2);
+  EXPECT_FALSE(request("sk-alpha").error);
+  EXPECT_EQ(request("sk-nobody").error, ErrorId::invalid_api_key);
+  EXPECT_EQ(store_->finds, 2);  // both answers cached
+
+  StoredKey disabled = row("sk-alpha");
+  disabled.status = 1;
+  put(disabled);
+  env_.now_ += 4s;
+  EXPECT_FALSE(request("sk-alpha").error);  // still within the TTL
+  env_.now_ += 1s;
+  EXPECT_EQ(request("sk-alpha").error, ErrorId::key_disabled);  // at the TTL: asked again
+  EXPECT_EQ(store_->finds, 3);
+}
+
+TEST_F(BuiltinAuthTest, AFailingStoreIsA503AndNotAWrongKey) {
+  build(kBuiltin);
+  put(row("sk-alpha"));
+  store_->broken = true;
+  EXPECT_EQ(request("sk-alpha").error, ErrorId::auth_unavailable);
+  EXPECT_EQ(request("sk-nobody").error, ErrorId::auth_unavailable);
+  store_->broken = false;
+  EXPECT_FALSE(request("sk-alpha").error);  // failures are not cached
+}
+
+TEST_F(BuiltinAuthTest, AnUnreadableRowIsRefusedNotLetIn) {
+  build(kBuiltin);
+  StoredKey bad = row("sk-alpha");
+  bad.allowed_ips = "10.0.0.0/99";
+  put(bad);
+  EXPECT_EQ(request("sk-alpha").error, ErrorId::auth_unavailable);
+}
+
+TEST_F(BuiltinAuthTest, UsageIsChargedAndCountsBeforeTheStoreHasIt) {
+  build(kBuiltin);
+  StoredKey k = row("sk-alpha");
+  k.total_quota = 100;
+  k.used_quota = 60;
+  put(k);
+  store_->broken = false;
+  EXPECT_FALSE(request("sk-alpha", 30).error);  // 60 → 90
+  EXPECT_EQ(stored("sk-alpha").used_quota, 90);
+  // The cached record still says 60; the ledger adds the 30 this worker charged.
+  EXPECT_FALSE(request("sk-alpha", 15).error);  // 90 < 100: let in, ends at 105
+  EXPECT_EQ(request("sk-alpha").error, ErrorId::quota_exceeded);
+  EXPECT_EQ(stored("sk-alpha").used_quota, 105);
+  env_.now_ += 5s;  // fetched again: the store's 105 alone refuses
+  EXPECT_EQ(request("sk-alpha").error, ErrorId::quota_exceeded);
+}
+
+TEST_F(BuiltinAuthTest, AFailedWriteKeepsTheTokensAndRetries) {
+  build(kBuiltin);
+  put(row("sk-alpha"));
+  EXPECT_FALSE(request("sk-alpha").error);  // cached while the store works
+  store_->broken = true;
+  EXPECT_FALSE(request("sk-alpha", 40).error);
+  EXPECT_EQ(filter_->ledger()->unwritten(), 40);
+  store_->broken = false;
+  EXPECT_FALSE(request("sk-alpha", 2).error);  // within the retry pause: kept
+  EXPECT_EQ(filter_->ledger()->unwritten(), 42);
+  env_.now_ += modules::auth::UsageLedger::kRetryAfter;
+  EXPECT_FALSE(request("sk-alpha", 1).error);
+  EXPECT_EQ(filter_->ledger()->unwritten(), 0);
+  EXPECT_EQ(stored("sk-alpha").used_quota, 43);
+}
+
+TEST_F(BuiltinAuthTest, ANewPeriodStartsTheCountAgain) {
+  build(kBuiltin);
+  StoredKey k = row("sk-alpha");
+  k.total_quota = 100;
+  k.used_quota = 100;
+  k.quota_reset_period = "daily";
+  k.quota_reset_at = 1796860800 - 86400;  // counted yesterday
+  put(k);
+  EXPECT_FALSE(request("sk-alpha", 7).error);
+  const StoredKey after = stored("sk-alpha");
+  EXPECT_EQ(after.used_quota, 7);
+  EXPECT_EQ(after.quota_reset_at, std::optional<std::int64_t>(1796860800));
+}
+
+TEST_F(BuiltinAuthTest, ModeAllNeedsTheTableAndTheStore) {
+  build("auth:\n  enabled: true\n  mode: all\n  pipeline:\n"
+        "    - {name: t, type: static, static: {keys: [{key: sk-both, name: from-table}, {key: sk-table-only}]}}\n"
+        "    - {name: keys, type: builtin}\n");
+  put(row("sk-both"));
+  put(row("sk-store-only"));
+  EXPECT_EQ(request("sk-both").caller, "from-table");  // the first provider's record
+  EXPECT_EQ(request("sk-table-only").error, ErrorId::invalid_api_key);
+  EXPECT_EQ(request("sk-store-only").error, ErrorId::invalid_api_key);
+  StoredKey off = row("sk-both");
+  off.status = 1;
+  put(off);
+  env_.now_ += 10s;  // the default cache_ttl
+  EXPECT_EQ(request("sk-both").error, ErrorId::key_disabled);
+}
+
+}  // namespace

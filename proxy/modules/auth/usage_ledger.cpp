@@ -1,0 +1,93 @@
+#include "proxy/modules/auth/usage_ledger.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <chrono>
+#include <vector>
+
+#include "proxy/core/auth/quota.h"
+#include "proxy/core/log/log.h"
+
+namespace llmproxy::modules::auth {
+
+UsageLedger::UsageLedger(env::Env& env, std::shared_ptr<stores::keys::KeyStore> store)
+    : env_(env), store_(std::move(store)) {}
+
+UsageLedger::~UsageLedger() {
+  if (const std::int64_t left = unwritten(); left > 0)
+    log::error("auth: key usage not written to the key store",
+               {{"tokens", std::to_string(left)}, {"why", "the store failed until the end"}});
+}
+
+void UsageLedger::charge(const llmproxy::auth::KeyRecord& key, std::int64_t tokens) {
+  if (tokens <= 0) return;
+  auto [it, fresh] = accounts_.try_emplace(key.hash);
+  if (fresh) it->second.id = key.id;
+  it->second.period = key.quota.period;
+  it->second.charged += tokens;
+  if (!writing_ && (!failing_ || env_.now() >= retry_at_)) start_write();
+}
+
+std::int64_t UsageLedger::written(const llmproxy::auth::KeyHash& hash) const {
+  const auto it = accounts_.find(hash);
+  return it == accounts_.end() ? 0 : it->second.written;
+}
+
+std::int64_t UsageLedger::pending(const llmproxy::auth::KeyHash& hash, std::int64_t mark) const {
+  const auto it = accounts_.find(hash);
+  return it == accounts_.end() ? 0 : it->second.charged - mark;
+}
+
+std::int64_t UsageLedger::unwritten() const {
+  std::int64_t sum = 0;
+  for (const auto& [hash, a] : accounts_) sum += a.charged - a.written;
+  return sum;
+}
+
+void UsageLedger::start_write() {
+  writing_ = true;
+  boost::asio::co_spawn(env_.executor(), [self = shared_from_this()]() { return self->write_all(); },
+                        [](std::exception_ptr e) {
+                          if (e) std::rethrow_exception(e);  // a bug: no store answer throws
+                        });
+}
+
+env::Task<void> UsageLedger::write_all() {
+  // Pointers, not iterators: a charge during a write may add an account
+  // (and rehash), which keeps every element where it is.
+  std::vector<Account*> due;
+  for (;;) {
+    due.clear();
+    for (auto& [hash, account] : accounts_)
+      if (account.charged != account.written) due.push_back(&account);
+    if (due.empty()) break;
+    for (Account* account : due) {
+      const bool written = co_await write_one(*account);
+      if (!written) {
+        writing_ = false;
+        co_return;
+      }
+    }
+  }
+  writing_ = false;
+}
+
+env::Task<bool> UsageLedger::write_one(Account& account) {
+  const std::int64_t amount = account.charged - account.written;
+  std::optional<std::int64_t> period_start;
+  if (const auto start = llmproxy::auth::period_start(account.period, env_.wall_now()))
+    period_start = std::chrono::duration_cast<std::chrono::seconds>(start->time_since_epoch()).count();
+  const stores::keys::Status s = co_await store_->add_usage(account.id, amount, period_start);
+  if (s.ok() || s.outcome == stores::keys::Outcome::not_found) {
+    account.written += amount;  // a deleted key's usage has nowhere to go
+    failing_ = false;
+    co_return true;
+  }
+  if (!failing_)
+    log::warn("auth: cannot write key usage to the key store; kept and tried again",
+              {{"error", s.message}, {"tokens", std::to_string(amount)}});
+  failing_ = true;
+  retry_at_ = env_.now() + kRetryAfter;
+  co_return false;
+}
+
+}  // namespace llmproxy::modules::auth

@@ -1,0 +1,84 @@
+// The tokens builtin keys used through one worker, written to the admin key
+// store behind the requests (write-behind), and what of them the cached
+// records do not count yet (BEHAVIOR §7: "quota is decremented by actual
+// tokens used"; docs/auth.md#quotas).
+//
+// charge() at each request's end adds the tokens it used (the usage the
+// relay extracted) to the key's account. If no write is running, one
+// starts at once: it sends every account's unwritten tokens
+// (KeyStore::add_usage, one statement per key, with the key's period so the
+// store restarts a count in a new period) and repeats while charges
+// arrived meanwhile. So at most one write per worker is in flight, a busy
+// worker batches by itself, and an idle one has nothing left unwritten
+// after one store round trip. No timer: the simulator stays finite, and at
+// shutdown the write's pending completion keeps the worker's loop running
+// until the tokens are stored (the SQL pool holds work on the executor).
+//
+// A failed write keeps the tokens and is tried again with the next charge
+// after kRetryAfter (one warning per failure streak); tokens still unwritten
+// when the ledger is destroyed are logged with their total.
+//
+// pending(hash, mark): what this worker charged to the key beyond what a
+// record fetched when written() was `mark` counts. A write that is running
+// while a record is fetched counts as not written (at most one batch is
+// counted twice until the next fetch: the quota errs on refusing early,
+// never on letting a key past it).
+//
+// One per worker (used from its executor only: no lock); shared with the
+// write coroutine, which keeps it alive while a write runs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "proxy/core/auth/key_record.h"
+#include "proxy/env/env.h"
+#include "proxy/stores/keys/key_store.h"
+
+namespace llmproxy::modules::auth {
+
+class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
+ public:
+  static constexpr Duration kRetryAfter = std::chrono::seconds(1);
+
+  UsageLedger(env::Env& env, std::shared_ptr<stores::keys::KeyStore> store);
+  ~UsageLedger();
+  UsageLedger(const UsageLedger&) = delete;
+  UsageLedger& operator=(const UsageLedger&) = delete;
+
+  void charge(const llmproxy::auth::KeyRecord& key, std::int64_t tokens);
+
+  // This worker's written total for the key (a record fetched now counts
+  // it); 0 for a key never charged.
+  std::int64_t written(const llmproxy::auth::KeyHash& hash) const;
+  std::int64_t pending(const llmproxy::auth::KeyHash& hash, std::int64_t mark) const;
+
+  // Tokens charged and not written yet, over every key.
+  std::int64_t unwritten() const;
+  bool writing() const { return writing_; }
+
+ private:
+  struct Account {
+    std::string id;  // the store's row: hex digest
+    config::QuotaPeriod period = config::QuotaPeriod::never;
+    std::int64_t charged = 0;
+    std::int64_t written = 0;
+  };
+  void start_write();
+  env::Task<void> write_all();
+  // One key's unwritten tokens; false when the store failed.
+  env::Task<bool> write_one(Account& account);
+
+  env::Env& env_;
+  std::shared_ptr<stores::keys::KeyStore> store_;
+  std::unordered_map<llmproxy::auth::KeyHash, Account, llmproxy::auth::KeyHashHasher,
+                     llmproxy::auth::KeyHashEqual>
+      accounts_;
+  bool writing_ = false;
+  bool failing_ = false;
+  TimePoint retry_at_{};
+};
+
+}  // namespace llmproxy::modules::auth
