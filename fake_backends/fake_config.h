@@ -35,6 +35,25 @@ struct Profile {
 
 using HttpRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
+// The backend's own account of one inference answer (FakeConfig::on_answer):
+// what it wrote, as opposed to what reached the peer. The simulator's usage
+// invariant judges the gateway's records against it and the upstream tap,
+// never against the gateway's own reading of the stream.
+struct AnswerLog {
+  std::string request_id;  // the request's X-Request-Id ("" when none)
+  TimePoint received{};    // when the whole request had arrived
+  bool stream = false;
+  // Token events handed to the connection (streams; one that then failed
+  // counts, since part of it may have arrived), or tokens in the body.
+  std::uint32_t token_events = 0;
+  // A usage object was handed to the connection: the stream's usage event
+  // (include_usage), or a JSON body not cut by a fault. Whether it arrived
+  // is the upstream tap's to say.
+  bool usage_sent = false;
+  std::uint32_t prompt_tokens = 0;
+  std::uint32_t completion_tokens = 0;
+};
+
 struct FakeConfig {
   std::string name = "fake";  // sent as `x-fake-backend` on every response
   Profile profile;
@@ -49,6 +68,10 @@ struct FakeConfig {
   // Called for every complete request before it is handled (tests and the
   // simulator inspect what the proxy forwarded). Null = nothing.
   std::function<void(const HttpRequest&)> on_request;
+  // Called when an inference request (chat, completions, embeddings) ends,
+  // however it ends, with what was written for it. Null = nothing (nothing
+  // is kept, so a long-running fake does not grow).
+  std::function<void(const AnswerLog&)> on_answer;
 };
 
 }  // namespace llmproxy::fake

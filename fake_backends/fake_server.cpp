@@ -64,6 +64,7 @@ struct FakeServer::Connection {
   std::string text;  // scratch for one token's text
   std::array<char, 4096> rbuf;
   bool granted = false;  // release_slot() handed this connection a slot
+  AnswerLog answer;      // the inference answer being written (on_answer)
   std::list<Connection*>::iterator registry_pos;
   std::list<Connection*>::iterator queue_pos;
 };
@@ -454,6 +455,19 @@ env::Task<FakeServer::Outcome> FakeServer::serve_health(Connection& c, const Fau
 env::Task<FakeServer::Outcome> FakeServer::serve_inference(Connection& c, Endpoint ep,
                                                            const HttpRequest& req,
                                                            const FaultSpec& f, bool keep_alive) {
+  // The answer's account is reported once, whichever of answer_inference's
+  // many exits (faults, errors, a peer gone) ends it.
+  c.answer = AnswerLog{};
+  c.answer.request_id = std::string(sv(req["x-request-id"]));
+  c.answer.received = env_.now();
+  const Outcome o = co_await answer_inference(c, ep, req, f, keep_alive);
+  if (config_.on_answer) config_.on_answer(c.answer);
+  co_return o;
+}
+
+env::Task<FakeServer::Outcome> FakeServer::answer_inference(Connection& c, Endpoint ep,
+                                                            const HttpRequest& req,
+                                                            const FaultSpec& f, bool keep_alive) {
   InFlight in_flight(stats_);
 
   // Faults of a broken server come before any validation of the request.
@@ -499,10 +513,13 @@ env::Task<FakeServer::Outcome> FakeServer::serve_inference(Connection& c, Endpoi
     if (w != Wake::elapsed) co_return lost(w);
     const std::string body = embeddings_body(ir.model, ir.content_hash, ir.input_count,
                                              config_.profile.embedding_dim, ir.prompt_tokens);
+    c.answer.usage_sent = true;
+    c.answer.prompt_tokens = ir.prompt_tokens;
     const Outcome o = co_await send_response(c, 200, kJson, body, keep_alive);
     if (o != Outcome::gone) ++stats_.completed;
     co_return o;
   }
+  c.answer.stream = ir.stream;
   if (ir.stream) co_return co_await stream_answer(c, ep, ir, f, keep_alive);
   co_return co_await whole_answer(c, ep, ir, f, keep_alive);
 }
@@ -571,6 +588,7 @@ env::Task<FakeServer::Outcome> FakeServer::stream_answer(Connection& c, Endpoint
     fmt.append_token(c.ev, c.text, f.malformed_at == k);
     c.out.clear();
     append_chunk_header(c.out, c.ev.size());
+    ++c.answer.token_events;  // counted as begun: part of it may arrive even if the write fails
     const bool sent = co_await write(c, c.out, c.ev, kChunkTrailer);
     if (!sent) co_return Outcome::gone;
     ++stats_.tokens_sent;
@@ -597,6 +615,13 @@ env::Task<FakeServer::Outcome> FakeServer::stream_answer(Connection& c, Endpoint
   append_chunk_header(c.out, c.ev.size());
   c.ev += kChunkTrailer;
   c.ev += kLastChunk;
+  if (ir.include_usage) {
+    // Reported once handed to the connection: the peer may read the usage
+    // event even if the rest of this write then fails.
+    c.answer.usage_sent = true;
+    c.answer.prompt_tokens = ir.prompt_tokens;
+    c.answer.completion_tokens = plan.tokens;
+  }
   const bool tail_sent = co_await write(c, c.out, c.ev);
   if (!tail_sent) co_return Outcome::gone;
   ++stats_.completed;
@@ -635,6 +660,10 @@ env::Task<FakeServer::Outcome> FakeServer::whole_answer(Connection& c, Endpoint 
                          ? chat_completion_body(id, created_now(), ir.model, text, plan.finish_reason, usage)
                          : text_completion_body(id, created_now(), ir.model, text, plan.finish_reason, usage);
   if (f.malformed_at) body.resize(body.size() / 2);
+  c.answer.token_events = plan.tokens;
+  c.answer.usage_sent = !f.malformed_at;  // a halved body carries no usage anyone can read
+  c.answer.prompt_tokens = ir.prompt_tokens;
+  c.answer.completion_tokens = plan.tokens;
   const Outcome o = co_await send_response(c, 200, kJson, body, keep_alive);
   if (o != Outcome::gone) {
     stats_.tokens_sent += plan.tokens;

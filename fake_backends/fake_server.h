@@ -57,6 +57,8 @@ class FakeServer {
   env::Task<Outcome> serve_health(Connection& c, const FaultSpec& f, bool keep_alive);
   env::Task<Outcome> serve_inference(Connection& c, Endpoint ep, const HttpRequest& req,
                                      const FaultSpec& f, bool keep_alive);
+  env::Task<Outcome> answer_inference(Connection& c, Endpoint ep, const HttpRequest& req,
+                                      const FaultSpec& f, bool keep_alive);
   env::Task<Outcome> stream_answer(Connection& c, Endpoint ep, const InferenceRequest& ir,
                                    const FaultSpec& f, bool keep_alive);
   env::Task<Outcome> whole_answer(Connection& c, Endpoint ep, const InferenceRequest& ir,

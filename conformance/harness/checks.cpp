@@ -1,6 +1,7 @@
 #include "conformance/harness/checks.h"
 
 #include "conformance/harness/upstream_transcript.h"
+#include "conformance/harness/usage_oracle.h"
 #include "proxy/server/drain.h"
 
 #include <boost/json/parse.hpp>
@@ -8,6 +9,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 
 namespace llmproxy::harness {
 namespace {
@@ -61,28 +63,19 @@ const shell::BackendTarget& target_of(const Scenario& sc, const std::string& bac
   return sc.backend_template;
 }
 
-// The usage a backend reported, read independently of the gateway's own
-// scanner (Boost.JSON): the top-level `usage` of a JSON answer, or of the
-// last SSE data payload that has one. {-1, -1} when none.
-std::pair<std::int64_t, std::int64_t> reported_usage(std::string_view body, bool sse) {
+// The usage a backend reported in a JSON answer, read independently of the
+// gateway's own scanner (Boost.JSON): its top-level `usage`. {-1, -1} when
+// none. (Streams: usage_oracle.h.)
+std::pair<std::int64_t, std::int64_t> reported_usage(std::string_view body) {
   std::pair<std::int64_t, std::int64_t> found{-1, -1};
-  auto take = [&](std::string_view json) {
-    boost::system::error_code ec;
-    const auto v = boost::json::parse(json, ec);
-    if (ec || !v.is_object()) return;
-    const auto* u = v.as_object().if_contains("usage");
-    if (u == nullptr || !u->is_object()) return;
-    const auto* p = u->as_object().if_contains("prompt_tokens");
-    const auto* c = u->as_object().if_contains("completion_tokens");
-    if (p && c && p->is_int64() && c->is_int64()) found = {p->as_int64(), c->as_int64()};
-  };
-  if (sse) {
-    for_each_data_payload(body, [&](std::string_view payload) {
-      if (payload != "[DONE]") take(payload);
-    });
-  } else {
-    take(body);
-  }
+  boost::system::error_code ec;
+  const auto v = boost::json::parse(body, ec);
+  if (ec || !v.is_object()) return found;
+  const auto* u = v.as_object().if_contains("usage");
+  if (u == nullptr || !u->is_object()) return found;
+  const auto* p = u->as_object().if_contains("prompt_tokens");
+  const auto* c = u->as_object().if_contains("completion_tokens");
+  if (p && c && p->is_int64() && c->is_int64()) found = {p->as_int64(), c->as_int64()};
   return found;
 }
 
@@ -131,6 +124,9 @@ bool http_token_listed(std::string_view value, std::string_view token) {
 }
 
 void check_drain(const Scenario& sc, const SimOutcome& out, Violations& v);
+void check_usage(const Scenario& sc, const SimOutcome& out,
+                 const std::map<std::string, UpstreamExchange>& upstream,
+                 const std::map<std::string, const shell::RequestRecord*>& by_id, Violations& v);
 
 }  // namespace
 
@@ -189,6 +185,13 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
   const std::vector<UpstreamExchange> exchanges = all_exchanges(out.upstream);
   std::map<std::string, UpstreamExchange> upstream;
   for (const auto& x : exchanges) upstream[x.request_id] = x;
+  // Every request that reached routing (an upstream saw it) has a record:
+  // exactly one, with the uniqueness check above.
+  for (const auto& [id, x] : upstream) {
+    current_request = id;
+    if (!id.empty()) CHECK(by_id.count(id) == 1u);
+  }
+  current_request.clear();
 
   for (std::size_t i = 0; i < sc.requests.size(); ++i) {
     const auto& req = sc.requests[i];
@@ -286,25 +289,6 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
       }
     }
 
-    // Usage: the record of a request whose answer came whole carries exactly
-    // the token counts the backend reported (the same numbers feed the
-    // limiter's token accounting through RequestRecord::total_tokens).
-    // (A stream cut or malformed before its usage chunk records what it saw
-    // until then; estimates for those come with the usage issue.)
-    if (up != upstream.end() && up->second.complete && !up->second.reset &&
-        up->second.status == 200 && !left &&
-        (!up->second.event_stream || stream_well_formed(up->second.body))) {
-      const auto [prompt, completion] = reported_usage(up->second.body, up->second.event_stream);
-      if (prompt >= 0) {
-        CHECK_DETAIL(rec.prompt_tokens == prompt && rec.completion_tokens == completion,
-                     "backend reported " + std::to_string(prompt) + "+" +
-                         std::to_string(completion) + ", record has " +
-                         std::to_string(rec.prompt_tokens) + "+" +
-                         std::to_string(rec.completion_tokens));
-        CHECK(rec.total_tokens == prompt + completion);
-      }
-    }
-
     // Timeouts fire at exactly their virtual deadline: a request that ended
     // with upstream_timeout ended exactly at one of its deadlines.
     if (rec.error_code == "upstream_timeout") {
@@ -326,6 +310,7 @@ Violations check_invariants(const Scenario& sc, const SimOutcome& out) {
   }
 
   current_request.clear();
+  check_usage(sc, out, upstream, by_id, v);
   // No upstream connection outlives its request; no backend keeps generating.
   std::size_t open = 0;
   for (const auto& t : out.upstream) open += t.is_closed ? 0 : 1;
@@ -383,6 +368,110 @@ void check_drain(const Scenario& sc, const SimOutcome& out, Violations& v) {
     }
   }
 }
+}  // namespace
+
+// Usage (#11 item 3): every request an upstream answered with 200 has one
+// record (checked above) whose token counts are what the backend reported,
+// or, for an event stream whose usage never reached the gateway (cut by a
+// reset, a stall or a malformed event, or sent without it), the documented
+// estimate; and the limiter was settled with that total. All of it judged
+// from outside: the usage from the tap (what the gateway received) and the
+// client's body (usage_oracle.h, Boost.JSON), cross-checked with the fake
+// backend's own answer log; the limiter from the finishes its store was
+// given (RecordingLimiterStore), never from the gateway's record.
+namespace {
+
+// The fake backend's account of a request's last attempt: attempts are
+// sequential, so the one that arrived last. Null when no fake answered it.
+const fake::AnswerLog* backend_answer(const SimOutcome& out, const std::string& id) {
+  const fake::AnswerLog* last = nullptr;
+  for (const auto& a : out.backend_answers)
+    if (a.request_id == id && (last == nullptr || a.received >= last->received)) last = &a;
+  return last;
+}
+
+// The usage the record must carry, or none when the run does not fix it (a
+// JSON answer that did not arrive whole, a client that left before the
+// status line).
+std::optional<ExpectedUsage> expected_usage(const ClientRequest& req, std::size_t i,
+                                            const UpstreamExchange& x, const ClientResult& c,
+                                            bool left) {
+  if (x.status != 200) return std::nullopt;
+  if (x.event_stream) {
+    if (c.response.status != 200 && left) return std::nullopt;
+    return expected_stream_usage(x.body, request_body(req, i));
+  }
+  if (!x.complete || x.reset || left) return std::nullopt;
+  const auto [prompt, completion] = reported_usage(x.body);
+  if (prompt < 0) return std::nullopt;
+  return ExpectedUsage{prompt, completion, false};
+}
+
+std::string usage_text(std::int64_t prompt, std::int64_t completion, bool estimated) {
+  return std::to_string(prompt) + "+" + std::to_string(completion) + (estimated ? " (estimated)" : "");
+}
+
+// The limiter settled every judged request with its total: finishes carry
+// no request id, so the totals expected must be contained (as a multiset)
+// in the actual_tokens the store was given. Only when every worker had a
+// limiter (a reload may add or drop rate limits).
+void check_limiter_settled(const SimOutcome& out, const std::vector<std::int64_t>& totals,
+                           Violations& v) {
+  const std::string current_request;
+  if (out.workers_limited == 0 || out.workers_unlimited != 0) return;
+  std::map<std::int64_t, std::size_t> given;
+  for (const auto& f : out.limiter_finishes) ++given[f.actual_tokens];
+  for (const std::int64_t t : totals) {
+    auto& left_to_match = given[t];
+    const bool limiter_settled_with_the_expected_total = left_to_match > 0;
+    CHECK_DETAIL(limiter_settled_with_the_expected_total,
+                 "no limiter finish settled " + std::to_string(t) + " tokens (" +
+                     std::to_string(out.limiter_finishes.size()) + " finishes)");
+    if (left_to_match > 0) --left_to_match;
+  }
+}
+
+void check_usage(const Scenario& sc, const SimOutcome& out,
+                 const std::map<std::string, UpstreamExchange>& upstream,
+                 const std::map<std::string, const shell::RequestRecord*>& by_id, Violations& v) {
+  std::string current_request;
+  std::vector<std::int64_t> totals;  // what the limiter must have been given
+  for (std::size_t i = 0; i < sc.requests.size(); ++i) {
+    const auto& c = out.clients[i];
+    current_request = c.request_id;
+    const auto rec_it = by_id.find(c.request_id);
+    const auto up = upstream.find(c.request_id);
+    if (rec_it == by_id.end() || up == upstream.end()) continue;
+    const bool left = c.cancelled || ended_by_drain(sc, c, drain_of(sc, out, i));
+    const auto want = expected_usage(sc.requests[i], i, up->second, c, left);
+    if (!want) continue;
+    const shell::RequestRecord& rec = *rec_it->second;
+    const fake::AnswerLog* said = backend_answer(out, c.request_id);
+    const bool backend_logged_the_answer = said != nullptr;  // every fake logs its answers
+    CHECK(backend_logged_the_answer);
+    if (said != nullptr && !want->estimated) {
+      // The tap's usage is what the backend says it reported.
+      CHECK_DETAIL(said->usage_sent && said->prompt_tokens == want->prompt &&
+                       said->completion_tokens == want->completion,
+                   "tap has " + usage_text(want->prompt, want->completion, false) +
+                       ", backend logged " +
+                       (said->usage_sent ? usage_text(said->prompt_tokens, said->completion_tokens, false)
+                                         : std::string("no usage")));
+    } else if (said != nullptr) {
+      // No output event counted that the backend did not write.
+      CHECK(want->completion <= static_cast<std::int64_t>(said->token_events));
+    }
+    CHECK_DETAIL(rec.prompt_tokens == want->prompt && rec.completion_tokens == want->completion &&
+                     rec.usage_estimated == want->estimated,
+                 std::string(want->estimated ? "estimate " : "backend reported ") +
+                     usage_text(want->prompt, want->completion, false) + ", record has " +
+                     usage_text(rec.prompt_tokens, rec.completion_tokens, rec.usage_estimated));
+    CHECK(rec.total_tokens == rec.prompt_tokens + rec.completion_tokens);
+    totals.push_back(want->prompt + want->completion);
+  }
+  check_limiter_settled(out, totals, v);
+}
+
 }  // namespace
 
 #undef CHECK

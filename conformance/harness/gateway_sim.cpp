@@ -24,6 +24,8 @@ namespace {
 constexpr std::uint16_t kGatewayPort = 8080;
 constexpr std::uint16_t kBackendPort = 8000;
 
+}  // namespace
+
 std::string request_body(const ClientRequest& r, std::size_t index) {
   std::string words;
   for (int i = 0; i < r.prompt_words; ++i) {
@@ -43,6 +45,8 @@ std::string request_body(const ClientRequest& r, std::size_t index) {
   }
   return body;
 }
+
+namespace {
 
 std::string gateway_host(int instance) {
   return instance == 0 ? std::string("gateway") : "gateway-" + std::to_string(instance);
@@ -229,12 +233,62 @@ struct SharedLimiter {
   }
 };
 
+// Passes every call on to the store the worker's options came with and
+// records each finish first: the limiter's token accounting, seen from
+// outside the gateway (the usage invariant compares it with the oracle).
+class RecordingLimiterStore final : public stores::LimiterStore {
+ public:
+  RecordingLimiterStore(std::shared_ptr<stores::LimiterStore> inner,
+                        std::shared_ptr<std::vector<LimiterFinish>> finishes)
+      : inner_(std::move(inner)), finishes_(std::move(finishes)) {}
+
+  env::Task<ratelimit::Verdict> admit(const stores::AdmitRequest& req) override {
+    return inner_->admit(req);
+  }
+  env::Task<void> finish(const stores::FinishRequest& req) override {
+    finishes_->push_back(LimiterFinish{std::string(req.key), req.token_reservation, req.actual_tokens});
+    return inner_->finish(req);
+  }
+  void close() override { inner_->close(); }
+
+ private:
+  std::shared_ptr<stores::LimiterStore> inner_;
+  std::shared_ptr<std::vector<LimiterFinish>> finishes_;
+};
+
+// What the run records from outside the gateway, besides the tap: the fakes'
+// answer logs and the limiter finishes. Shared pointers, because fakes and
+// workers may report while they are torn down; copied into the outcome at
+// the very end.
+struct Journal {
+  std::shared_ptr<std::vector<fake::AnswerLog>> answers =
+      std::make_shared<std::vector<fake::AnswerLog>>();
+  std::shared_ptr<std::vector<LimiterFinish>> finishes = std::make_shared<std::vector<LimiterFinish>>();
+  std::size_t limited = 0, unlimited = 0;
+
+  void wrap(shell::WorkerOptions& o) {
+    if (!o.limiter) {
+      ++unlimited;
+      return;
+    }
+    ++limited;
+    o.limiter = std::make_shared<RecordingLimiterStore>(std::move(o.limiter), finishes);
+  }
+  void copy_to(SimOutcome& out) const {
+    out.backend_answers = *answers;
+    out.limiter_finishes = *finishes;
+    out.workers_limited = limited;
+    out.workers_unlimited = unlimited;
+  }
+};
+
 // Starts the fake backends; returns the gateway's port (past any loopback
 // backend's).
 std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::ShellConfig& cfg,
                              std::vector<std::unique_ptr<sim::SimEnv>>& envs,
                              std::vector<std::unique_ptr<fake::FakeServer>>& fakes,
-                             std::vector<std::unique_ptr<env::Acceptor>>& acceptors) {
+                             std::vector<std::unique_ptr<env::Acceptor>>& acceptors,
+                             const Journal& journal) {
   std::uint16_t gateway_port = kGatewayPort;
   auto start_fake = [&](const std::string& host, std::uint16_t port, const std::string& name,
                         const fake::Profile& profile, const std::vector<fake::FaultWindow>& faults) {
@@ -244,6 +298,7 @@ std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::Shell
     fc.profile = profile;
     fc.faults = faults;
     fc.log = [](std::string_view) {};
+    fc.on_answer = [answers = journal.answers](const fake::AnswerLog& a) { answers->push_back(a); };
     fakes.push_back(std::make_unique<fake::FakeServer>(*envs.back(), fc));
     env::error_code ec;
     acceptors.push_back(envs.back()->listen("", port, false, ec));
@@ -286,7 +341,8 @@ std::uint16_t start_backends(sim::World& world, const Scenario& sc, shell::Shell
 // run it always was) and its own reuse_port listener, as serve does.
 Instance start_instance(sim::World& world, const Scenario& sc, std::size_t index,
                         const std::shared_ptr<shell::ShellConfig>& cfg, const std::string& host,
-                        std::uint16_t port, const SharedLimiter& shared, SimOutcome& out) {
+                        std::uint16_t port, const SharedLimiter& shared, Journal& journal,
+                        SimOutcome& out) {
   WorkerFactory factory;
   if (sc.start_process) {
     factory = sc.start_process(index);
@@ -304,6 +360,7 @@ Instance start_instance(sim::World& world, const Scenario& sc, std::size_t index
     gw.tap = std::make_unique<TapEnv>(*gw.env);
     shell::WorkerOptions options = factory(*gw.env, static_cast<unsigned>(i));
     shared.apply(options);
+    journal.wrap(options);
     // Set on every simulated worker, whoever made the options: an exception
     // escaping a session fails the run (serve only logs and counts it).
     options.rethrow_session_failures = true;
@@ -355,8 +412,8 @@ env::Task<void> drain_instance(sim::SimEnv& env, Instance& inst, Duration at, Du
 // waits, while the run lasts, for the old generations to be freed.
 env::Task<void> reload_instance(sim::SimEnv& env, Instance& inst, Duration at,
                                 const std::function<ReloadTo(std::size_t)>& reload,
-                                const SharedLimiter& shared, std::size_t index, ReloadRecord& rec,
-                                std::shared_ptr<const bool> alive) {
+                                const SharedLimiter& shared, Journal& journal, std::size_t index,
+                                ReloadRecord& rec, std::shared_ptr<const bool> alive) {
   env::error_code ec;
   co_await env.sleep_for(at, ec);
   if (ec || !*alive || inst.workers.front().worker->draining()) co_return;
@@ -365,6 +422,7 @@ env::Task<void> reload_instance(sim::SimEnv& env, Instance& inst, Duration at,
     auto& w = inst.workers[i];
     shell::WorkerOptions options = to.factory(*w.env, static_cast<unsigned>(i));
     shared.apply(options);
+    journal.wrap(options);
     w.worker->reload(to.config, std::move(options));
   }
   rec.done = true;
@@ -396,6 +454,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   net.set_default_latency(sc.latency);
   net.stream_options().random_read_split = sc.random_read_split;
   const SharedLimiter shared_limiter(world, sc);
+  Journal journal;
   // Declared first, destroyed last: its stop() runs the world until the
   // fake has ended, after the gateways (and their store clients) are gone.
   std::optional<SimRedis> redis;
@@ -406,14 +465,14 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   std::vector<std::unique_ptr<env::Acceptor>> backend_acceptors;
   auto cfg = std::make_shared<shell::ShellConfig>(sc.gateway);
   const std::uint16_t gateway_port =
-      start_backends(world, sc, *cfg, backend_envs, fakes, backend_acceptors);
+      start_backends(world, sc, *cfg, backend_envs, fakes, backend_acceptors, journal);
   out.backends = cfg->backends;
 
   std::vector<Instance> gateways;
   const int instances = std::max(1, sc.gateways);
   for (int g = 0; g < instances; ++g)
     gateways.push_back(start_instance(world, sc, static_cast<std::size_t>(g), cfg, gateway_host(g), gateway_port,
-                                      shared_limiter, out));
+                                      shared_limiter, journal, out));
   const auto alive = std::make_shared<bool>(true);
   if (sc.drain_at) {
     out.drains.resize(gateways.size());
@@ -426,7 +485,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
     out.reloads.resize(gateways.size());
     for (std::size_t g = 0; g < gateways.size(); ++g)
       world.spawn(reload_instance(*gateways[g].workers.front().env, gateways[g], *sc.reload_at,
-                                  sc.reload, shared_limiter, g, out.reloads[g], alive));
+                                  sc.reload, shared_limiter, journal, g, out.reloads[g], alive));
   }
 
   // Clients.
@@ -477,6 +536,7 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& sc) {
   }
   for (auto& f : fakes) f->stop();
   world.run_for(std::chrono::seconds(1));
+  journal.copy_to(out);
   char hash[32];
   std::snprintf(hash, sizeof hash, "%016llx",
                 static_cast<unsigned long long>(world.log().hash()));

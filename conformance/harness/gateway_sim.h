@@ -183,12 +183,30 @@ struct DrainRecord {
   TimePoint deadline{};
 };
 
+// One FinishRequest a gateway worker gave its limiter store, recorded by the
+// harness on its way to the store (whatever store the options came with).
+struct LimiterFinish {
+  std::string key;
+  std::int64_t token_reservation = 0;
+  std::int64_t actual_tokens = -1;
+};
+
 struct SimOutcome {
   std::vector<shell::BackendTarget> backends;   // as the gateway ran them
   std::vector<ClientResult> clients;            // index = request index
   std::vector<shell::RequestRecord> records;    // in end order
   std::vector<ConnectionTap> upstream;          // every gateway→backend connection
   std::vector<fake::FakeStats> backend_stats;
+  // Every fake backend's account of its inference answers (AnswerLog), in
+  // the order they ended.
+  std::vector<fake::AnswerLog> backend_answers;
+  // Every finish the workers' limiter stores were given, in call order, and
+  // how many workers (counting each generation a reload made) ran with and
+  // without a limiter: the finishes stand for every request only when
+  // workers_unlimited is 0.
+  std::vector<LimiterFinish> limiter_finishes;
+  std::size_t workers_limited = 0;
+  std::size_t workers_unlimited = 0;
   std::size_t pool_idle = 0;                    // idle upstream connections at the end
   std::size_t gateway_sessions_at_end = 0;
   std::string event_log_hash;
@@ -207,6 +225,8 @@ SimOutcome run_gateway_sim_in(sim::World& world, const Scenario& scenario);
 
 // The request id the harness gives request i (sent as X-Request-Id).
 std::string request_id_for(std::size_t index);
+// The body client i sends for request r (POST; GET sends none).
+std::string request_body(const ClientRequest& r, std::size_t index);
 // Judged from the bytes: request `index`'s X-Request-Id went to a backend
 // on some upstream connection.
 bool reached_upstream(const SimOutcome& out, std::size_t index);

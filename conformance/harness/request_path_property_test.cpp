@@ -13,8 +13,10 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <set>
 
 
 #include "conformance/harness/checks.h"
@@ -24,6 +26,8 @@
 #include "conformance/scenario/case_writer.h"
 #include "conformance/harness/quiet_logs.h"
 #include "conformance/harness/uniform_gen.h"
+#include "conformance/harness/upstream_transcript.h"
+#include "conformance/harness/usage_oracle.h"
 
 namespace llmproxy::harness {
 namespace {
@@ -78,6 +82,16 @@ Scenario gen_scenario() {
     r.pipeline_partial = *uniform(0, 5) == 0;
     sc.requests.push_back(std::move(r));
   }
+  // Half the runs go through a token limiter a few milliseconds away, so the
+  // usage invariant also judges what the limiter was settled with (the
+  // finishes its store was given), cut streams included.
+  if (*coin()) {
+    config::RateLimitConfig limits;
+    limits.enabled = true;
+    limits.per_key.tokens_per_minute = *uniform<std::int64_t>(2000, 200000);
+    sc.rate_limit = limits;
+    sc.limiter_latency = std::chrono::milliseconds(*uniform(0, 5));
+  }
   return sc;
 }
 
@@ -124,6 +138,74 @@ TEST(RequestPathSim, SameSeedSameEventLog) {
   const auto b = run_gateway_sim(sc);
   EXPECT_EQ(a.event_log_hash, b.event_log_hash);
   EXPECT_EQ(a.records.size(), 6u);
+}
+
+// A stream cut before its usage (reset, stall past the idle timeout,
+// malformed event) is recorded with usage_estimated and exactly the estimate
+// the harness computes from the tap, whether or not the client asked for
+// usage; a whole stream keeps what the backend reported; the limiter is
+// settled with the same totals. The property covers this at random; this
+// pins that every cut kind really takes the estimate path.
+TEST(RequestPathSim, CutStreamsAreChargedTheOraclesEstimate) {
+  Scenario sc;
+  sc.seed = 11;
+  sc.backends = 1;
+  sc.profile.ttft = 5ms;
+  sc.profile.itl = 10ms;
+  sc.profile.output_tokens = 8;
+  sc.backend_template.stream_idle_timeout = 300ms;
+  config::RateLimitConfig limits;
+  limits.enabled = true;
+  limits.per_key.tokens_per_minute = 1000000;
+  sc.rate_limit = limits;
+  const std::vector<std::string> cuts = {"reset_after=3", "stall_after=3,for=2000ms",
+                                         "malformed_at=3", "malformed_at=0"};
+  for (const bool ask_usage : {false, true}) {
+    for (const auto& fault : cuts) {
+      ClientRequest r;
+      r.at = std::chrono::milliseconds(sc.requests.size() * 50);
+      r.stream = true;
+      r.ask_usage = ask_usage;
+      r.prompt_words = 5 + static_cast<int>(sc.requests.size());
+      r.fault = fault;
+      sc.requests.push_back(r);
+    }
+  }
+  ClientRequest whole;
+  whole.stream = true;
+  whole.at = 900ms;
+  sc.requests.push_back(whole);
+
+  const SimOutcome out = run_gateway_sim(sc);
+  const Violations v = check_invariants(sc, out);
+  EXPECT_TRUE(v.empty()) << describe(v);
+  ASSERT_EQ(out.records.size(), sc.requests.size());
+  std::map<std::string, const shell::RequestRecord*> by_id;
+  for (const auto& rec : out.records) by_id[rec.request_id] = &rec;
+  std::multiset<std::int64_t> settled;
+  for (const auto& f : out.limiter_finishes) settled.insert(f.actual_tokens);
+  const auto upstream = all_exchanges(out.upstream);
+  for (std::size_t i = 0; i < sc.requests.size(); ++i) {
+    const std::string id = request_id_for(i);
+    const bool cut = !sc.requests[i].fault.empty();
+    const shell::RequestRecord& rec = *by_id.at(id);
+    const auto x = std::find_if(upstream.rbegin(), upstream.rend(),
+                                [&](const UpstreamExchange& e) { return e.request_id == id; });
+    ASSERT_NE(x, upstream.rend()) << id;
+    const ExpectedUsage want = expected_stream_usage(x->body, request_body(sc.requests[i], i));
+    EXPECT_EQ(want.estimated, cut) << id << " " << sc.requests[i].fault;
+    EXPECT_EQ(rec.usage_estimated, cut) << id << " " << sc.requests[i].fault;
+    EXPECT_EQ(rec.prompt_tokens, want.prompt) << id;
+    EXPECT_EQ(rec.completion_tokens, want.completion) << id;
+    EXPECT_TRUE(settled.count(want.prompt + want.completion) > 0) << id;
+    // Not vacuous: the prompt is estimated, and output before a cut counts
+    // (none when the very first event is malformed).
+    EXPECT_GT(rec.prompt_tokens, 0) << id;
+    if (sc.requests[i].fault == "malformed_at=0")
+      EXPECT_EQ(rec.completion_tokens, 0) << id;
+    else
+      EXPECT_GE(rec.completion_tokens, 2) << id << " " << sc.requests[i].fault;
+  }
 }
 
 // The mix of faults the property draws, at every size RapidCheck uses: each

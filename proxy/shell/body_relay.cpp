@@ -12,6 +12,8 @@
 #include "proxy/core/log/log.h"
 #include "proxy/core/openai/sse_relay.h"
 #include "proxy/core/openai/usage.h"
+#include "proxy/core/openai/usage_estimate.h"
+#include "proxy/core/ratelimit/limits.h"
 #include "proxy/shell/worker.h"
 
 namespace llmproxy::shell {
@@ -301,6 +303,14 @@ void Relay::take_usage() {
   if (framing_.sse) {
     u = filter_.usage();
     ex_.record.saw_done = filter_.saw_done() && !failure_;
+    // A stream whose usage never arrived (cut, or a backend that does not
+    // send it) is charged the documented estimate rather than left unknown,
+    // so the limiter and the logs agree on one count.
+    if (!u.present && parser_.status() < 300) {
+      u = openai::estimate_stream_usage(filter_.output_events(),
+                                        ratelimit::prompt_token_estimate(ex_.prompt_bytes));
+      ex_.record.usage_estimated = true;
+    }
   } else if (copy_for_usage_) {
     u = openai::extract_usage_from_body(ctx_.buffers.usage_copy);
   }

@@ -58,6 +58,9 @@ struct RequestRecord {
   std::int64_t prompt_tokens = -1;      // -1: usage unknown
   std::int64_t completion_tokens = -1;
   std::int64_t total_tokens = -1;
+  // The counts are the documented estimate (openai/usage_estimate.h) of an
+  // event stream whose usage never arrived, not the backend's report.
+  bool usage_estimated = false;
   std::uint64_t upstream_body_bytes = 0;
   std::uint64_t client_body_bytes = 0;
   TimePoint start{};

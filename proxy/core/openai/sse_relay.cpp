@@ -115,6 +115,7 @@ void SseRelayFilter::end_block(Cursor& c, std::size_t end) {
     } else {
       const ChunkInfo info = inspect_chunk(data_);
       if (info.usage.present) usage_ = info.usage;
+      if (info.carries_output) ++output_events_;
       if (!info.valid_json) malformed_ = true;
       strip_it = info.valid_json && info.usage_only && decision_ == Decision::undecided &&
                  block_length(c, end) <= max_event_bytes_;

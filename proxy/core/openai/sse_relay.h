@@ -89,6 +89,9 @@ class SseRelayFilter {
   const Usage& usage() const { return usage_; }
   std::uint64_t events() const { return events_; }
   std::uint64_t stripped_events() const { return stripped_; }
+  // Dispatched events whose payload carried generated output (ChunkInfo::
+  // carries_output): the completion tokens of usage_estimate.h's estimate.
+  std::uint64_t output_events() const { return output_events_; }
   bool malformed() const { return malformed_; }
   // The stream so far ends inside an event: a field line was seen since the
   // last blank line, or a line is unterminated (complete comment lines alone
@@ -163,6 +166,7 @@ class SseRelayFilter {
   bool saw_done_ = false;
   std::uint64_t events_ = 0;
   std::uint64_t stripped_ = 0;
+  std::uint64_t output_events_ = 0;
   Usage usage_;
 };
 

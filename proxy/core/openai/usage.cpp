@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "proxy/core/openai/usage_estimate.h"
+
 namespace llmproxy::openai {
 namespace {
 
@@ -50,11 +52,15 @@ ChunkInfo inspect_chunk(std::string_view data) {
     if (json::string_equals(m.key_raw, "choices")) {
       saw_choices = true;
       all_choices_empty = all_choices_empty && is_empty_array(m.value);
+      info.carries_output = info.carries_output || choices_carry_output(m.value);
     } else if (json::string_equals(m.key_raw, "usage")) {
       usage = m.value;
     }
   }, json::Utf8::lax);
-  if (!info.valid_json) return info;
+  if (!info.valid_json) {
+    info.carries_output = false;
+    return info;
+  }
   info.usage = usage_from_object(usage);
   info.usage_only = saw_choices && all_choices_empty && info.usage.present;
   return info;

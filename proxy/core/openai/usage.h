@@ -41,6 +41,9 @@ struct ChunkInfo {
   // (at least one) and whose `usage` is an object. This is the extra chunk an
   // upstream sends for stream_options.include_usage.
   bool usage_only = false;
+  // The chunk carried generated output (choices_carry_output(), see
+  // usage_estimate.h): what the estimate for a stream without usage counts.
+  bool carries_output = false;
   Usage usage;
 };
 ChunkInfo inspect_chunk(std::string_view data);

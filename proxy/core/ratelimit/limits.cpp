@@ -78,9 +78,12 @@ LimitSet limits_from(const config::RateLimitConfig& cfg) {
 
 std::int64_t token_reservation(std::int64_t max_tokens, std::size_t prompt_bytes) {
   const std::int64_t completion = max_tokens > 0 ? std::min(max_tokens, kMaxReservation) : 256;
+  return std::min(completion + prompt_token_estimate(prompt_bytes), kMaxReservation);
+}
+
+std::int64_t prompt_token_estimate(std::size_t prompt_bytes) {
   const std::size_t prompt = prompt_bytes / 4 + (prompt_bytes % 4 != 0 ? 1 : 0);  // rounded up
-  const auto prompt_tokens = static_cast<std::int64_t>(std::min<std::size_t>(prompt, kMaxReservation));
-  return std::min(completion + prompt_tokens, kMaxReservation);
+  return static_cast<std::int64_t>(std::min<std::size_t>(prompt, kMaxReservation));
 }
 
 Verdict unreachable_store_verdict(config::FailMode mode) {

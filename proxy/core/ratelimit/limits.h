@@ -61,6 +61,10 @@ LimitSet limits_from(const config::RateLimitConfig& cfg);
 // kMaxReservation (so sums of reservations cannot overflow).
 inline constexpr std::int64_t kMaxReservation = 1'000'000'000'000;
 std::int64_t token_reservation(std::int64_t max_tokens, std::size_t prompt_bytes);
+// The prompt part of it: ceil(prompt_bytes / 4), at most kMaxReservation.
+// Also the prompt tokens of the usage estimate for a stream that ended
+// without usage (openai/usage_estimate.h), so both agree.
+std::int64_t prompt_token_estimate(std::size_t prompt_bytes);
 
 // What a store says about one request. The header fields describe the key's
 // tightest request rule and its token bucket (-1 = no such limit).
