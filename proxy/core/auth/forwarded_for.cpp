@@ -1,5 +1,7 @@
 #include "proxy/core/auth/forwarded_for.h"
 
+#include "proxy/core/util/ows.h"
+
 namespace llmproxy::auth {
 namespace {
 
@@ -7,12 +9,6 @@ bool trusted_by(const util::IpAddress& ip, std::span<const util::Cidr> trusted) 
   for (const auto& block : trusted)
     if (block.contains(ip)) return true;
   return false;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 }  // namespace
@@ -28,7 +24,7 @@ std::optional<util::IpAddress> client_address(std::string_view peer,
     std::string_view rest = *line;
     for (;;) {
       const std::size_t comma = rest.rfind(',');
-      const std::string_view entry = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+      const std::string_view entry = util::trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
       const auto ip = util::parse_ip(entry);
       if (!ip) return std::nullopt;
       if (!trusted_by(*ip.value, trusted)) return ip.value;

@@ -5,6 +5,7 @@
 
 #include "proxy/core/config/server.h"
 #include "proxy/core/http/request_rules.h"
+#include "proxy/core/util/ows.h"
 
 namespace llmproxy::http {
 namespace {
@@ -106,12 +107,6 @@ std::optional<OriginParts> parse_origin(std::string_view s, bool pattern) {
   return o;
 }
 
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // Calls f(name) for each non-empty element of a comma-separated list, with
 // optional whitespace around elements removed; stops when f returns false.
 template <class F>
@@ -120,7 +115,7 @@ bool for_each_element(std::string_view list, F f) {
   while (i <= list.size()) {
     auto j = list.find(',', i);
     if (j == std::string_view::npos) j = list.size();
-    const auto element = trim_ows(list.substr(i, j - i));
+    const auto element = util::trim_ows(list.substr(i, j - i));
     if (!element.empty() && !f(element)) return false;
     i = j + 1;
   }

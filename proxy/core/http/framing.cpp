@@ -1,18 +1,9 @@
 #include "proxy/core/http/framing.h"
 
 #include "proxy/core/http/request_rules.h"
+#include "proxy/core/util/ows.h"
 
 namespace llmproxy::http {
-namespace {
-
-std::string_view trim_ows(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace
-
 FramingVerdict check_request_framing(const FramingFields& f) {
   if (f.content_length_fields > 1) return FramingVerdict::bad_request;
   if (f.content_length_fields == 1 && f.content_length.find(',') != std::string_view::npos)
@@ -25,11 +16,11 @@ FramingVerdict check_request_framing(const FramingFields& f) {
   std::string_view rest = f.transfer_encoding;
   for (;;) {
     const auto comma = rest.find(',');
-    const std::string_view tok = trim_ows(rest.substr(0, comma));
+    const std::string_view tok = util::trim_ows(rest.substr(0, comma));
     if (!tok.empty()) {  // empty list elements are allowed and ignored (RFC 9110 §5.6.1)
       ++codings;
       // A coding may carry parameters (`gzip;q=1`): its name decides.
-      const std::string_view name = trim_ows(tok.substr(0, tok.find(';')));
+      const std::string_view name = util::trim_ows(tok.substr(0, tok.find(';')));
       last_chunked = iequals(name, "chunked") && name.size() == tok.size();
       if (last_chunked) ++chunked;
     }

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 
+#include "proxy/core/util/ows.h"
+
 namespace llmproxy::routing {
 
 namespace {
@@ -228,18 +230,12 @@ bool valid(const Civil& t) {
          t.hour <= 23 && t.minute <= 59 && t.second <= 60;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 std::int64_t floor_div(std::int64_t a, std::int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 
 }  // namespace
 
 std::optional<Duration> parse_retry_after(std::string_view value, WallTime wall_now) {
-  const std::string_view v = trim(value);
+  const std::string_view v = util::trim_ows(value);
   if (v.empty()) return std::nullopt;
 
   if (std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
