@@ -74,12 +74,22 @@ AuthFilter::AuthFilter(std::shared_ptr<const llmproxy::auth::Authenticator> auth
   }
 }
 
-shell::FilterVerdict AuthFilter::judge(shell::Exchange& ex) const {
+// What comes before any provider is asked, the same for both paths: the
+// request is marked checked; a skipped path proceeds and a request without
+// a key is refused (the verdict); else the key is set.
+std::optional<shell::FilterVerdict> AuthFilter::before_providers(shell::Exchange& ex, std::string_view& key) const {
   ex.caller.checked = true;
   if (auth_->skip_paths().matches(ex.path())) return shell::FilterVerdict::proceed();
-  const auto key = presented_key(*auth_, ex);
-  if (!key) return refuse(ErrorId::invalid_api_key, kMissing);
-  return verdict_of(auth_->check(*key, client_of(*auth_, ex), ex.record.wall_start), ex);
+  const auto presented = presented_key(*auth_, ex);
+  if (!presented) return refuse(ErrorId::invalid_api_key, kMissing);
+  key = *presented;
+  return std::nullopt;
+}
+
+shell::FilterVerdict AuthFilter::judge(shell::Exchange& ex) const {
+  std::string_view key;
+  if (auto decided = before_providers(ex, key)) return std::move(*decided);
+  return verdict_of(auth_->check(key, client_of(*auth_, ex), ex.record.wall_start), ex);
 }
 
 env::Task<shell::FilterVerdict> AuthFilter::on_request(shell::Exchange& ex) {
@@ -91,11 +101,9 @@ env::Task<shell::FilterVerdict> AuthFilter::on_request(shell::Exchange& ex) {
 // into one Judgement. The caller is the first provider that knows the key
 // (both modes), so only that record needs holding.
 env::Task<shell::FilterVerdict> AuthFilter::judge_with_stores(shell::Exchange& ex) {
-  ex.caller.checked = true;
-  if (auth_->skip_paths().matches(ex.path())) co_return shell::FilterVerdict::proceed();
-  const auto key = presented_key(*auth_, ex);
-  if (!key) co_return refuse(ErrorId::invalid_api_key, kMissing);
-  const llmproxy::auth::KeyHash hash = llmproxy::auth::hash_key(*key);
+  std::string_view key;
+  if (auto decided = before_providers(ex, key)) co_return std::move(*decided);
+  const llmproxy::auth::KeyHash hash = llmproxy::auth::hash_key(key);
   const auto client = client_of(*auth_, ex);
   const WallTime now = ex.record.wall_start;
   llmproxy::auth::Judgement judgement(auth_->mode());

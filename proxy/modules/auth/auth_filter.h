@@ -62,6 +62,7 @@ class AuthFilter final : public shell::Filter {
   };
   // nullopt: the store failed (logged).
   env::Task<std::optional<StoreAnswer>> ask_builtin(const llmproxy::auth::KeyHash& hash);
+  std::optional<shell::FilterVerdict> before_providers(shell::Exchange& ex, std::string_view& key) const;
   env::Task<shell::FilterVerdict> judge_with_stores(shell::Exchange& ex);
   void warn_store(std::string_view what, std::string_view error);
 
