@@ -9,6 +9,7 @@
 #include "proxy/modules/auth/auth_filter.h"
 #include "proxy/modules/cors/cors_filter.h"
 #include "proxy/modules/metrics/metrics_module.h"
+#include "proxy/server/auth_sources.h"
 #include "proxy/server/shell_config_from.h"
 #include "proxy/stores/keys/memory_key_store.h"
 #include "proxy/stores/memory_limiter_store.h"
@@ -87,9 +88,16 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
       error = a.error;
       return nullptr;
     }
-    if (g->auth_ && g->auth_->uses_stores() && !g->admin_store_) {
-      error = "auth: the builtin provider reads the admin key store; set admin.enabled: true";
-      return nullptr;
+    if (g->auth_) {
+      g->auth_shared_.admin_keys = g->admin_store_;
+      if (auto why = check_auth_sources(g->config_, *g->auth_, g->auth_shared_); !why.empty()) {
+        if (!g->options_.simulated) {
+          error = why;
+          return nullptr;
+        }
+        g->left_out_.push_back("auth (" + why + ")");  // as above
+        g->auth_.reset();
+      }
     }
   }
   return g;
@@ -220,9 +228,11 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
   if (process.metrics) process.metrics->install(o, process.metrics->worker_share(index));
   if (cors_) o.filters.push_back(std::make_unique<modules::cors::CorsFilter>(cors_));
   if (auth_) {
-    modules::auth::BuiltinKeys builtin;
-    if (auth_->uses_stores()) builtin = {&env, process.admin_keys, config_.auth.cache_ttl};
-    o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_, std::move(builtin)));
+    // The store providers read what this process shares (the admin key
+    // store of a reload that kept it).
+    AuthShared shared = auth_shared_;
+    if (process.admin_keys) shared.admin_keys = process.admin_keys;
+    o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_, auth_sources(config_, *auth_, shared, env)));
   }
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(

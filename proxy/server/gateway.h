@@ -32,6 +32,7 @@
 #include "proxy/core/ratelimit/limits.h"
 #include "proxy/env/env.h"
 #include "proxy/shell/shell_config.h"
+#include "proxy/server/auth_sources.h"
 #include "proxy/shell/worker.h"
 
 namespace llmproxy::ratelimit {
@@ -145,6 +146,7 @@ class Gateway {
   // auth or api_keys: the key tables, built once per config (a reload
   // builds a new gateway, so new tables), shared read-only by the workers.
   std::shared_ptr<const auth::Authenticator> auth_;
+  AuthShared auth_shared_;  // what auth_'s store providers read
   BuildOptions options_;
   std::vector<std::string> left_out_;
 };

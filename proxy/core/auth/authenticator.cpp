@@ -21,21 +21,28 @@ util::Parsed<Authenticator> Authenticator::from(const config::Config& c) {
     const auto& p = c.auth.pipeline[i];
     if (!p.enabled) continue;
     const std::string at = "auth.pipeline[" + std::to_string(i) + "]";
-    if (p.type == config::ProviderType::builtin) {
-      a.providers_.push_back(Provider{p.name, ProviderSource::builtin, {}});
-      a.uses_stores_ = true;
-      continue;
+    switch (p.type) {
+      case config::ProviderType::builtin:
+      case config::ProviderType::redis:
+      case config::ProviderType::database:
+      case config::ProviderType::webhook:
+        a.providers_.push_back(Provider{p.name, ProviderSource::store, i, {}});
+        a.uses_stores_ = true;
+        continue;
+      case config::ProviderType::static_keys:
+        break;
+      case config::ProviderType::lua:
+      case config::ProviderType::unset:
+        return R::failure(at + ".type: " + std::string(config::enum_name(p.type)) + " providers are not built");
     }
-    if (p.type != config::ProviderType::static_keys)
-      return R::failure(at + ".type: only static and builtin providers are built");
     auto table = KeyTable::from(p.static_keys.keys);
     if (!table) return R::failure(at + ".static.keys" + table.error);
-    a.providers_.push_back(Provider{p.name, ProviderSource::table, std::move(*table.value)});
+    a.providers_.push_back(Provider{p.name, ProviderSource::table, i, std::move(*table.value)});
   }
   if (!c.api_keys.empty()) {
     auto table = KeyTable::from(c.api_keys);
     if (!table) return R::failure("api_keys" + table.error);
-    a.providers_.push_back(Provider{"api_keys", ProviderSource::table, std::move(*table.value)});
+    a.providers_.push_back(Provider{"api_keys", ProviderSource::table, static_cast<std::size_t>(-1), std::move(*table.value)});
   }
   return R::success(std::move(a));
 }

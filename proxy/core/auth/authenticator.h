@@ -9,9 +9,9 @@
 // header_names and skip_paths: listing keys means requiring them).
 //
 // A provider is either a table (`static`, `api_keys`: the records are here)
-// or a store (`builtin`: the admin key store, asked by the shell, which
-// caches the answers; proxy/modules/auth). Other types are refused by
-// from() (check-config says they are not built yet).
+// or a store (`builtin`, `redis`, `database`, `webhook`: asked by the auth
+// module, which caches the answers; proxy/modules/auth). `lua` is refused
+// by from() (check-config says it is not built yet).
 //
 // mode first_match: the first provider that knows the key decides;
 //      none knows it → invalid_api_key.
@@ -47,7 +47,7 @@ struct AuthResult {
   Decision decision;
 };
 
-enum class ProviderSource : std::uint8_t { table, builtin };
+enum class ProviderSource : std::uint8_t { table, store };
 
 // One request's walk over the providers: fold() each provider's answer in
 // order until it returns true (decided) or the providers run out.
@@ -87,6 +87,8 @@ class Authenticator {
   std::size_t providers() const { return providers_.size(); }
   ProviderSource source(std::size_t i) const { return providers_[i].source; }
   const std::string& name(std::size_t i) const { return providers_[i].name; }
+  // The auth.pipeline entry provider i was built from (npos: api_keys).
+  std::size_t pipeline_index(std::size_t i) const { return providers_[i].pipeline_index; }
   // A table provider's record of the key; null when it does not know it.
   const KeyRecord* find(std::size_t i, const KeyHash& hash) const { return providers_[i].keys.find(hash); }
   // Some provider is a store: a check may have to wait for it.
@@ -96,6 +98,7 @@ class Authenticator {
   struct Provider {
     std::string name;
     ProviderSource source = ProviderSource::table;
+    std::size_t pipeline_index = static_cast<std::size_t>(-1);
     KeyTable keys;  // table providers
   };
   bool uses_stores_ = false;

@@ -128,6 +128,11 @@ TEST(Authenticator, BadRecordsNameTheirKey) {
   a = Authenticator::from(c);
   ASSERT_FALSE(a);
   EXPECT_EQ(a.error.rfind("auth.pipeline[0].static.keys[1].status: unknown status \"on\"", 0), 0u) << a.error;
-  c.auth.pipeline[0].type = config::ProviderType::redis;
+  c.auth.pipeline[0].type = config::ProviderType::lua;  // not built (check-config says so)
   EXPECT_FALSE(Authenticator::from(c));
+  c.auth.pipeline[0].type = config::ProviderType::redis;  // a store: asked by the auth module
+  a = Authenticator::from(c);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a.value->source(0), ProviderSource::store);
+  EXPECT_TRUE(a.value->uses_stores());
 }

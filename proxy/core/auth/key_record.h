@@ -26,6 +26,12 @@ struct KeyRecord {
   std::optional<WallTime> expires_at;  // not valid from this instant on
   IpRules ips;
   Quota quota;  // static keys: unlimited (check-config refuses their quotas)
+  // Store providers: which one (Authenticator's provider index) gave the
+  // record, and where that store finds the key to charge its usage (the
+  // admin key store: `id`; Redis: the key's name; a database: the key
+  // column's value). The last may hold the key itself: never logged.
+  std::size_t provider = 0;
+  std::string store_ref;
 };
 
 // Allow, or the catalogue error the client is answered with.

@@ -59,7 +59,7 @@ class AdminApi final : public shell::EndpointHandler {
   bool authorized(const shell::Exchange& ex) const;
 
   AdminOptions options_;
-  auth::KeyHash token_hash_;
+  llmproxy::auth::KeyHash token_hash_;
 };
 
 }  // namespace llmproxy::modules::admin

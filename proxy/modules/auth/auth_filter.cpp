@@ -6,7 +6,6 @@
 
 #include "proxy/core/auth/forwarded_for.h"
 #include "proxy/core/log/log.h"
-#include "proxy/modules/auth/stored_key.h"
 
 namespace llmproxy::modules::auth {
 namespace {
@@ -66,11 +65,17 @@ std::optional<util::IpAddress> client_of(const llmproxy::auth::Authenticator& au
 
 }  // namespace
 
-AuthFilter::AuthFilter(std::shared_ptr<const llmproxy::auth::Authenticator> authenticator, BuiltinKeys builtin)
-    : auth_(std::move(authenticator)), builtin_(std::move(builtin)), cache_(builtin_.cache_ttl) {
-  if (auth_->uses_stores()) {
-    assert(builtin_.env && builtin_.store && "a builtin provider needs the admin key store");
-    ledger_ = std::make_shared<UsageLedger>(*builtin_.env, builtin_.store);
+AuthFilter::AuthFilter(std::shared_ptr<const llmproxy::auth::Authenticator> authenticator, StoreProviders stores)
+    : auth_(std::move(authenticator)), env_(stores.env) {
+  if (!auth_->uses_stores()) return;
+  assert(env_ && stores.sources.size() == auth_->providers() && "store providers need their sources");
+  stores_.reserve(auth_->providers());
+  for (std::size_t i = 0; i < auth_->providers(); ++i) {
+    auto& source = stores.sources[i];
+    const bool store = auth_->source(i) == llmproxy::auth::ProviderSource::store;
+    assert(store == (source != nullptr) && "a source for each store provider, none for tables");
+    auto ledger = store && source->keeps_usage() ? std::make_shared<UsageLedger>(*env_, source) : nullptr;
+    stores_.push_back(Store{std::move(source), llmproxy::auth::KeyCache(stores.cache_ttl), std::move(ledger)});
   }
 }
 
@@ -115,10 +120,11 @@ env::Task<shell::FilterVerdict> AuthFilter::judge_with_stores(shell::Exchange& e
     if (auth_->source(i) == llmproxy::auth::ProviderSource::table) {
       record = auth_->find(i, hash);
     } else {
-      auto answer = co_await ask_builtin(hash);
+      const LookupRequest req{key, hash, i, client, ex};
+      auto answer = co_await ask(i, req);
       if (!answer) co_return refuse(ErrorId::auth_unavailable);
       record = answer->record.get();
-      if (record) pending = ledger_->pending(hash, answer->mark);
+      if (record && stores_[i].ledger) pending = stores_[i].ledger->pending(hash, answer->mark);
       if (record && !known) held = std::move(answer->record);
     }
     known = known || record;
@@ -129,43 +135,35 @@ env::Task<shell::FilterVerdict> AuthFilter::judge_with_stores(shell::Exchange& e
   co_return verdict_of(result, ex);
 }
 
-env::Task<std::optional<AuthFilter::StoreAnswer>> AuthFilter::ask_builtin(const llmproxy::auth::KeyHash& hash) {
-  if (const auto hit = cache_.find(hash, builtin_.env->now()); hit.found)
-    co_return StoreAnswer{*hit.record, hit.mark};
+env::Task<std::optional<AuthFilter::StoreAnswer>> AuthFilter::ask(std::size_t i, const LookupRequest& req) {
+  Store& store = stores_[i];
+  if (const auto hit = store.cache.find(req.hash, env_->now()); hit.found) co_return StoreAnswer{*hit.record, hit.mark};
   // Taken before the lookup: a write finishing meanwhile is counted as
   // pending (usage_ledger.h).
-  const std::int64_t mark = ledger_->written(hash);
-  const stores::keys::Found found = co_await builtin_.store->find(llmproxy::auth::to_hex(hash));
-  if (found.status.outcome == stores::keys::Outcome::not_found) {
-    cache_.put(hash, nullptr, builtin_.env->now(), mark);
-    co_return StoreAnswer{nullptr, mark};
-  }
-  if (!found.status.ok()) {
-    warn_store("auth: the admin key store failed; keys it holds are answered 503 until it is back",
-               found.status.message);
+  const std::int64_t mark = store.ledger ? store.ledger->written(req.hash) : 0;
+  SourceAnswer answer = co_await store.source->lookup(req);
+  if (answer.kind == SourceAnswer::Kind::failed) {
+    warn_store(auth_->name(i), answer.error);
     co_return std::nullopt;
   }
-  auto record = record_from_stored(*found.key, hash);
-  if (!record) {
-    warn_store("auth: a key row in the admin key store cannot be read; the key is answered 503 (fix or rewrite the row)",
-               found.key->prefix + ": " + record.error);
-    co_return std::nullopt;
-  }
-  auto shared = std::make_shared<const KeyRecord>(std::move(*record.value));
-  cache_.put(hash, shared, builtin_.env->now(), mark);
-  co_return StoreAnswer{std::move(shared), mark};
+  assert((answer.kind == SourceAnswer::Kind::known) == (answer.record != nullptr));
+  assert((!answer.record || answer.record->provider == i) && "a source names the provider it was asked as");
+  store.cache.put(req.hash, answer.record, env_->now(), mark);
+  co_return StoreAnswer{std::move(answer.record), mark};
 }
 
-void AuthFilter::warn_store(std::string_view what, std::string_view error) {
-  const TimePoint now = builtin_.env->now();
+void AuthFilter::warn_store(std::string_view provider, std::string_view error) {
+  const TimePoint now = env_->now();
   if (now < quiet_until_) return;
   quiet_until_ = now + kWarnEvery;
-  log::warn(what, {{"error", std::string(error)}});
+  log::warn("auth: a key store provider failed; keys it would answer get 503 auth_unavailable until it is back",
+            {{"provider", std::string(provider)}, {"error", std::string(error)}});
 }
 
 env::Task<void> AuthFilter::on_end(shell::Exchange& ex) {
   if (!ex.caller.held || ex.record.total_tokens <= 0) co_return;
-  ledger_->charge(*std::static_pointer_cast<const KeyRecord>(ex.caller.held), ex.record.total_tokens);
+  const auto& record = *std::static_pointer_cast<const KeyRecord>(ex.caller.held);
+  if (const auto& ledger = stores_[record.provider].ledger) ledger->charge(record, ex.record.total_tokens);
 }
 
 }  // namespace llmproxy::modules::auth

@@ -16,34 +16,39 @@
 //
 // Table providers (static, api_keys): one header scan, one SHA-256, one
 // hash-table probe per provider; nothing allocated, no suspension.
-// The builtin provider (the admin key store): the answer comes from this
-// worker's KeyCache (auth.cache_ttl, both "known" and "unknown"), else from
-// one store lookup that fills it. Its keys' token use is charged at the
-// request's end to the worker's UsageLedger, which writes it to the store
-// and feeds the quota check (quota.h) what the cached record lacks.
+// Store providers (key_source.h: builtin, redis, database, webhook): the
+// answer comes from this worker's KeyCache for that provider (auth.cache_ttl,
+// both "known" and "unknown"), else from one lookup that fills it. Their
+// keys' token use is charged at the request's end to the provider's
+// UsageLedger, which writes it to the store and feeds the quota check
+// (quota.h) what the cached record lacks.
 #pragma once
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "proxy/core/auth/authenticator.h"
 #include "proxy/core/auth/key_cache.h"
+#include "proxy/modules/auth/key_source.h"
 #include "proxy/modules/auth/usage_ledger.h"
 #include "proxy/shell/pipeline.h"
 
 namespace llmproxy::modules::auth {
 
-// What the builtin provider reads; needed when the authenticator uses it.
-struct BuiltinKeys {
+// What the store providers read; needed when the authenticator has any.
+struct StoreProviders {
   env::Env* env = nullptr;
-  std::shared_ptr<stores::keys::KeyStore> store;
   Duration cache_ttl{};
+  // By the authenticator's provider index: each store provider's source
+  // (this worker's); null for table providers.
+  std::vector<std::shared_ptr<KeySource>> sources;
 };
 
 class AuthFilter final : public shell::Filter {
  public:
   explicit AuthFilter(std::shared_ptr<const llmproxy::auth::Authenticator> authenticator,
-                      BuiltinKeys builtin = {});
+                      StoreProviders stores = {});
   shell::FilterPhase phase() const override { return shell::FilterPhase::auth; }
   env::Task<shell::FilterVerdict> on_request(shell::Exchange& ex) override;
   env::Task<void> on_end(shell::Exchange& ex) override;
@@ -52,24 +57,29 @@ class AuthFilter final : public shell::Filter {
   // the benchmark and tests): sets ex.caller, returns the verdict.
   shell::FilterVerdict judge(shell::Exchange& ex) const;
 
-  const llmproxy::auth::KeyCache& cache() const { return cache_; }
-  const std::shared_ptr<UsageLedger>& ledger() const { return ledger_; }
+  // Store provider i's cache and ledger (null ledger: it keeps no usage).
+  const llmproxy::auth::KeyCache& cache(std::size_t i) const { return stores_[i].cache; }
+  const std::shared_ptr<UsageLedger>& ledger(std::size_t i) const { return stores_[i].ledger; }
 
  private:
+  struct Store {
+    std::shared_ptr<KeySource> source;  // null: a table provider
+    llmproxy::auth::KeyCache cache;
+    std::shared_ptr<UsageLedger> ledger;
+  };
   struct StoreAnswer {
     std::shared_ptr<const llmproxy::auth::KeyRecord> record;  // null: the store does not know the key
     std::int64_t mark = 0;
   };
   // nullopt: the store failed (logged).
-  env::Task<std::optional<StoreAnswer>> ask_builtin(const llmproxy::auth::KeyHash& hash);
+  env::Task<std::optional<StoreAnswer>> ask(std::size_t i, const LookupRequest& req);
   std::optional<shell::FilterVerdict> before_providers(shell::Exchange& ex, std::string_view& key) const;
   env::Task<shell::FilterVerdict> judge_with_stores(shell::Exchange& ex);
-  void warn_store(std::string_view what, std::string_view error);
+  void warn_store(std::string_view provider, std::string_view error);
 
   std::shared_ptr<const llmproxy::auth::Authenticator> auth_;
-  BuiltinKeys builtin_;
-  llmproxy::auth::KeyCache cache_;
-  std::shared_ptr<UsageLedger> ledger_;
+  env::Env* env_ = nullptr;
+  std::vector<Store> stores_;  // by provider index
   TimePoint quiet_until_{};  // store warnings: at most one per kWarnEvery
 };
 

@@ -5,6 +5,7 @@
 // the key at the request's end and counts against its quota before the
 // store has it, and mode `all` combines a table with the store.
 #include "proxy/modules/auth/auth_filter.h"
+#include "proxy/modules/auth/builtin_source.h"
 
 #include <gtest/gtest.h>
 
@@ -96,9 +97,13 @@ class BuiltinAuthTest : public ::testing::Test {
     ASSERT_TRUE(loaded.ok()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
     auto a = auth::Authenticator::from(*loaded.config);
     ASSERT_TRUE(a) << a.error;
+    modules::auth::StoreProviders stores{&env_, loaded.config->auth.cache_ttl, {}};
+    for (std::size_t i = 0; i < a.value->providers(); ++i)
+      stores.sources.push_back(a.value->source(i) == auth::ProviderSource::store
+                                   ? std::make_shared<modules::auth::BuiltinSource>(store_)
+                                   : nullptr);
     filter_ = std::make_unique<modules::auth::AuthFilter>(
-        std::make_shared<const auth::Authenticator>(std::move(*a.value)),
-        modules::auth::BuiltinKeys{&env_, store_, loaded.config->auth.cache_ttl});
+        std::make_shared<const auth::Authenticator>(std::move(*a.value)), std::move(stores));
   }
 
   void put(const StoredKey& k) {
@@ -208,13 +213,13 @@ TEST_F(BuiltinAuthTest, AFailedWriteKeepsTheTokensAndRetries) {
   EXPECT_FALSE(request("sk-alpha").error);  // cached while the store works
   store_->broken = true;
   EXPECT_FALSE(request("sk-alpha", 40).error);
-  EXPECT_EQ(filter_->ledger()->unwritten(), 40);
+  EXPECT_EQ(filter_->ledger(0)->unwritten(), 40);
   store_->broken = false;
   EXPECT_FALSE(request("sk-alpha", 2).error);  // within the retry pause: kept
-  EXPECT_EQ(filter_->ledger()->unwritten(), 42);
+  EXPECT_EQ(filter_->ledger(0)->unwritten(), 42);
   env_.now_ += modules::auth::UsageLedger::kRetryAfter;
   EXPECT_FALSE(request("sk-alpha", 1).error);
-  EXPECT_EQ(filter_->ledger()->unwritten(), 0);
+  EXPECT_EQ(filter_->ledger(0)->unwritten(), 0);
   EXPECT_EQ(stored("sk-alpha").used_quota, 43);
 }
 

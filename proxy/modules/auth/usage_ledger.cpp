@@ -9,7 +9,7 @@
 
 namespace llmproxy::modules::auth {
 
-UsageLedger::UsageLedger(env::Env& env, std::shared_ptr<stores::keys::KeyStore> store)
+UsageLedger::UsageLedger(env::Env& env, std::shared_ptr<KeySource> store)
     : env_(env), store_(std::move(store)) {}
 
 UsageLedger::~UsageLedger() {
@@ -21,7 +21,7 @@ UsageLedger::~UsageLedger() {
 void UsageLedger::charge(const llmproxy::auth::KeyRecord& key, std::int64_t tokens) {
   if (tokens <= 0) return;
   auto [it, fresh] = accounts_.try_emplace(key.hash);
-  if (fresh) it->second.id = key.id;
+  if (fresh) it->second.ref = key.store_ref;
   it->second.period = key.quota.period;
   it->second.charged += tokens;
   if (!writing_ && (!failing_ || env_.now() >= retry_at_)) start_write();
@@ -76,7 +76,7 @@ env::Task<bool> UsageLedger::write_one(Account& account) {
   std::optional<std::int64_t> period_start;
   if (const auto start = llmproxy::auth::period_start(account.period, env_.wall_now()))
     period_start = std::chrono::duration_cast<std::chrono::seconds>(start->time_since_epoch()).count();
-  const stores::keys::Status s = co_await store_->add_usage(account.id, amount, period_start);
+  const stores::keys::Status s = co_await store_->add_usage(account.ref, amount, period_start);
   if (s.ok() || s.outcome == stores::keys::Outcome::not_found) {
     account.written += amount;  // a deleted key's usage has nowhere to go
     failing_ = false;

@@ -1,12 +1,13 @@
-// The tokens builtin keys used through one worker, written to the admin key
-// store behind the requests (write-behind), and what of them the cached
+// The tokens one store provider's keys used through one worker, written to
+// that store (key_source.h: the admin key store, Redis, a database) behind
+// the requests (write-behind), and what of them the cached
 // records do not count yet (BEHAVIOR §7: "quota is decremented by actual
 // tokens used"; docs/auth.md#quotas).
 //
 // charge() at each request's end adds the tokens it used (the usage the
 // relay extracted) to the key's account. If no write is running, one
 // starts at once: it sends every account's unwritten tokens
-// (KeyStore::add_usage, one statement per key, with the key's period so the
+// (KeySource::add_usage, one call per key, with the key's period so the
 // store restarts a count in a new period) and repeats while charges
 // arrived meanwhile. So at most one write per worker is in flight, a busy
 // worker batches by itself, and an idle one has nothing left unwritten
@@ -35,7 +36,7 @@
 
 #include "proxy/core/auth/key_record.h"
 #include "proxy/env/env.h"
-#include "proxy/stores/keys/key_store.h"
+#include "proxy/modules/auth/key_source.h"
 
 namespace llmproxy::modules::auth {
 
@@ -43,7 +44,7 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
  public:
   static constexpr Duration kRetryAfter = std::chrono::seconds(1);
 
-  UsageLedger(env::Env& env, std::shared_ptr<stores::keys::KeyStore> store);
+  UsageLedger(env::Env& env, std::shared_ptr<KeySource> store);
   ~UsageLedger();
   UsageLedger(const UsageLedger&) = delete;
   UsageLedger& operator=(const UsageLedger&) = delete;
@@ -61,7 +62,7 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
 
  private:
   struct Account {
-    std::string id;  // the store's row: hex digest
+    std::string ref;  // KeyRecord::store_ref (may be the key: never logged)
     config::QuotaPeriod period = config::QuotaPeriod::never;
     std::int64_t charged = 0;
     std::int64_t written = 0;
@@ -72,7 +73,7 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
   env::Task<bool> write_one(Account& account);
 
   env::Env& env_;
-  std::shared_ptr<stores::keys::KeyStore> store_;
+  std::shared_ptr<KeySource> store_;
   std::unordered_map<llmproxy::auth::KeyHash, Account, llmproxy::auth::KeyHashHasher,
                      llmproxy::auth::KeyHashEqual>
       accounts_;

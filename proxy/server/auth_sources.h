@@ -1,0 +1,34 @@
+// The auth module's store providers (auth.pipeline entries of type builtin,
+// redis, database, webhook; proxy/modules/auth/key_source.h) as the
+// composition root builds them: checked once when the gateway is built,
+// then each worker's own sources (its Redis client, its webhook client)
+// made from what the process shares (the admin key store, database pools).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "proxy/core/auth/authenticator.h"
+#include "proxy/core/config/config.h"
+#include "proxy/env/env.h"
+#include "proxy/modules/auth/auth_filter.h"
+#include "proxy/stores/keys/key_store.h"
+
+namespace llmproxy::server {
+
+// What the store providers share across workers, opened when the gateway
+// is built (a failure stops the start or the reload).
+struct AuthShared {
+  std::shared_ptr<stores::keys::KeyStore> admin_keys;  // admin.enabled
+};
+
+// "" when every store provider of `auth` can be built from `shared`, else
+// the first reason one cannot, naming the provider's config key.
+std::string check_auth_sources(const config::Config& c, const auth::Authenticator& auth, const AuthShared& shared);
+
+// Worker sources by provider index (null for table providers); each
+// provider passed check_auth_sources.
+modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::Authenticator& auth,
+                                           const AuthShared& shared, env::Env& env);
+
+}  // namespace llmproxy::server
