@@ -1,12 +1,27 @@
 #include "proxy/server/auth_sources.h"
 
 #include "proxy/modules/auth/builtin_source.h"
+#include "proxy/modules/auth/redis_source.h"
 
 namespace llmproxy::server {
 namespace {
 
 std::string at(const auth::Authenticator& auth, std::size_t i) {
   return "auth.pipeline[" + std::to_string(auth.pipeline_index(i)) + "]";
+}
+
+// The Redis client settings of a redis provider's storage.caches entry;
+// "" in `why` when they are usable.
+stores::redis::ClientConfig redis_client_of(const config::Config& c, const config::RedisProvider& r, std::string& why) {
+  const config::CacheConfig* cache = config::resolve_cache(c, r.storage);
+  if (!cache || cache->driver != config::CacheDriver::redis) {
+    why = "the redis provider needs a storage.caches entry with driver redis ('" + r.storage + "')";
+    return {};
+  }
+  env::error_code ec;
+  auto cfg = stores::redis::ClientConfig::from(*cache, ec);
+  if (ec) why = "storage.caches '" + cache->name + "': " + ec.message();
+  return cfg;
 }
 
 }  // namespace
@@ -20,6 +35,12 @@ std::string check_auth_sources(const config::Config& c, const auth::Authenticato
         if (!shared.admin_keys)
           return at(auth, i) + ": the builtin provider reads the admin key store; set admin.enabled: true";
         break;
+      case config::ProviderType::redis: {
+        std::string why;
+        redis_client_of(c, p.redis, why);
+        if (!why.empty()) return at(auth, i) + ".redis.storage: " + why;
+        break;
+      }
       default:
         return at(auth, i) + ".type: " + std::string(config::enum_name(p.type)) + " is not built yet";
     }
@@ -40,6 +61,12 @@ modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::
       case config::ProviderType::builtin:
         out.sources[i] = std::make_shared<modules::auth::BuiltinSource>(shared.admin_keys);
         break;
+      case config::ProviderType::redis: {
+        std::string why;  // checked by check_auth_sources
+        out.sources[i] = std::make_shared<modules::auth::RedisSource>(env, redis_client_of(c, p.redis, why),
+                                                                      p.redis.key_pattern);
+        break;
+      }
       default:
         break;  // check_auth_sources refused it
     }

@@ -82,6 +82,7 @@ void Generation::stop_background() {
 void Generation::close() {
   stop_background();
   if (limiter_) limiter_->close();
+  pipeline_.close();
   pool_.close_all();
 }
 

@@ -71,6 +71,10 @@ class Filter {
   virtual env::Task<FilterVerdict> on_request(Exchange& ex) = 0;
   // Once per request whose on_request ran, when it ends (in reverse order).
   virtual env::Task<void> on_end(Exchange& /*ex*/) { co_return; }
+  // The worker is closing (drained, or its generation retired): drop store
+  // connections, so nothing keeps the event loop running. Work already
+  // started may finish first (a write of usage that must not be lost).
+  virtual void close() {}
 };
 
 class RequestObserver {
@@ -113,6 +117,9 @@ class Pipeline {
   EndpointHandler* endpoint(std::string_view path) const;
   // Ordered by phase (stable within a phase: the order they were added).
   const std::vector<std::unique_ptr<Filter>>& filters() const { return filters_; }
+  void close() {
+    for (const auto& f : filters_) f->close();
+  }
   void notify_end(const RequestRecord& record) const {
     for (const auto& o : observers_) o->on_request_end(record);
   }

@@ -1,8 +1,8 @@
 // auth and api_keys: each provider's type, the storage it names, the admin
 // key store the builtin provider reads, each static key's fields, and what
 // of them this build does not enforce yet (issue #13's later slices):
-// providers other than static and builtin, provider scripts, quotas of
-// static keys (builtin keys have theirs: their usage is stored). Those are
+// providers other than static, builtin and redis, provider scripts, quotas
+// of static keys (store keys have theirs: their usage is stored). Those are
 // reported as not implemented at the exact key, never read and ignored.
 #include <set>
 
@@ -25,6 +25,9 @@ void check_provider(const Config& c, const AuthProvider& a, const std::string& p
       break;
     case ProviderType::redis:
       check_cache_ref(c, p + ".redis.storage", a.redis.storage, ctx, true);
+      // Without the placeholder every API key would read the same entry.
+      if (a.redis.key_pattern.find("{api_key}") == std::string::npos)
+        ctx.error(p + ".redis.key_pattern", "key_pattern must contain {api_key} (e.g. \"llmproxy:key:{api_key}\")");
       break;
     case ProviderType::database:
       check_database_ref(c, p + ".database.storage", a.database.storage, ctx);
@@ -75,7 +78,9 @@ void check_keys(const std::vector<StaticKey>& keys, const std::string& list, boo
 
 // What of an enabled provider this build cannot run.
 void check_provider_built(const AuthProvider& a, const std::string& p, Context& ctx) {
-  if (a.type != ProviderType::static_keys && a.type != ProviderType::builtin && a.type != ProviderType::unset)
+  const bool built = a.type == ProviderType::static_keys || a.type == ProviderType::builtin ||
+                     a.type == ProviderType::redis || a.type == ProviderType::unset;
+  if (!built)
     ctx.not_implemented(p + ".type", p + ".type: " + std::string(enum_name(a.type)), Feature::auth_providers);
   if (a.script.enabled) ctx.not_implemented(p + ".script.enabled", p + ".script", Feature::lua_scripts);
 }

@@ -107,7 +107,7 @@ TEST(ValidateAuth, WhatIsNotBuiltIsNamedAtItsKey) {
                       "auth:\n"
                       "  enabled: true\n"
                       "  pipeline:\n"
-                      "    - {name: r, type: redis, redis: {storage: c}}\n"
+                      "    - {name: r, type: lua, lua: {code: \"return true\"}}\n"
                       "    - {name: w, type: webhook, enabled: false, webhook: {url: \"http://a.example/\"}}\n"
                       "    - name: s\n"
                       "      type: static\n"
@@ -117,7 +117,7 @@ TEST(ValidateAuth, WhatIsNotBuiltIsNamedAtItsKey) {
                       "          - {key: sk-1, total_quota: 10, used_quota: 2, quota_reset_period: daily}\n"
                       "api_keys: [{key: sk-2, total_quota: 5}]\n");
   EXPECT_EQ(messages(r),
-            "test.yaml:8:17: auth.pipeline[0].type: redis: not implemented yet in this build (see BEHAVIOR §7, "
+            "test.yaml:8:17: auth.pipeline[0].type: lua: not implemented yet in this build (see BEHAVIOR §7, "
             "issue #13)\n"
             "test.yaml:12:16: auth.pipeline[2].script: not implemented yet in this build (see BEHAVIOR §11)\n"
             "test.yaml:15:25: auth.pipeline[2].static.keys[0].total_quota: not implemented yet in this build (see "
@@ -128,6 +128,17 @@ TEST(ValidateAuth, WhatIsNotBuiltIsNamedAtItsKey) {
             "this build (see BEHAVIOR §7, issue #13)\n"
             "test.yaml:16:24: api_keys[0].total_quota: not implemented yet in this build (see BEHAVIOR §7, issue "
             "#13)\n");
+  // A redis provider is built; its pattern must name the key.
+  const auto redis = load(std::string(kMinimal) +
+                          "storage:\n"
+                          "  caches: [{name: c, driver: redis, addr: \"127.0.0.1:6379\"}]\n"
+                          "auth:\n"
+                          "  enabled: true\n"
+                          "  pipeline:\n"
+                          "    - {name: r, type: redis, redis: {storage: c, key_pattern: \"keys:all\"}}\n");
+  EXPECT_EQ(messages(redis),
+            "test.yaml:8:63: auth.pipeline[0].redis.key_pattern: key_pattern must contain {api_key} (e.g. "
+            "\"llmproxy:key:{api_key}\")\n");
   // With auth off the pipeline never runs: nothing of it is reported.
   const auto off = load(std::string(kMinimal) + "auth:\n  pipeline:\n    - {name: l, type: lua, lua: {code: \"x\"}}\n");
   EXPECT_THAT(messages(off), Not(HasSubstr("not implemented")));

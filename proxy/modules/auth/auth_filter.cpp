@@ -166,4 +166,15 @@ env::Task<void> AuthFilter::on_end(shell::Exchange& ex) {
   if (const auto& ledger = stores_[record.provider].ledger) ledger->charge(record, ex.record.total_tokens);
 }
 
+void AuthFilter::close() {
+  for (auto& store : stores_) {
+    if (!store.source) continue;
+    if (!store.ledger) {
+      store.source->close();
+      continue;
+    }
+    store.ledger->close_when_idle([source = store.source] { source->close(); });
+  }
+}
+
 }  // namespace llmproxy::modules::auth

@@ -52,6 +52,8 @@ class AuthFilter final : public shell::Filter {
   shell::FilterPhase phase() const override { return shell::FilterPhase::auth; }
   env::Task<shell::FilterVerdict> on_request(shell::Exchange& ex) override;
   env::Task<void> on_end(shell::Exchange& ex) override;
+  // Each store's connections close once its ledger has no write running.
+  void close() override;
 
   // The decision without the coroutine when every provider is a table (for
   // the benchmark and tests): sets ex.caller, returns the verdict.

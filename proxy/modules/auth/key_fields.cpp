@@ -22,6 +22,16 @@ std::int64_t unix_seconds(WallTime t) {
 
 bool absent(std::string_view v) { return v.empty() || v == "null"; }
 
+constexpr std::string_view kKeyFields[] = {"name",       "user_id",    "status",      "starts_at",
+                                           "expires_at", "total_quota", "quota",      "used_quota",
+                                           "quota_reset_period", "quota_reset_at", "allowed_ips", "denied_ips"};
+
+bool is_key_field(std::string_view name) {
+  for (auto f : kKeyFields)
+    if (f == name) return true;
+  return false;
+}
+
 std::optional<std::int64_t> parse_count(std::string_view v) {
   std::int64_t n = 0;
   const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -138,6 +148,9 @@ util::Parsed<KeyFields> fields_from_json(std::string_view json) {
   KeyFields out;
   for (const auto& member : v.get_object()) {
     auto text = json_text(member.value());
+    // A nested value is the store's own business, unless it is where a
+    // rule is read from: never judged on a rule that could not be read.
+    if (!text && !is_key_field(member.key())) continue;
     if (!text) return R::failure(std::string(member.key()) + ": an object or a list of non-strings");
     out.emplace_back(std::string(member.key()), std::move(*text));
   }

@@ -49,8 +49,8 @@ util::Parsed<llmproxy::auth::KeyRecord> record_from_fields(const KeyFields& fiel
 
 // A JSON object's members as fields: strings as they are, numbers in
 // decimal, true/false, null as "", an array of strings joined with ",".
-// Fails on text that is not one JSON object, or a member that is an
-// object or an array of non-strings.
+// Fails on text that is not one JSON object, or a field read above that is
+// an object or an array of non-strings (other such members are skipped).
 util::Parsed<KeyFields> fields_from_json(std::string_view json);
 
 }  // namespace llmproxy::modules::auth

@@ -68,6 +68,8 @@ class KeySource {
   // nowhere to go); unavailable: try again later.
   virtual env::Task<stores::keys::Status> add_usage(const std::string& store_ref, std::int64_t tokens,
                                                     std::optional<std::int64_t> period_start) = 0;
+  // Drops connections (the worker is closing); later calls fail.
+  virtual void close() {}
 };
 
 }  // namespace llmproxy::modules::auth

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <chrono>
+#include <utility>
 #include <vector>
 
 #include "proxy/core/auth/quota.h"
@@ -43,6 +44,18 @@ std::int64_t UsageLedger::unwritten() const {
   return sum;
 }
 
+void UsageLedger::close_when_idle(std::function<void()> then) {
+  on_idle_ = std::move(then);
+  if (writing_) return;  // end_write calls it
+  // Tokens kept from a failed write are tried once more now, whatever the
+  // retry pause: the last chance to store them.
+  if (unwritten() > 0) {
+    start_write();
+    return;
+  }
+  end_write();
+}
+
 void UsageLedger::start_write() {
   writing_ = true;
   boost::asio::co_spawn(env_.executor(), [self = shared_from_this()]() { return self->write_all(); },
@@ -63,12 +76,17 @@ env::Task<void> UsageLedger::write_all() {
     for (Account* account : due) {
       const bool written = co_await write_one(*account);
       if (!written) {
-        writing_ = false;
+        end_write();
         co_return;
       }
     }
   }
+  end_write();
+}
+
+void UsageLedger::end_write() {
   writing_ = false;
+  if (auto then = std::exchange(on_idle_, nullptr)) then();
 }
 
 env::Task<bool> UsageLedger::write_one(Account& account) {

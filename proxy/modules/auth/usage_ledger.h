@@ -30,6 +30,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -56,6 +57,10 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
   std::int64_t written(const llmproxy::auth::KeyHash& hash) const;
   std::int64_t pending(const llmproxy::auth::KeyHash& hash, std::int64_t mark) const;
 
+  // The worker is closing: writes what is unwritten (a last try, even
+  // within a retry pause), then calls `then` (its store may be closed).
+  void close_when_idle(std::function<void()> then);
+
   // Tokens charged and not written yet, over every key.
   std::int64_t unwritten() const;
   bool writing() const { return writing_; }
@@ -68,6 +73,7 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
     std::int64_t written = 0;
   };
   void start_write();
+  void end_write();
   env::Task<void> write_all();
   // One key's unwritten tokens; false when the store failed.
   env::Task<bool> write_one(Account& account);
@@ -79,6 +85,7 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
       accounts_;
   bool writing_ = false;
   bool failing_ = false;
+  std::function<void()> on_idle_;
   TimePoint retry_at_{};
 };
 
