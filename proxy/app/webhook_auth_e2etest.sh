@@ -22,7 +22,7 @@ start_fake fake --tokens 5
 TOKEN="hook-token-$RANDOM"
 python3 "$(dirname "$0")/webhook_auth_server.py" "$WORK/calls.log" "$TOKEN" > "$WORK/hook.log" 2>&1 &
 HOOK_PID=$!
-PIDS+=($HOOK_PID)
+PIDS+=("$HOOK_PID")
 HOOK_PORT=$(listening_port "$WORK/hook.log")
 GW_PORT=$(free_port)
 cat > "$WORK/gw.yaml" <<EOF2
