@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 
+#include "proxy/core/util/utf8.h"
 #include "proxy/modules/auth/key_fields.h"
 #include "proxy/shell/exchange.h"
 
@@ -73,6 +74,7 @@ std::string WebhookSource::request_body(const LookupRequest& req) const {
         std::find(kHopByHop.begin(), kHopByHop.end(), name) != kHopByHop.end())
       continue;
     const std::string_view value(field.value().data(), field.value().size());
+    if (!util::is_valid_utf8(value)) continue;  // JSON text is UTF-8; such a value cannot be sent as it is
     if (auto* seen = headers.if_contains(name)) {
       std::string joined(seen->as_string());
       joined.append(", ").append(value);
@@ -97,6 +99,8 @@ std::string WebhookSource::request_body(const LookupRequest& req) const {
 }
 
 env::Task<SourceAnswer> WebhookSource::lookup(const LookupRequest& req) {
+  // JSON cannot carry it as it is, so the service cannot have issued it.
+  if (!util::is_valid_utf8(req.key)) co_return SourceAnswer::unknown();
   const std::string body = request_body(req);
   shell::HttpCallRequest call;
   call.method = method_;

@@ -8,7 +8,8 @@
 // address auth judges (null when unknown), and its headers by lower-case
 // name (repeats joined with ", ") without the key-carrying ones
 // (auth.header_names: the key is sent once, as api_key) and without
-// hop-by-hop headers.
+// hop-by-hop headers (and values that are not UTF-8, which JSON cannot
+// carry; a key that is not UTF-8 is unknown without a call).
 // The answer:
 //   2xx + a JSON object  the key is known; the object's members are its
 //                        fields (key_fields.h: status, expires_at, quotas,

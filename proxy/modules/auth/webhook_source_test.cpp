@@ -270,6 +270,26 @@ TEST_F(WebhookTest, NoServiceFails) {
   EXPECT_FALSE(request("sk-alpha").error);  // recovers by itself
 }
 
+TEST_F(WebhookTest, BytesJsonCannotCarryAreNotSent) {
+  EXPECT_EQ(request("sk-\xff\xfe").error, ErrorId::invalid_api_key);
+  EXPECT_TRUE(service_.received.empty());  // unknown without a call
+  service_.reply = http_response(200, "{}");
+  shell::ClientRequest req{bhttp::verb::post, "/v1/chat/completions", 11};
+  req.set(bhttp::field::authorization, "Bearer sk-alpha");
+  req.set("X-Latin1", "caf\xe9");
+  req.set("X-Utf8", "caf\xc3\xa9");
+  shell::Exchange ex;
+  Rng rng(1);
+  ex.begin(req, world_.now(), world_.wall_now(), rng);
+  const auth::KeyHash hash = auth::hash_key("sk-alpha");
+  const std::optional<util::IpAddress> client;
+  const modules::auth::LookupRequest lookup{"sk-alpha", hash, 0, client, ex};
+  const auto body = boost::json::parse(source_->request_body(lookup)).as_object();
+  const auto& headers = body.at("request").as_object().at("headers").as_object();
+  EXPECT_FALSE(headers.contains("x-latin1"));
+  EXPECT_EQ(headers.at("x-utf8").as_string(), "caf\xc3\xa9");
+}
+
 TEST_F(WebhookTest, TheLogNeverHoldsTheKey) {
   auth::KeyHash hash = auth::hash_key("sk-secret-abcdef123456");
   shell::ClientRequest req{bhttp::verb::get, "/v1/models", 11};
