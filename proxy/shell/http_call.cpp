@@ -73,6 +73,12 @@ env::Task<HttpCallResult> http_call(env::Env& env, const HttpCallRequest& req, T
   while (!parser.is_done() && error.empty()) {
     const std::size_t n = co_await s->read_some(asio::buffer(chunk), deadline, ec);
     if (ec == asio::error::eof) {
+      // Beast asserts on put_eof before any part of a head was taken.
+      if (!parser.got_some()) {
+        error = pending.empty() ? "the connection closed without an answer"
+                                : "the connection closed within the response head";
+        break;
+      }
       error_code pec;
       parser.put_eof(pec);
       if (pec) error = parse_error(pec, limits);

@@ -237,6 +237,22 @@ TEST_F(WebhookTest, EveryOtherAnswerFailsClosed) {
   EXPECT_FALSE(request("sk-alpha").error);
 }
 
+// An answer cut anywhere (the service died mid-write) is never read as a
+// shorter one: every proper prefix fails, the whole answer allows.
+TEST_F(WebhookTest, EveryCutAnswerFailsClosed) {
+  for (const std::string& whole :
+       {http_response(200, R"({"name":"alice"})"),
+        std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n4\r\n\"b\"}\r\n0\r\n\r\n")}) {
+    for (std::size_t n = 0; n < whole.size(); ++n) {
+      service_.reply = whole.substr(0, n);
+      EXPECT_EQ(request("sk-alpha").error, ErrorId::auth_unavailable) << n << ": " << service_.reply;
+    }
+    service_.reply = whole;
+    EXPECT_FALSE(request("sk-alpha").error) << whole;
+    world_.run_for(5s);  // past the cached answer
+  }
+}
+
 TEST_F(WebhookTest, ABodyOver64KiBIsRefusedUnread) {
   const std::string big = R"({"name":")" + std::string(70 * 1024, 'x') + R"("})";
   service_.reply = http_response(200, big);
