@@ -2,6 +2,7 @@
 
 #include "proxy/modules/auth/builtin_source.h"
 #include "proxy/modules/auth/redis_source.h"
+#include "proxy/modules/auth/webhook_source.h"
 
 namespace llmproxy::server {
 namespace {
@@ -24,6 +25,13 @@ stores::redis::ClientConfig redis_client_of(const config::Config& c, const confi
   return cfg;
 }
 
+// auth.header_names: the webhook leaves them out of the request it describes.
+std::vector<std::string> key_header_names(const auth::Authenticator& auth) {
+  std::vector<std::string> out;
+  for (const auto& h : auth.key_headers()) out.push_back(h.name);
+  return out;
+}
+
 }  // namespace
 
 std::string check_auth_sources(const config::Config& c, const auth::Authenticator& auth, const AuthShared& shared) {
@@ -39,6 +47,12 @@ std::string check_auth_sources(const config::Config& c, const auth::Authenticato
         std::string why;
         redis_client_of(c, p.redis, why);
         if (!why.empty()) return at(auth, i) + ".redis.storage: " + why;
+        break;
+      }
+      case config::ProviderType::webhook: {
+        const auto url = util::parse_url(p.webhook.url);
+        if (!url) return at(auth, i) + ".webhook.url: " + url.error;
+        if (url.value->tls()) return at(auth, i) + ".webhook.url: https:// is not built yet (use http://)";
         break;
       }
       default:
@@ -67,6 +81,10 @@ modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::
                                                                       p.redis.key_pattern);
         break;
       }
+      case config::ProviderType::webhook:  // this worker's calls on this worker's env
+        out.sources[i] = std::make_shared<modules::auth::WebhookSource>(
+            env, p.webhook, *util::parse_url(p.webhook.url).value, key_header_names(auth));
+        break;
       default:
         break;  // check_auth_sources refused it
     }

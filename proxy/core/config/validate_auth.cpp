@@ -1,8 +1,9 @@
 // auth and api_keys: each provider's type, the storage it names, the admin
 // key store the builtin provider reads, each static key's fields, and what
 // of them this build does not enforce yet (issue #13's later slices):
-// providers other than static, builtin and redis, provider scripts, quotas
-// of static keys (store keys have theirs: their usage is stored). Those are
+// providers other than static, builtin, redis and webhook (and https://
+// webhook urls), provider scripts, quotas of static keys (store keys have
+// theirs: their usage is stored). Those are
 // reported as not implemented at the exact key, never read and ignored.
 #include <set>
 
@@ -12,6 +13,17 @@
 
 namespace llmproxy::config::detail {
 namespace {
+
+// Headers the webhook call frames itself (http_call.h): one set in the
+// config would be sent twice or contradict the framing.
+void check_webhook_headers(const WebhookProvider& w, const std::string& p, Context& ctx) {
+  for (const auto& [name, value] : w.headers.entries) {
+    std::string low(name);
+    for (char& ch : low) ch = static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch);
+    if (low == "host" || low == "content-length" || low == "connection" || low == "transfer-encoding")
+      ctx.error(p + "." + name, name + " is set by the gateway for each webhook call; remove it here");
+  }
+}
 
 void check_provider(const Config& c, const AuthProvider& a, const std::string& p, Context& ctx) {
   switch (a.type) {
@@ -34,6 +46,7 @@ void check_provider(const Config& c, const AuthProvider& a, const std::string& p
       break;
     case ProviderType::webhook:
       if (a.enabled) check_required(a.webhook.url, p + ".webhook.url", "url", ctx);
+      check_webhook_headers(a.webhook, p + ".webhook.headers", ctx);
       break;
     case ProviderType::lua:
       break;  // lint_scripts
@@ -79,9 +92,13 @@ void check_keys(const std::vector<StaticKey>& keys, const std::string& list, boo
 // What of an enabled provider this build cannot run.
 void check_provider_built(const AuthProvider& a, const std::string& p, Context& ctx) {
   const bool built = a.type == ProviderType::static_keys || a.type == ProviderType::builtin ||
-                     a.type == ProviderType::redis || a.type == ProviderType::unset;
+                     a.type == ProviderType::redis || a.type == ProviderType::webhook ||
+                     a.type == ProviderType::unset;
   if (!built)
     ctx.not_implemented(p + ".type", p + ".type: " + std::string(enum_name(a.type)), Feature::auth_providers);
+  // The webhook is called like a backend: the gateway has no TLS client yet.
+  if (a.type == ProviderType::webhook && a.webhook.url.starts_with("https:"))
+    ctx.not_implemented(p + ".webhook.url", p + ".webhook.url: https:// webhooks", Feature::https_backends);
   if (a.script.enabled) ctx.not_implemented(p + ".script.enabled", p + ".script", Feature::lua_scripts);
 }
 

@@ -144,6 +144,23 @@ TEST(ValidateAuth, WhatIsNotBuiltIsNamedAtItsKey) {
   EXPECT_THAT(messages(off), Not(HasSubstr("not implemented")));
 }
 
+TEST(ValidateAuth, WebhookRunsOverHttpWithHeadersItDoesNotFrame) {
+  const auto ok = load(std::string(kMinimal) +
+                       "auth:\n  enabled: true\n  pipeline:\n"
+                       "    - {name: w, type: webhook, webhook: {url: \"http://hooks.example:8080/check\", "
+                       "headers: {X-Hook-Token: t}}}\n");
+  EXPECT_TRUE(ok.ok()) << messages(ok);
+  EXPECT_TRUE(ok.diagnostics.empty()) << messages(ok);
+  const auto r = load(std::string(kMinimal) +
+                      "auth:\n  enabled: true\n  pipeline:\n"
+                      "    - {name: w, type: webhook, webhook: {url: \"https://hooks.example/check\", "
+                      "headers: {Host: other, Content-Type: application/json}}}\n");
+  EXPECT_THAT(messages(r), HasSubstr("auth.pipeline[0].webhook.url: https:// webhooks: not implemented yet"));
+  EXPECT_THAT(messages(r),
+              HasSubstr("auth.pipeline[0].webhook.headers.Host: Host is set by the gateway for each webhook call"));
+  EXPECT_THAT(messages(r), Not(HasSubstr("Content-Type")));
+}
+
 TEST(ValidateAuth, KeyFields) {
   const auto r = load(std::string(kMinimal) +
                       "api_keys:\n"
