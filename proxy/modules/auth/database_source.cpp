@@ -17,9 +17,13 @@ using stores::sql::Dialect;
 using stores::sql::Value;
 
 // A checked name quoted for `d` (a `schema.name` part by part): quoting
-// keeps a reserved word such as `key` a column name.
+// keeps a reserved word such as `key` a column name. SQLite takes MySQL's
+// backticks too, and needs them: a double-quoted name that matches no
+// column is read there as a string literal, so a misspelt field would be
+// its own name for every row and a misspelt key column would match no key,
+// where a backticked one is an error (caught at start-up).
 std::string quoted(std::string_view name, Dialect d) {
-  const char q = d == Dialect::mysql ? '`' : '"';
+  const char q = d == Dialect::postgres ? '"' : '`';
   std::string out(1, q);
   for (const char c : name) {
     if (c == '.') {

@@ -292,6 +292,21 @@ TEST_P(DatabaseSourceTest, APeriodStartWrittenAsTextIsRefusedWhenCounting) {
   EXPECT_NE(a.error.find("unix seconds"), std::string::npos) << a.error;
 }
 
+// The start-up probe's statement: a name the table lacks is an error on
+// every driver (SQLite reads an unknown double-quoted name as a string).
+TEST_P(DatabaseSourceTest, AMisspeltColumnIsAnErrorNotAString) {
+  for (const auto& [column, fields] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"key", {"name", "stauts"}}, {"kee", {"name"}}}) {
+    config::DatabaseProvider p = provider(fields);
+    p.key_column = column;
+    std::string error;
+    const auto sql = DatabaseStatements::build(p, pool_->dialect(), error);
+    ASSERT_TRUE(sql) << error;
+    EXPECT_FALSE(query(sql->probe).ok()) << sql->probe;
+    EXPECT_FALSE(query(sql->lookup, {"kee"}).ok()) << sql->lookup;
+  }
+}
+
 TEST_P(DatabaseSourceTest, KeysThatTryToBeSqlFindNothingAndChangeNothing) {
   insert("sk-real", {{"used_quota", std::int64_t{1}}});
   const std::vector<std::string> attacks{"' OR '1'='1",
@@ -326,6 +341,8 @@ TEST(DatabaseStatements, NamesAreCheckedAndQuoted) {
             "SELECT `key`, `name`, `used_quota`, `quota_reset_at` FROM `billing`.`user_keys` WHERE `key` = ? LIMIT 2");
   const auto pg = DatabaseStatements::build(p, stores::sql::Dialect::postgres, error);
   ASSERT_TRUE(pg) << error;
+  EXPECT_EQ(DatabaseStatements::build(p, stores::sql::Dialect::sqlite, error)->probe,
+            "SELECT `key`, `name`, `used_quota`, `quota_reset_at` FROM `billing`.`user_keys` WHERE 1 = 0");
   EXPECT_EQ(pg->add, "UPDATE \"billing\".\"user_keys\" SET \"used_quota\" = COALESCE(\"used_quota\", 0) + ? "
                      "WHERE \"key\" = ?");
   for (const auto& [field, value] : std::vector<std::pair<std::string, std::string>>{
