@@ -5,6 +5,7 @@
 // made from what the process shares (the admin key store, database pools).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -14,13 +15,30 @@
 #include "proxy/modules/auth/auth_filter.h"
 #include "proxy/stores/keys/key_store.h"
 
+namespace llmproxy::stores::sql {
+class SqlPool;
+}
+
 namespace llmproxy::server {
 
 // What the store providers share across workers, opened when the gateway
 // is built (a failure stops the start or the reload).
 struct AuthShared {
   std::shared_ptr<stores::keys::KeyStore> admin_keys;  // admin.enabled
+  // The storage.databases entries database providers name, by entry name
+  // (two providers on one entry share its pool).
+  std::map<std::string, std::shared_ptr<stores::sql::SqlPool>> databases;
+  // In the simulator the stores other programs run (Redis, a database, a
+  // webhook service) are not there: those providers are refused, so the
+  // simulated gateway leaves auth out and says so (gateway.h).
+  bool simulated = false;
 };
+
+// Opens the pool of every storage.databases entry an auth database provider
+// names, once, into `shared`: "" or the reason one cannot be opened, naming
+// the entry. Not in the simulator (no threads there): check_auth_sources
+// then refuses those providers.
+std::string open_auth_databases(const config::Config& c, const auth::Authenticator& auth, AuthShared& shared);
 
 // "" when every store provider of `auth` can be built from `shared`, else
 // the first reason one cannot, naming the provider's config key.

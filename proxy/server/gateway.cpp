@@ -90,6 +90,11 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
     }
     if (g->auth_) {
       g->auth_shared_.admin_keys = g->admin_store_;
+      g->auth_shared_.simulated = g->options_.simulated;
+      if (!g->options_.simulated) {  // the simulator runs no database threads
+        error = open_auth_databases(g->config_, *g->auth_, g->auth_shared_);
+        if (!error.empty()) return nullptr;
+      }
       if (auto why = check_auth_sources(g->config_, *g->auth_, g->auth_shared_); !why.empty()) {
         if (!g->options_.simulated) {
           error = why;

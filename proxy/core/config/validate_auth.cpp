@@ -1,14 +1,16 @@
 // auth and api_keys: each provider's type, the storage it names, the admin
 // key store the builtin provider reads, each static key's fields, and what
 // of them this build does not enforce yet (issue #13's later slices):
-// providers other than static, builtin, redis and webhook (and https://
-// webhook urls), provider scripts, quotas of static keys (store keys have
-// theirs: their usage is stored). Those are
+// providers other than static, builtin, redis, database and webhook (and
+// https:// webhook urls), provider scripts, quotas of static keys (store
+// keys have theirs: their usage is stored). Those are
 // reported as not implemented at the exact key, never read and ignored.
+#include <algorithm>
 #include <set>
 
 #include "proxy/core/auth/key_status.h"
 #include "proxy/core/config/validate.h"
+#include "proxy/core/util/sql_identifier.h"
 #include "proxy/core/util/timestamp.h"
 
 namespace llmproxy::config::detail {
@@ -23,6 +25,33 @@ void check_webhook_headers(const WebhookProvider& w, const std::string& p, Conte
     if (low == "host" || low == "content-length" || low == "connection" || low == "transfer-encoding")
       ctx.error(p + "." + name, name + " is set by the gateway for each webhook call; remove it here");
   }
+}
+
+bool has_field(const DatabaseProvider& d, std::string_view name) {
+  return std::find(d.fields.begin(), d.fields.end(), name) != d.fields.end();
+}
+
+// The names a database provider writes into SQL text (identifiers cannot be
+// parameters: only plain ones are taken), and the usage columns an enabled
+// one needs to count a quota.
+void check_database_names(const DatabaseProvider& d, const std::string& p, bool enabled, Context& ctx) {
+  const std::string plain = "letters, digits and _, not starting with a digit";
+  if (!util::is_sql_identifier(d.table))
+    ctx.error(p + ".table", "'" + d.table + "' is not a plain table name (" + plain + "; one schema. prefix)");
+  if (!util::is_plain_sql_name(d.key_column))
+    ctx.error(p + ".key_column", "'" + d.key_column + "' is not a plain column name (" + plain + ")");
+  for (std::size_t j = 0; j < d.fields.size(); ++j)
+    if (!util::is_plain_sql_name(d.fields[j]))
+      ctx.error(idx(p + ".fields", j), "'" + d.fields[j] + "' is not a plain column name (" + plain + ")");
+  if (!enabled) return;
+  for (const char* quota : {"total_quota", "quota"})
+    if (has_field(d, quota) && !has_field(d, "used_quota"))
+      ctx.error(p + ".fields", std::string(quota) +
+                                   " is read but used_quota is not: the quota would never be counted (add used_quota)");
+  if (has_field(d, "quota_reset_period") && !has_field(d, "quota_reset_at"))
+    ctx.error(p + ".fields",
+              "quota_reset_period is read but quota_reset_at is not: the count could never restart in a new "
+              "period (add quota_reset_at, unix seconds)");
 }
 
 void check_provider(const Config& c, const AuthProvider& a, const std::string& p, Context& ctx) {
@@ -43,6 +72,7 @@ void check_provider(const Config& c, const AuthProvider& a, const std::string& p
       break;
     case ProviderType::database:
       check_database_ref(c, p + ".database.storage", a.database.storage, ctx);
+      check_database_names(a.database, p + ".database", a.enabled, ctx);
       break;
     case ProviderType::webhook:
       if (a.enabled) check_required(a.webhook.url, p + ".webhook.url", "url", ctx);
@@ -92,8 +122,8 @@ void check_keys(const std::vector<StaticKey>& keys, const std::string& list, boo
 // What of an enabled provider this build cannot run.
 void check_provider_built(const AuthProvider& a, const std::string& p, Context& ctx) {
   const bool built = a.type == ProviderType::static_keys || a.type == ProviderType::builtin ||
-                     a.type == ProviderType::redis || a.type == ProviderType::webhook ||
-                     a.type == ProviderType::unset;
+                     a.type == ProviderType::redis || a.type == ProviderType::database ||
+                     a.type == ProviderType::webhook || a.type == ProviderType::unset;
   if (!built)
     ctx.not_implemented(p + ".type", p + ".type: " + std::string(enum_name(a.type)), Feature::auth_providers);
   // The webhook is called like a backend: the gateway has no TLS client yet.

@@ -181,6 +181,58 @@ TEST(ValidateAuth, KeyFields) {
             "test.yaml:9:16: auth.skip_paths[0]: a path starts with '/'\n");
 }
 
+// A database provider is built: its names go into SQL text, so only plain
+// identifiers pass, each at its key; an enabled one must read the columns
+// its quota is counted in.
+TEST(ValidateAuth, DatabaseProviderNamesAndUsageColumns) {
+  const std::string db = std::string(kMinimal) + "storage: {databases: [{name: users, path: u.db}]}\n";
+  const auto good = load(db +
+                         "auth:\n"
+                         "  enabled: true\n"
+                         "  pipeline:\n"
+                         "    - name: d\n"
+                         "      type: database\n"
+                         "      database:\n"
+                         "        storage: users\n"
+                         "        table: billing.customer_keys\n"
+                         "        key_column: key\n"
+                         "        fields: [name, total_quota, used_quota, quota_reset_period, quota_reset_at, tier_2]\n");
+  EXPECT_TRUE(good.diagnostics.empty()) << messages(good);
+  const auto bad = load(db +
+                        "auth:\n"
+                        "  enabled: true\n"
+                        "  pipeline:\n"
+                        "    - name: d\n"
+                        "      type: database\n"
+                        "      database:\n"
+                        "        storage: users\n"
+                        "        table: \"keys; DROP TABLE x\"\n"
+                        "        key_column: \"k`ey\"\n"
+                        "        fields: [name, \"1st\", quota, quota_reset_period]\n");
+  EXPECT_EQ(messages(bad),
+            "test.yaml:11:16: auth.pipeline[0].database.table: 'keys; DROP TABLE x' is not a plain table name "
+            "(letters, digits and _, not starting with a digit; one schema. prefix)\n"
+            "test.yaml:12:21: auth.pipeline[0].database.key_column: 'k`ey' is not a plain column name (letters, "
+            "digits and _, not starting with a digit)\n"
+            "test.yaml:13:17: auth.pipeline[0].database.fields: quota is read but used_quota is not: the quota "
+            "would never be counted (add used_quota)\n"
+            "test.yaml:13:17: auth.pipeline[0].database.fields: quota_reset_period is read but quota_reset_at is "
+            "not: the count could never restart in a new period (add quota_reset_at, unix seconds)\n"
+            "test.yaml:13:24: auth.pipeline[0].database.fields[1]: '1st' is not a plain column name (letters, "
+            "digits and _, not starting with a digit)\n");
+  // A disabled provider's names are still checked; its usage columns not.
+  const auto off = load(db +
+                        "auth:\n"
+                        "  enabled: true\n"
+                        "  pipeline:\n"
+                        "    - {name: s, type: static, static: {keys: [{key: sk-1}]}}\n"
+                        "    - {name: d, type: database, enabled: false,\n"
+                        "       database: {storage: users, table: a.b.c, fields: [user_id, quota, status]}}\n");
+  EXPECT_EQ(messages(off),
+            "test.yaml:9:42: auth.pipeline[1].database.table: 'a.b.c' is not a plain table name (letters, digits "
+            "and _, not starting with a digit; one schema. prefix)\n");
+}
+
 TEST(ValidateAuth, AuthOnWithoutAProviderRefusesEverything) {
   const auto r = load(std::string(kMinimal) +
                       "auth:\n  enabled: true\n  pipeline: [{name: s, type: static, enabled: false}]\n");
