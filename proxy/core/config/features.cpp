@@ -21,7 +21,7 @@ constexpr std::array kFeatures{
     FeatureInfo{Feature::rate_limit, "rate_limit", true, "BEHAVIOR §6"},
     FeatureInfo{Feature::auth, "auth", true, "BEHAVIOR §7"},
     FeatureInfo{Feature::api_keys, "api_keys", true, "BEHAVIOR §7"},
-    FeatureInfo{Feature::auth_providers, "auth providers other than static, builtin and database", false, "BEHAVIOR §7, issue #13"},
+    FeatureInfo{Feature::auth_providers, "the lua auth provider", false, "BEHAVIOR §7, issue #13"},
     FeatureInfo{Feature::key_quota, "quotas of static keys (builtin keys have them)", false, "BEHAVIOR §7, issue #13"},
     FeatureInfo{Feature::key_metric_labels, "metrics.custom_labels api_key / user_id", false, "BEHAVIOR §10"},
     FeatureInfo{Feature::discovery, "discovery", false, "BEHAVIOR §12"},

@@ -24,7 +24,7 @@ enum class Feature {
   rate_limit,
   auth,            // the auth filter with static providers
   api_keys,
-  auth_providers,  // auth.pipeline[].type other than static, builtin and database (redis, webhook, lua)
+  auth_providers,  // auth.pipeline[].type lua (the other types are built)
   key_quota,       // total_quota, used_quota, quota_reset_period of a static key
   key_metric_labels,  // metrics.custom_labels api_key / user_id
   discovery,
