@@ -8,6 +8,9 @@
 #     through, then answers 429 insufficient_quota;
 #   - a key disabled through the admin API is refused (403) within
 #     auth.cache_ttl;
+#   - a second instance on the same key store: the key made through the
+#     first works there, its usage adds to the same row, and a disable
+#     through the first stops it there within auth.cache_ttl too;
 #   - after SIGTERM the store holds every token (write-behind, nothing
 #     lost on a clean shutdown).
 #   builtin_auth_e2etest.sh LLMPROXY FAKE_OPENAI
@@ -39,16 +42,25 @@ PROXY_PID=$!
 PIDS+=($PROXY_PID)
 listening_port "$WORK/proxy.log" > /dev/null
 GW="http://127.0.0.1:$GW_PORT"
+# The second instance: the same file, its own port.
+GW2_PORT=$(free_port)
+sed "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW2_PORT/" "$WORK/gw.yaml" > "$WORK/gw2.yaml"
+"$LLMPROXY" serve --config "$WORK/gw2.yaml" > "$WORK/proxy2.log" 2>&1 &
+PROXY2_PID=$!
+PIDS+=($PROXY2_PID)
+listening_port "$WORK/proxy2.log" > /dev/null
+GW2="http://127.0.0.1:$GW2_PORT"
 
 admin() {  # admin PATH BODY -> the response body (fails on a non-200)
   curl -sS --max-time 10 -f "$GW/admin/keys/$1" -H "Authorization: Bearer $TOKEN" -d "$2" || fail "admin $1 $2"
 }
 field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval("d"+sys.argv[2]))' "$1" "$2"; }
-# chat KEY [stream] -> "STATUS" and the body in $WORK/out
+# chat KEY [stream] -> "STATUS" and the body in $WORK/out (on $ON: GW or GW2)
+ON=
 chat() {
-  local body='{"model":"fake-model","messages":[{"role":"user","content":"hello there"}]}'
+  local gw=${ON:-$GW} body='{"model":"fake-model","messages":[{"role":"user","content":"hello there"}]}'
   [ "${2:-}" = stream ] && body='{"model":"fake-model","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}'
-  curl -sS --max-time 10 -o "$WORK/out" -w '%{http_code}' "$GW/v1/chat/completions" \
+  curl -sS --max-time 10 -o "$WORK/out" -w '%{http_code}' "$gw/v1/chat/completions" \
     -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "$body"
 }
 # The total_tokens of the response in $WORK/out (plain JSON or SSE).
@@ -74,12 +86,14 @@ expected=$(tokens_seen)
 grep -q '"code":"invalid_api_key"' "$WORK/out" || fail "unknown key code: $(cat "$WORK/out")"
 code=$(curl -sS -o /dev/null -w '%{http_code}' "$GW/v1/chat/completions" -d '{}'); [ "$code" = 401 ] || fail "no key: $code"
 
-for i in 1 2 3 4 5 6; do
+for i in 1 2 3 4 5 6 7 8; do
   mode=""; [ $((i % 2)) = 0 ] && mode=stream
-  [ "$(chat "$KEY" $mode)" = 200 ] || fail "request $i: $(cat "$WORK/out")"
+  ON=; [ "$i" -gt 6 ] && ON=$GW2  # the key made on the first instance, on the second
+  [ "$(chat "$KEY" $mode)" = 200 ] || fail "request $i${ON:+ on the second instance}: $(cat "$WORK/out")"
   seen=$(tokens_seen); [ "$seen" -gt 0 ] || fail "request $i reported no usage: $(cat "$WORK/out")"
   expected=$((expected + seen))
 done
+ON=
 for _ in $(seq 100); do [ "$(used_in_store "$KEY")" = "$expected" ] && break; sleep 0.02; done
 [ "$(used_in_store "$KEY")" = "$expected" ] || fail "used_quota $(used_in_store "$KEY"), the client saw $expected tokens"
 r=$(admin get "{\"key\":\"$KEY\"}"); [ "$(field "$r" '["data"]["used_quota"]')" = "$expected" ] || fail "admin get: $r"
@@ -97,22 +111,28 @@ done
 [ "$ok" -ge 1 ] && [ "$ok" -le 2 ] || fail "a 1-token quota let $ok requests through (at most one per worker)"
 [ "$refused" -ge 4 ] || fail "only $refused refusals"
 
-# Disabled through the admin API: refused within cache_ttl (1 s).
+# Disabled through the admin API: refused within cache_ttl (1 s), on both
+# instances.
 admin update "{\"key\":\"$KEY\",\"status\":\"disabled\"}" > /dev/null
-start=$(date +%s%N); code=200
-while [ "$code" = 200 ]; do
-  code=$(chat "$KEY")
-  [ "$code" = 200 ] && expected=$((expected + $(tokens_seen)))  # still cached as enabled: charged
-  [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ] || fail "a disabled key still works after 3 s"
+start=$(date +%s%N)
+for ON in "$GW" "$GW2"; do
+  code=200
+  while [ "$code" = 200 ]; do
+    code=$(chat "$KEY")
+    [ "$code" = 200 ] && expected=$((expected + $(tokens_seen)))  # still cached as enabled: charged
+    [ $(( ($(date +%s%N) - start) / 1000000 )) -lt 3000 ] || fail "a disabled key still works on $ON after 3 s"
+  done
+  [ "$code" = 403 ] && grep -q '"code":"key_disabled"' "$WORK/out" || fail "disabled key on $ON: $code $(cat "$WORK/out")"
 done
-[ "$code" = 403 ] && grep -q '"code":"key_disabled"' "$WORK/out" || fail "disabled key: $code $(cat "$WORK/out")"
+ON=
 
 # Every token is in the store after a clean shutdown.
 admin update "{\"key\":\"$KEY\",\"status\":\"enabled\"}" > /dev/null
 sleep 1.1  # the workers' cached "disabled" expires
 [ "$(chat "$KEY")" = 200 ] || fail "enabled again: $(cat "$WORK/out")"
 expected=$((expected + $(tokens_seen)))
-kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || fail "serve did not exit cleanly"
+kill -TERM "$PROXY_PID" "$PROXY2_PID"; wait "$PROXY_PID" || fail "serve did not exit cleanly"
+wait "$PROXY2_PID" || fail "the second serve did not exit cleanly"
 [ "$(used_in_store "$KEY")" = "$expected" ] || fail "after shutdown used_quota $(used_in_store "$KEY"), the client saw $expected"
-grep -q "$KEY" "$WORK/proxy.log" && fail "a key is in the log"
-echo "builtin auth e2e: admin keys open /v1, usage adds up, quota, disable within the TTL, shutdown keeps usage: pass"
+grep -q "$KEY" "$WORK/proxy.log" "$WORK/proxy2.log" && fail "a key is in the log"
+echo "builtin auth e2e: admin keys open /v1 on two instances, usage adds up, quota, disable within the TTL on both, shutdown keeps usage: pass"

@@ -184,8 +184,10 @@ TEST_F(WebhookTest, TheServiceReceivesTheKeyOnceWithTheRequest) {
 }
 
 TEST_F(WebhookTest, TwoHundredWithFieldsIsTheKeysRecord) {
-  service_.reply = http_response(200, R"({"name":"alice","user_id":"team-a","status":"active","extra":{"x":1}})");
-  EXPECT_EQ(request("sk-alpha").error, ErrorId::auth_unavailable);  // an object member: not a field
+  service_.reply = http_response(200, R"({"name":"erin","status":"active","extra":{"x":1}})");
+  EXPECT_FALSE(request("sk-erin").error);  // a nested member that is no rule: the service's own
+  service_.reply = http_response(200, R"({"name":"alice","user_id":"team-a","allowed_ips":{"x":1}})");
+  EXPECT_EQ(request("sk-alpha").error, ErrorId::auth_unavailable);  // a rule that cannot be read
   service_.reply = http_response(200, R"({"name":"alice","user_id":"team-a","allowed_ips":"192.0.2.0/24"})");
   EXPECT_EQ(request("sk-alpha").error, ErrorId::ip_not_allowed);  // the fields are judged
   service_.reply = http_response(201, R"({"name":"bob","total_quota":100,"used_quota":100})");
