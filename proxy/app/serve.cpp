@@ -3,7 +3,9 @@
 // SO_REUSEPORT listener, so the request path shares nothing between threads),
 // and handles signals: SIGTERM/SIGINT drain (stop accepting, /ready → 503,
 // in-flight requests finish within server.drain_timeout), SIGHUP reloads
-// the config file (docs/reload.md).
+// the config file (docs/reload.md). With admin.listen, worker 0 also serves
+// the admin listener (admin traffic is small; its requests run on that
+// worker's loop next to the main listener's).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -30,6 +32,7 @@
 #include "proxy/env/real/real_env.h"
 #include "proxy/server/drain.h"
 #include "proxy/server/gateway.h"
+#include "proxy/server/shell_config_from.h"
 #include "proxy/shell/log_file_writer.h"
 #include "proxy/shell/worker.h"
 #include "proxy/stores/keys/sql_key_store.h"
@@ -49,6 +52,7 @@ struct WorkerThread {
   std::unique_ptr<env::RealEnv> env;
   std::unique_ptr<shell::Worker> worker;
   std::unique_ptr<env::Acceptor> acceptor;
+  std::unique_ptr<env::Acceptor> admin_acceptor;  // admin.listen, worker 0 only
   std::atomic<std::size_t> sessions{0};
   std::thread thread;
 };
@@ -215,13 +219,34 @@ int run_serve(int argc, char** argv) {
   std::printf("llmproxy listening on %s:%u\n",
               shell_cfg->listen_host.empty() ? "0.0.0.0" : shell_cfg->listen_host.c_str(),
               static_cast<unsigned>(port));
+  if (process->admin_listener) {
+    std::string host;
+    std::uint16_t admin_port = 0;
+    server::split_listen(cfg.admin.listen, host, admin_port);  // checked by check-config
+    env::error_code ec;
+    WorkerThread& w = *threads.front();
+    w.admin_acceptor = w.env->listen(host, admin_port, false, ec);
+    if (ec) {
+      log::error("cannot listen", {{"address", cfg.admin.listen}, {"error", ec.message()}});
+      std::fprintf(stderr, "serve: cannot listen on %s (admin.listen): %s\n",
+                   cfg.admin.listen.c_str(), ec.message().c_str());
+      return 1;
+    }
+    log::info("admin API listening", {{"address", host + ":" + std::to_string(admin_port)}});
+    std::printf("llmproxy admin API listening on %s:%u\n", host.empty() ? "0.0.0.0" : host.c_str(),
+                static_cast<unsigned>(admin_port));
+  }
   std::fflush(stdout);
 
-  for (auto& t : threads) {
-    WorkerThread* w = t.get();
-    asio::co_spawn(w->ioc, w->worker->serve(*w->acceptor), [](std::exception_ptr e) {
+  const auto spawn_serve = [](WorkerThread* w, env::Acceptor& acceptor, shell::Listener listener) {
+    asio::co_spawn(w->ioc, w->worker->serve(acceptor, listener), [](std::exception_ptr e) {
       if (e) std::rethrow_exception(e);
     });
+  };
+  for (auto& t : threads) {
+    WorkerThread* w = t.get();
+    spawn_serve(w, *w->acceptor, shell::Listener::main);
+    if (w->admin_acceptor) spawn_serve(w, *w->admin_acceptor, shell::Listener::admin);
     w->worker->start_background();
     w->thread = std::thread([w] {
       try {
@@ -307,7 +332,7 @@ int run_serve(int argc, char** argv) {
       // Unknown until the worker answers: never read as "nothing open".
       w->sessions.store(std::numeric_limits<std::size_t>::max());
       asio::post(w->ioc, [w] {
-        server::begin_drain(*w->worker, *w->acceptor);
+        server::begin_drain(*w->worker, *w->acceptor, w->admin_acceptor.get());
         w->sessions.store(w->worker->sessions());
       });
     }

@@ -3,7 +3,7 @@
 // executor, virtual time), so the drain the simulator checks is the one
 // production runs:
 //
-//   1. begin_drain(worker, acceptor) on every worker: stop accepting (new
+//   1. begin_drain(worker, acceptors) on every worker: stop accepting (new
 //      connections are refused), then the worker stops taking requests:
 //      idle keep-alive connections close, busy ones close after their
 //      current response (`Connection: close`), /ready answers 503;
@@ -37,8 +37,9 @@ namespace llmproxy::server {
 // this long after its last connection closed.
 inline constexpr Duration kDrainPollInterval = std::chrono::milliseconds(20);
 
-// Step 1 for one worker (on its own executor).
-void begin_drain(shell::Worker& worker, env::Acceptor& acceptor);
+// Step 1 for one worker (on its own executor); `admin` is the admin
+// listener (admin.listen) when this worker serves it.
+void begin_drain(shell::Worker& worker, env::Acceptor& acceptor, env::Acceptor* admin = nullptr);
 // Step 3 for one worker (on its own executor).
 void end_drain(shell::Worker& worker);
 

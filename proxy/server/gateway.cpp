@@ -127,7 +127,8 @@ bool changed_under(const std::vector<std::string>& changed, std::string_view pre
 
 constexpr std::string_view kRestartOnly[] = {"server.listen",        "server.workers",
                                              "server.max_connections", "server.buffer_memory_budget",
-                                             "server.tls",           "log"};
+                                             "server.tls",           "log",
+                                             "admin.listen"};
 
 }  // namespace
 
@@ -136,6 +137,10 @@ std::vector<std::string> Gateway::restart_only_changes(const std::vector<std::st
   for (const auto key : kRestartOnly)
     if (changed_under(changed, key)) out.emplace_back(key);
   return out;
+}
+
+bool Gateway::wants_admin_listener() const {
+  return config_.admin.enabled && !config_.admin.listen.empty();
 }
 
 std::shared_ptr<Gateway::Process> Gateway::start_process() const {
@@ -206,6 +211,8 @@ std::shared_ptr<Gateway::Process> Gateway::make_process(
   // The key store keeps its connections (and, in memory, its keys) across
   // a reload that leaves admin alone.
   if (admin_store_) p->admin_keys = keep("admin") && prev->admin_keys ? prev->admin_keys : admin_store_;
+  // The listeners are the process's: opened at start, kept by a reload.
+  p->admin_listener = prev ? prev->admin_listener : wants_admin_listener();
   return p;
 }
 
@@ -248,7 +255,11 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
     ao.store = process.admin_keys;
     ao.secure_random = options_.secure_random;
     const auto api = std::make_shared<modules::admin::AdminApi>(std::move(ao));
-    for (std::string_view path : modules::admin::AdminApi::paths()) o.endpoints.emplace_back(std::string(path), api);
+    auto* table = process.admin_listener          ? &o.admin_endpoints
+                  : config_.admin.listen.empty() ? &o.endpoints
+                                                 : nullptr;
+    if (table)
+      for (std::string_view path : modules::admin::AdminApi::paths()) table->emplace_back(std::string(path), api);
   }
   return o;
 }

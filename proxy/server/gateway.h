@@ -87,6 +87,10 @@ class Gateway {
     std::shared_ptr<modules::metrics::MetricsHub> metrics;     // metrics.enabled
     std::shared_ptr<shell::LogFileWriter> access_log;          // logging.access
     std::shared_ptr<stores::keys::KeyStore> admin_keys;        // admin.enabled
+    // The process runs the admin API on a listener of its own (admin.enabled
+    // with admin.listen at start; restart-only, so a reload keeps it): the
+    // admin endpoints go to that listener's table, never the main one.
+    bool admin_listener = false;
   };
 
  public:
@@ -121,12 +125,20 @@ class Gateway {
 
   // Changed settings a reload cannot apply (they take effect at the next
   // restart): server.listen, server.workers, server.max_connections,
-  // server.buffer_memory_budget, server.tls, log. The reload applies the
+  // server.buffer_memory_budget, server.tls, log, admin.listen. The reload applies the
   // rest and names these in a warning.
   static std::vector<std::string> restart_only_changes(const std::vector<std::string>& changed);
 
+  // A process started from this gateway opens the admin listener
+  // (admin.listen): admin enabled and admin.listen set.
+  bool wants_admin_listener() const;
+
   // Options of worker `index` (0 runs the health probes) on `env`. The
-  // worker keeps `process` alive.
+  // worker keeps `process` alive. The admin API's endpoints go to the admin
+  // listener's table when the process has one (Process::admin_listener),
+  // else to the main listener's when admin.listen is empty, else nowhere
+  // (a reload that set admin.listen: never on the public port, even before
+  // the restart that opens the admin listener).
   shell::WorkerOptions worker_options(const std::shared_ptr<Process>& process, env::Env& env,
                                       unsigned index) const;
 

@@ -31,18 +31,20 @@ void Pipeline::observe(std::function<void(const RequestRecord&)> fn) {
   observers_.push_back(std::make_shared<FunctionObserver>(std::move(fn)));
 }
 
-void Pipeline::add_endpoint(std::string path, std::shared_ptr<EndpointHandler> handler) {
-  for (auto& [p, h] : endpoints_) {
+void Pipeline::add_endpoint(std::string path, std::shared_ptr<EndpointHandler> handler,
+                            Listener on) {
+  auto& endpoints = endpoints_[static_cast<std::size_t>(on)];
+  for (auto& [p, h] : endpoints) {
     if (p == path) {
       h = std::move(handler);
       return;
     }
   }
-  endpoints_.emplace_back(std::move(path), std::move(handler));
+  endpoints.emplace_back(std::move(path), std::move(handler));
 }
 
-EndpointHandler* Pipeline::endpoint(std::string_view path) const {
-  for (const auto& [p, h] : endpoints_)
+EndpointHandler* Pipeline::endpoint(std::string_view path, Listener on) const {
+  for (const auto& [p, h] : endpoints_[static_cast<std::size_t>(on)])
     if (p == path) return h.get();
   return nullptr;
 }

@@ -2,8 +2,8 @@
 // Envoy has filter chains. The order of phases is fixed (docs/architecture.md):
 //
 //   1 built-in endpoints   handlers registered by exact path (/health,
-//                          /ready, metrics.path, the admin API later);
-//                          /v1/* goes on
+//                          /ready, metrics.path, the admin API), per
+//                          listener (below); /v1/* goes on
 //   2 filters, by phase    observe → cors → auth → request_hooks → rate_limit
 //                          (observe: counting filters that never reject,
 //                          e.g. metrics' requests in flight). observe and
@@ -26,6 +26,9 @@
 // (reload builds a new worker's pipeline), so no lock is needed.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -105,16 +108,25 @@ class EndpointHandler {
   }
 };
 
+// The listener a connection came in on. Each has its own endpoint table:
+// the main one serves /v1 and its built-in endpoints; the admin one
+// (admin.listen) serves its endpoints and nothing else, so an operator who
+// moves the admin API off the public port has it answer nowhere else.
+enum class Listener : std::uint8_t { main, admin };
+inline constexpr std::size_t kListeners = 2;
+
 class Pipeline {
  public:
   void add_filter(std::unique_ptr<Filter> filter);
   void add_observer(std::shared_ptr<RequestObserver> observer);
   // Convenience for tests and small observers.
   void observe(std::function<void(const RequestRecord&)> fn);
-  // `path` exact (no query). A second handler for a path replaces the first.
-  void add_endpoint(std::string path, std::shared_ptr<EndpointHandler> handler);
+  // `path` exact (no query), served on `on`. A second handler for a path
+  // on the same listener replaces the first.
+  void add_endpoint(std::string path, std::shared_ptr<EndpointHandler> handler,
+                    Listener on = Listener::main);
 
-  EndpointHandler* endpoint(std::string_view path) const;
+  EndpointHandler* endpoint(std::string_view path, Listener on = Listener::main) const;
   // Ordered by phase (stable within a phase: the order they were added).
   const std::vector<std::unique_ptr<Filter>>& filters() const { return filters_; }
   void close() {
@@ -127,7 +139,8 @@ class Pipeline {
  private:
   std::vector<std::unique_ptr<Filter>> filters_;
   std::vector<std::shared_ptr<RequestObserver>> observers_;
-  std::vector<std::pair<std::string, std::shared_ptr<EndpointHandler>>> endpoints_;
+  using Endpoints = std::vector<std::pair<std::string, std::shared_ptr<EndpointHandler>>>;
+  std::array<Endpoints, kListeners> endpoints_;  // by Listener
 };
 
 }  // namespace llmproxy::shell

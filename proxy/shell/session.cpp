@@ -72,9 +72,10 @@ const char* outcome_name(Outcome o) {
   return "error";
 }
 
-Session::Session(Worker& worker, std::unique_ptr<env::Stream> client)
+Session::Session(Worker& worker, std::unique_ptr<env::Stream> client, Listener listener)
     : worker_(worker),
       client_(std::move(client)),
+      listener_(listener),
       client_ip_(client_->remote_ip()),
       body_charge_(worker.admission()),
       event_charge_(worker.admission()),
@@ -92,8 +93,9 @@ void Session::wake_if_idle() {
   if (state_ == ConnState::waiting || state_ == ConnState::lingering) client_->cancel();
 }
 
-env::Task<void> run_session(Worker& worker, std::unique_ptr<env::Stream> client) {
-  Session s(worker, std::move(client));
+env::Task<void> run_session(Worker& worker, std::unique_ptr<env::Stream> client,
+                            Listener listener) {
+  Session s(worker, std::move(client), listener);
   co_await s.run();
 }
 
@@ -266,8 +268,10 @@ env::Task<void> Session::handle_request() {
   ex_.begin(parser_->get(), worker_.env().now(), worker_.env().wall_now(), worker_.env().rng());
   ex_.client_ip = client_ip_;
   ex_.record.client_ip.assign(client_ip_);
-  const auto match =
-      http::classify(ex_.record.method, ex_.path(), gen_->config().metrics_path);
+  auto match = http::classify(ex_.record.method, ex_.path(), gen_->config().metrics_path);
+  // The admin listener answers its own endpoints only: anything else, /v1
+  // included, is an unknown path there.
+  if (listener_ == Listener::admin && match.route != http::Route::admin) match = http::RouteMatch{};
   ex_.route = match.route;
   ex_.record.route = static_cast<std::uint8_t>(match.route);
 
@@ -300,7 +304,7 @@ env::Task<void> Session::handle_request() {
 
 env::Task<Outcome> Session::answer_endpoint(http::Route route) {
   EndpointHandler* h =
-      route == http::Route::not_found ? nullptr : gen_->pipeline().endpoint(ex_.path());
+      route == http::Route::not_found ? nullptr : gen_->pipeline().endpoint(ex_.path(), listener_);
   if (!h) {
     co_await writer_.send_error(ex_, ErrorId::not_found,
                                 "no route for " + std::string(ex_.path()));

@@ -35,7 +35,7 @@ class Generation;
 
 class Session {
  public:
-  Session(Worker& worker, std::unique_ptr<env::Stream> client);
+  Session(Worker& worker, std::unique_ptr<env::Stream> client, Listener listener = Listener::main);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -76,6 +76,7 @@ class Session {
 
   Worker& worker_;
   std::unique_ptr<env::Stream> client_;
+  const Listener listener_;  // which endpoint table answers (pipeline.h)
   const std::string client_ip_;  // for X-Forwarded-For (asked once, not per attempt)
   ConnState state_ = ConnState::waiting;
   boost::beast::flat_buffer in_;
@@ -100,6 +101,7 @@ class Session {
 };
 
 // Serves one accepted connection to its end.
-env::Task<void> run_session(Worker& worker, std::unique_ptr<env::Stream> client);
+env::Task<void> run_session(Worker& worker, std::unique_ptr<env::Stream> client,
+                            Listener listener = Listener::main);
 
 }  // namespace llmproxy::shell

@@ -62,6 +62,8 @@ std::unique_ptr<Generation> Worker::make_generation(std::shared_ptr<const ShellC
   for (auto& o : options.observers) p.add_observer(std::move(o));
   for (auto& t : taps_) p.add_observer(t);
   for (auto& [path, h] : options.endpoints) p.add_endpoint(std::move(path), std::move(h));
+  for (auto& [path, h] : options.admin_endpoints)
+    p.add_endpoint(std::move(path), std::move(h), Listener::admin);
   return std::make_unique<Generation>(env_, next_generation_id_++, std::move(parts));
 }
 
@@ -152,7 +154,7 @@ void Worker::close_all_sessions() {
   for (Session* s : sessions_) s->close_now();
 }
 
-env::Task<void> Worker::serve(env::Acceptor& acceptor) {
+env::Task<void> Worker::serve(env::Acceptor& acceptor, Listener listener) {
   for (;;) {
     env::error_code ec;
     auto stream = co_await acceptor.accept(ec);
@@ -174,7 +176,7 @@ env::Task<void> Worker::serve(env::Acceptor& acceptor) {
                             [this](std::exception_ptr e) { session_ended(e); });
       continue;
     }
-    boost::asio::co_spawn(env_.executor(), run_session(*this, std::move(stream)),
+    boost::asio::co_spawn(env_.executor(), run_session(*this, std::move(stream), listener),
                           [this](std::exception_ptr e) { session_ended(e); });
   }
 }

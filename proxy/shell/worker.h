@@ -59,6 +59,8 @@ struct WorkerOptions {
   std::vector<std::unique_ptr<Filter>> filters;
   std::vector<std::shared_ptr<RequestObserver>> observers;
   std::vector<std::pair<std::string, std::shared_ptr<EndpointHandler>>> endpoints;
+  // Endpoints of the admin listener (admin.listen), served there only.
+  std::vector<std::pair<std::string, std::shared_ptr<EndpointHandler>>> admin_endpoints;
   // What those modules share with the other workers of the process (e.g.
   // the metrics hub): kept alive as long as the worker.
   std::shared_ptr<const void> shared_state;
@@ -118,8 +120,10 @@ class Worker {
     Generation& g_;
   };
 
-  // Accepts connections until the acceptor is closed.
-  env::Task<void> serve(env::Acceptor& acceptor);
+  // Accepts connections until the acceptor is closed. Their requests are
+  // answered as `listener` says (pipeline.h): a worker may serve the main
+  // listener and the admin one at once, each from its own serve().
+  env::Task<void> serve(env::Acceptor& acceptor, Listener listener = Listener::main);
 
   // Stops taking new requests: idle keep-alive connections are closed, busy
   // ones close after their current response, /ready answers 503.

@@ -30,7 +30,7 @@ constexpr std::array kFeatures{
     FeatureInfo{Feature::usage, "usage", false, "BEHAVIOR §10"},
     FeatureInfo{Feature::lua_scripts, "Lua scripts", false, "BEHAVIOR §11"},
     FeatureInfo{Feature::admin, "admin", true, "BEHAVIOR §9"},
-    FeatureInfo{Feature::admin_listen, "admin.listen (a listener of its own)", false, "BEHAVIOR §9, issue #13"},
+    FeatureInfo{Feature::admin_listen, "admin.listen (a listener of its own)", true, "BEHAVIOR §9, issue #13"},
 };
 
 }  // namespace

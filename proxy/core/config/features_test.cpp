@@ -26,6 +26,7 @@ TEST(Features, BuiltFeaturesAreTheOnesThatLanded) {
                                 Feature::server_cors,             Feature::log_file_output,
                                 Feature::metrics,
                                 Feature::rate_limit,              Feature::auth,
-                                Feature::api_keys,                Feature::admin};
+                                Feature::api_keys,                Feature::admin,
+                                Feature::admin_listen};
   for (const auto& f : feature_table()) EXPECT_EQ(f.built, built.count(f.feature) == 1) << f.name;
 }

@@ -239,6 +239,57 @@ TEST(ValidateAuth, AuthOnWithoutAProviderRefusesEverything) {
   EXPECT_THAT(messages(r), HasSubstr("test.yaml:4:12: auth.enabled: auth is on but no provider is enabled"));
 }
 
+// ---- admin
+
+TEST(ValidateAdmin, AListenerOfItsOwnIsBuilt) {
+  const auto r = load(std::string(kMinimal) +
+                      "server: {listen: \"127.0.0.1:8000\"}\n"
+                      "admin: {enabled: true, token: t, listen: \"127.0.0.1:8001\"}\n");
+  EXPECT_TRUE(r.ok()) << messages(r);
+  EXPECT_EQ(messages(r), "");
+}
+
+TEST(ValidateAdmin, TheListenerMustNotTakeServerListensPort) {
+  const auto r = load(std::string(kMinimal) +
+                      "server: {listen: \"127.0.0.1:8000\"}\n"
+                      "admin: {enabled: true, token: t, listen: \"127.0.0.1:8000\"}\n");
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(messages(r),
+            "test.yaml:4:42: admin.listen: \"127.0.0.1:8000\" is server.listen's address (\"127.0.0.1:8000\"); "
+            "the admin API needs a port of its own, or leave admin.listen empty to serve it under /admin/ on "
+            "the main listener\n");
+  // All interfaces include the other's host, either way round.
+  for (const auto& [server, admin] : {std::pair{":8000", "127.0.0.1:8000"}, std::pair{"127.0.0.1:8000", ":8000"},
+                                      std::pair{"0.0.0.0:8000", "[::1]:8000"}, std::pair{"[::]:8000", "10.0.0.1:8000"}}) {
+    const auto clash = load(std::string(kMinimal) + "server: {listen: \"" + server +
+                            "\"}\nadmin: {enabled: true, token: t, listen: \"" + admin + "\"}\n");
+    EXPECT_THAT(messages(clash), HasSubstr("admin.listen: \"" + std::string(admin) + "\" is server.listen's address"))
+        << server << " " << admin;
+  }
+  // The default server.listen is :8000.
+  const auto by_default = load(std::string(kMinimal) + "admin: {enabled: true, token: t, listen: \"127.0.0.1:8000\"}\n");
+  EXPECT_THAT(messages(by_default), HasSubstr("admin.listen: \"127.0.0.1:8000\" is server.listen's address"));
+  // Two hosts, one port: two sockets.
+  const auto apart = load(std::string(kMinimal) +
+                          "server: {listen: \"127.0.0.1:8000\"}\n"
+                          "admin: {enabled: true, token: t, listen: \"127.0.0.2:8000\"}\n");
+  EXPECT_TRUE(apart.ok()) << messages(apart);
+}
+
+TEST(ValidateAdmin, TheListenAddressFollowsServerListensRules) {
+  for (const char* bad : {"8001", "127.0.0.1:0", "127.0.0.1:99999", "::1:8001", "bad host:8001"}) {
+    const auto r = load(std::string(kMinimal) + "admin: {enabled: true, token: t, listen: \"" + bad + "\"}\n");
+    EXPECT_FALSE(r.ok()) << bad;
+    EXPECT_THAT(messages(r), HasSubstr("test.yaml:3:42: admin.listen: ")) << bad;
+    EXPECT_THAT(messages(r), Not(HasSubstr("server.listen's address"))) << bad;
+  }
+}
+
+TEST(ValidateAdmin, ADisabledAdminApiOpensNoListener) {
+  const auto r = load(std::string(kMinimal) + "admin: {enabled: false, listen: \":8000\"}\n");
+  EXPECT_TRUE(r.ok()) << messages(r);
+}
+
 // ---- metrics
 
 TEST(ValidateMetrics, ThePathMustNotShadowTheGatewaysOwnRoutes) {

@@ -1,4 +1,5 @@
-// The admin API (BEHAVIOR §9) as built-in endpoints on the main listener,
+// The admin API (BEHAVIOR §9) as built-in endpoints, under /admin/ on the
+// main listener or on admin.listen's listener alone (server/gateway.h),
 // compatible with the original project's routes so its users' scripts keep
 // working. Every route is POST with a JSON object body and answers the
 // envelope {success, message, data, error}:
