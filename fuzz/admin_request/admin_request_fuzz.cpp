@@ -4,6 +4,7 @@
 //     (200 400 401 404 405 409 503) with the matching `error` code, and the
 //     body is the {success, message, data, error} envelope;
 //   - a call without the right token, or not a POST, never reaches the store;
+//     a call answered with an error leaves the store as it was;
 //   - 503 only when the store or the randomness failed;
 //   - no answer and no log line holds a key the caller sent, or the admin
 //     token; the only key an answer shows is the one the gateway generated,
@@ -179,6 +180,7 @@ void run(AdminHarness& h, Route route, const Options& opt, const std::string& bo
   const json::value request = json::parse(body, ec);
   const bool is_object = !ec && request.is_object();
 
+  const std::string before = h.admin(kRoutes[list], "{\"limit\":1000}").body;
   h.store().calls = 0;
   h.store().fail = opt.store_fails;
   h.random_fails = opt.random_fails;
@@ -187,22 +189,8 @@ void run(AdminHarness& h, Route route, const Options& opt, const std::string& bo
   h.random_fails = false;
   const json::object o = check_envelope(a, route);
 
-  // The door: method, then token, before anything else.
-  if (!opt.post) {
-    check(a.status == 405 && h.store().calls == 0, "a call that is not POST was served", &a);
-    return;
-  }
-  if (opt.token_mode != 2) {
-    check(a.status == 401 && h.store().calls == 0, "a call without the right token was served", &a);
-    return;
-  }
-  check(a.status != 401, "the right token was refused", &a);
-  check(a.status != 503 || opt.store_fails || opt.random_fails, "503 though the store and randomness are up", &a);
-  check((a.status == 400 && o.at("error") == "invalid_json") == !is_object,
-        "invalid_json disagrees with what the body is", &a);
-
   // The key the gateway generated: shown once, in the create answer only.
-  const bool generated = route == create && a.status == 200 && !request.get_object().contains("key");
+  const bool generated = route == create && a.status == 200 && is_object && !request.get_object().contains("key");
   std::string new_key;
   if (generated) {
     const auto& data = o.at("data").as_object();
@@ -220,7 +208,26 @@ void run(AdminHarness& h, Route route, const Options& opt, const std::string& bo
   check_absent(a, o, ctx.secrets);
   if (generated)
     for (const auto& line : a.log) check(line.find(new_key) == std::string::npos, "a generated key logged", &a);
-  if (a.status != 200) return;
+
+  // The door: method, then token, before the store.
+  if (!opt.post) {
+    check(a.status == 405 && h.store().calls == 0, "a call that is not POST was served", &a);
+    return;
+  }
+  if (opt.token_mode != 2) {
+    check(a.status == 401 && h.store().calls == 0, "a call without the right token was served", &a);
+    return;
+  }
+  check(a.status != 401, "the right token was refused", &a);
+  check(a.status != 503 || opt.store_fails || opt.random_fails, "503 though the store and randomness are up", &a);
+  check((a.status == 400 && o.at("error") == "invalid_json") == !is_object,
+        "invalid_json disagrees with what the body is", &a);
+
+  if (a.status != 200) {
+    // A refused call changed nothing (a sync is all or nothing).
+    check(h.admin(kRoutes[list], "{\"limit\":1000}").body == before, "a refused call changed the store", &a);
+    return;
+  }
 
   // What the call did, seen by the next one.
   const json::object& in = request.get_object();
