@@ -38,7 +38,12 @@ std::string to_hex(const KeyHash& h) {
 
 std::string key_prefix(std::string_view key) {
   if (key.empty()) return {};
-  std::string out(key.substr(0, std::min<std::size_t>(8, key.size() / 4)));
+  std::size_t cut = std::min<std::size_t>(8, key.size() / 4);
+  // Never inside a UTF-8 sequence: the prefix goes into JSON answers and log
+  // lines, which must stay valid UTF-8 (a cut "é" made the admin answer
+  // unparsable). Continuation bytes are 10xxxxxx.
+  while (cut > 0 && (static_cast<unsigned char>(key[cut]) & 0xC0) == 0x80) --cut;
+  std::string out(key.substr(0, cut));
   out += "\u2026";
   return out;
 }

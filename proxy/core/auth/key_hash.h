@@ -29,6 +29,7 @@ std::string to_hex(const KeyHash& h);
 // What a log line or a message may show of a key: its first
 // min(8, size / 4) characters and "…" (a 51-character OpenAI-style key shows
 // "sk-proj-…", a 12-character one 3 characters); "" for an empty key.
+// Counted in bytes, but never cut inside a UTF-8 sequence (fewer bytes then).
 std::string key_prefix(std::string_view key);
 
 // For hash tables: the digest is uniform, its first 8 bytes are a hash.

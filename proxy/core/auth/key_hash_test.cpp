@@ -24,3 +24,11 @@ TEST(KeyHash, PrefixShowsAQuarterAtMostEight) {
   EXPECT_EQ(key_prefix("sk-test-key1"), "sk-\u2026");
   EXPECT_EQ(key_prefix("sk-proj-0123456789abcdef0123456789abcdef0123456789ab"), "sk-proj-\u2026");
 }
+
+TEST(KeyHash, PrefixNeverCutsAUtf8Character) {
+  // 9 bytes: a quarter is 2, which would split the first "é" (found by
+  // fuzz/admin_request: the admin answer was not valid JSON).
+  EXPECT_EQ(key_prefix("a\u00e9\u00e9\u00e9\u00e9"), "a\u2026");
+  EXPECT_EQ(key_prefix("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"), "\u00e9\u00e9\u2026");  // 16 bytes: 4, whole
+  EXPECT_EQ(key_prefix("\U0001F600\U0001F600\U0001F600"), "\u2026");  // 12 bytes: 3 would cut the first one
+}

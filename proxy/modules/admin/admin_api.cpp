@@ -176,6 +176,10 @@ env::Task<Reply> sync(KeyStore& store, const json::object& in, std::int64_t now)
     co_return bad_field("mode", "required: full or incremental");
   const auto* list = in.if_contains("keys");
   if (!list || !list->is_array()) co_return bad_field("keys", "required: a list of key objects");
+  // The store refuses a larger set as `unavailable` (a 503 a client would
+  // retry forever); it is the caller's to split, so it is a 400 here.
+  if (list->get_array().size() > stores::keys::kMaxSyncKeys)
+    co_return bad_field("keys", "at most " + std::to_string(stores::keys::kMaxSyncKeys) + " keys in one sync");
   std::vector<StoredKey> records;
   for (std::size_t i = 0; i < list->get_array().size(); ++i) {
     const std::string where = "keys[" + std::to_string(i) + "]";

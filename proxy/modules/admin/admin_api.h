@@ -14,7 +14,8 @@
 //                       in one transaction; `full` leaves exactly these keys
 // The fields are key_json.h's. Statuses: 200 done; 400 a bad body or field
 // (`message` names the field); 401 no or wrong admin token; 404 no such
-// key; 405 not POST; 409 the key exists; 503 the key store failed.
+// key; 405 not POST; 409 the key exists; 503 the key store failed, or no random
+// bytes to generate a key with.
 //
 // The admin token comes as `Authorization: Bearer <token>` or
 // `X-Admin-Token: <token>` and is compared through SHA-256 digests in

@@ -111,6 +111,16 @@ TEST_F(AdminApiTest, AGeneratedKeyIsReturnedOnceAndStoredOnlyAsADigest) {
   EXPECT_EQ(json::serialize(listed.body).find(key), std::string::npos);
 }
 
+TEST_F(AdminApiTest, AnswersStayValidJsonForKeysOfAnyCharacters) {
+  // The key prefix once cut the first "é" in half: the answer (and the log
+  // line) held invalid UTF-8 (found by fuzz/admin_request).
+  const std::string key = "a\u00e9\u00e9\u00e9\u00e9";
+  Answer a = call("/admin/keys/create", json::serialize(json::object{{"key", key}}));  // call() parses the answer
+  ASSERT_EQ(a.status, 200) << json::serialize(a.body);
+  EXPECT_EQ(a.body["data"].as_object().at("key_prefix"), "a\u2026");
+  EXPECT_EQ(call("/admin/keys/get", json::serialize(json::object{{"key", key}})).status, 200);
+}
+
 TEST_F(AdminApiTest, DuplicatesConflictAndUnknownKeysAreNotFound) {
   EXPECT_EQ(call("/admin/keys/create", R"({"key":"k-1"})").status, 200);
   Answer a = call("/admin/keys/create", R"({"key":"k-1"})");
@@ -143,6 +153,15 @@ TEST_F(AdminApiTest, BadInputIsA400NamingTheField) {
   EXPECT_EQ(call("/admin/keys/create", std::string(100000, '[')).status, 400);  // too deep, not a crash
   EXPECT_EQ(call("/admin/keys/list", R"({"limit":0})").status, 400);
   EXPECT_EQ(call("/admin/keys/list", R"({"limit":5000})").status, 400);
+}
+
+TEST_F(AdminApiTest, TheLargestOffsetIsAnEmptyPage) {
+  // offset + limit overflowed in the memory store (found by fuzz/admin_request).
+  call("/admin/keys/create", R"({"key":"k-1"})");
+  Answer a = call("/admin/keys/list", R"({"offset":9223372036854775807,"limit":1000})");
+  ASSERT_EQ(a.status, 200) << json::serialize(a.body);
+  EXPECT_TRUE(a.body["data"].as_object().at("keys").as_array().empty());
+  EXPECT_EQ(a.body["data"].as_object().at("total"), 1);
 }
 
 TEST_F(AdminApiTest, TheTokenIsRequiredAndCheckedByEitherHeader) {
@@ -185,6 +204,18 @@ TEST_F(AdminApiTest, ListPagesAndSyncIsAllOrNothing) {
   EXPECT_EQ(a.status, 200);
   EXPECT_EQ(call("/admin/keys/list", "{}").body["data"].as_object().at("total"), 3);
   EXPECT_EQ(call("/admin/keys/sync", R"({"mode":"partial","keys":[]})").status, 400);
+}
+
+TEST_F(AdminApiTest, ASyncOfTooManyKeysIsABadRequestNotAStoreFailure) {
+  // Was a 503 store_unavailable (the store's refusal), which clients retry
+  // (found by fuzz/admin_request: 503 with the store up).
+  json::array keys;
+  for (std::size_t i = 0; i <= stores::keys::kMaxSyncKeys; ++i) keys.push_back(json::object{{"key", "k" + std::to_string(i)}});
+  const Answer a = call("/admin/keys/sync", json::serialize(json::object{{"mode", "incremental"}, {"keys", std::move(keys)}}));
+  EXPECT_EQ(a.status, 400);
+  EXPECT_EQ(a.body.at("error"), "invalid_field");
+  EXPECT_EQ(a.body.at("message").as_string().subview().substr(0, 5), "keys:");
+  EXPECT_EQ(call("/admin/keys/list", "{}").body["data"].as_object().at("total"), 0);
 }
 
 }  // namespace

@@ -29,7 +29,7 @@
 #include "proxy/stores/keys/key_store.h"
 
 namespace llmproxy::shell {
-struct Exchange;
+class Exchange;  // a class (clang -Wmismatched-tags)
 }
 
 namespace llmproxy::modules::auth {

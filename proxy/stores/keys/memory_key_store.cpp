@@ -45,10 +45,11 @@ env::Task<Page> MemoryKeyStore::list(std::int64_t offset, std::int64_t limit) {
   });
   Page page;
   page.total = static_cast<std::int64_t>(all.size());
-  const auto from = static_cast<std::size_t>(std::clamp<std::int64_t>(offset, 0, page.total));
-  const auto to = static_cast<std::size_t>(std::clamp<std::int64_t>(offset + std::max<std::int64_t>(limit, 0), 0,
-                                                                    page.total));
-  for (std::size_t i = from; i < to; ++i) page.keys.push_back(*all[i]);
+  // From what is left after `from`, never offset + limit: any offset up to
+  // INT64_MAX is a valid (empty) page, not an overflow.
+  const std::int64_t from = std::clamp<std::int64_t>(offset, 0, page.total);
+  const std::int64_t to = from + std::clamp<std::int64_t>(limit, 0, page.total - from);
+  for (auto i = static_cast<std::size_t>(from); i < static_cast<std::size_t>(to); ++i) page.keys.push_back(*all[i]);
   co_return page;
 }
 
