@@ -51,7 +51,6 @@ admin() {
   echo "$(cat "$WORK/code") $(cat "$WORK/out")"
 }
 auth=(-H "Authorization: Bearer $TOKEN")
-field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval("d"+sys.argv[2]))' "$1" "$2"; }
 
 r=$(admin list '{}');                         [[ $r == 401* ]] || fail "no token: $r"
 r=$(admin list '{}' -H 'Authorization: Bearer wrong'); [[ $r == 401* ]] || fail "wrong token: $r"
@@ -60,7 +59,7 @@ code=$(curl -sS -o /dev/null -w '%{http_code}' "$BASE/list" "${auth[@]}"); [ "$c
 
 # A generated key.
 r=$(admin create '{"name":"generated","user_id":"team-a"}' "${auth[@]}"); [[ $r == 200* ]] || fail "create: $r"
-GEN=$(field "${r#* }" '["data"]["key"]')
+GEN=$(json_field "${r#* }" '["data"]["key"]')
 [[ $GEN =~ ^sk-[0-9a-f]{64}$ ]] || fail "generated key shape: $GEN"
 r=$(admin get "{\"key\":\"$GEN\"}" "${auth[@]}"); [[ $r == 200* ]] || fail "get generated: $r"
 grep -q "$GEN" <<<"$r" && fail "the generated key was shown again: $r"
@@ -76,10 +75,10 @@ r=$(admin create "{\"key\":\"$K\",\"name\":\"ci\",\"expires_at\":\"2030-01-01T00
 [[ $r == 200* ]] || fail "create given: $r"
 r=$(admin create "{\"key\":\"$K\"}" "${auth[@]}"); [[ $r == 409* ]] || fail "duplicate: $r"
 r=$(admin update "{\"key\":\"$K\",\"status\":\"disabled\"}" "${auth[@]}"); [[ $r == 200* ]] || fail "update: $r"
-[ "$(field "${r#* }" '["data"]["status_name"]')" = disabled ] || fail "status after update: $r"
+[ "$(json_field "${r#* }" '["data"]["status_name"]')" = disabled ] || fail "status after update: $r"
 r=$(admin update "{\"key\":\"$K\",\"expires_at\":\"soon\"}" "${auth[@]}"); [[ $r == 400* ]] || fail "bad field: $r"
-[[ $(field "${r#* }" '["message"]') == expires_at:* ]] || fail "400 names the field: $r"
-r=$(admin list '{"limit":1}' "${auth[@]}"); [ "$(field "${r#* }" '["data"]["total"]')" = 2 ] || fail "list total: $r"
+[[ $(json_field "${r#* }" '["message"]') == expires_at:* ]] || fail "400 names the field: $r"
+r=$(admin list '{"limit":1}' "${auth[@]}"); [ "$(json_field "${r#* }" '["data"]["total"]')" = 2 ] || fail "list total: $r"
 
 # Restart: the keys are in the file.
 kill -TERM "$PROXY_PID"; wait "$PROXY_PID" || fail "serve did not exit cleanly"

@@ -62,7 +62,6 @@ call() {
   echo "$(cat "$WORK/code") $(cat "$WORK/out")"
 }
 auth=(-H "Authorization: Bearer $TOKEN")
-field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval("d"+sys.argv[2]))' "$1" "$2"; }
 
 # The admin port: the API with its token check.
 r=$(call POST "$ADMIN/admin/keys/list" -d '{}');                   [[ $r == 401* ]] || fail "no token: $r"
@@ -70,9 +69,9 @@ r=$(call POST "$ADMIN/admin/keys/list" -d '{}' -H 'X-Admin-Token: wrong'); [[ $r
 K=sk-admin-listen-e2e-0123456789
 r=$(call POST "$ADMIN/admin/keys/create" -d "{\"key\":\"$K\",\"name\":\"ci\"}" "${auth[@]}"); [[ $r == 200* ]] || fail "create: $r"
 r=$(call POST "$ADMIN/admin/keys/get" -d "{\"key\":\"$K\"}" "${auth[@]}"); [[ $r == 200* ]] || fail "get: $r"
-[ "$(field "${r#* }" '["data"]["name"]')" = ci ] || fail "get answer: $r"
+[ "$(json_field "${r#* }" '["data"]["name"]')" = ci ] || fail "get answer: $r"
 r=$(call POST "$ADMIN/admin/keys/list" -d '{}' -H "X-Admin-Token: $TOKEN"); [[ $r == 200* ]] || fail "list: $r"
-[ "$(field "${r#* }" '["data"]["total"]')" = 1 ] || fail "list total: $r"
+[ "$(json_field "${r#* }" '["data"]["total"]')" = 1 ] || fail "list total: $r"
 r=$(call GET "$ADMIN/admin/keys/list" "${auth[@]}"); [[ $r == 405* ]] || fail "GET on the admin port: $r"
 
 # Nothing else on the admin port.
@@ -82,14 +81,14 @@ done
 r=$(call POST "$ADMIN/v1/chat/completions" -H 'Content-Type: application/json' \
   -d '{"model":"m","messages":[{"role":"user","content":"hi"}]}')
 [[ $r == 404* ]] || fail "a chat request on the admin port: $r"
-[ "$(field "${r#* }" '["error"]["code"]')" = not_found ] || fail "404 shape: $r"
+[ "$(json_field "${r#* }" '["error"]["code"]')" = not_found ] || fail "404 shape: $r"
 
 # The main port: /v1 as ever, the admin API gone.
 r=$(call GET "$MAIN/v1/models"); [[ $r == 200* ]] || fail "main /v1/models: $r"
 r=$(call GET "$MAIN/health"); [[ $r == 200* ]] || fail "main /health: $r"
 for path in list get create; do
   r=$(call POST "$MAIN/admin/keys/$path" -d "{\"key\":\"$K\"}" "${auth[@]}"); [[ $r == 404* ]] || fail "main /admin/keys/$path: $r"
-  [ "$(field "${r#* }" '["error"]["code"]')" = not_found ] || fail "main 404 shape: $r"
+  [ "$(json_field "${r#* }" '["error"]["code"]')" = not_found ] || fail "main 404 shape: $r"
 done
 
 # A reload that moves admin.listen: restart-only; the API stays put.

@@ -54,32 +54,12 @@ GW2="http://127.0.0.1:$GW2_PORT"
 admin() {  # admin PATH BODY -> the response body (fails on a non-200)
   curl -sS --max-time 10 -f "$GW/admin/keys/$1" -H "Authorization: Bearer $TOKEN" -d "$2" || fail "admin $1 $2"
 }
-field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval("d"+sys.argv[2]))' "$1" "$2"; }
 # chat KEY [stream] -> "STATUS" and the body in $WORK/out (on $ON: GW or GW2)
 ON=
-chat() {
-  local gw=${ON:-$GW} body='{"model":"fake-model","messages":[{"role":"user","content":"hello there"}]}'
-  [ "${2:-}" = stream ] && body='{"model":"fake-model","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}'
-  curl -sS --max-time 10 -o "$WORK/out" -w '%{http_code}' "$gw/v1/chat/completions" \
-    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "$body"
-}
-# The total_tokens of the response in $WORK/out (plain JSON or SSE).
-tokens_seen() {
-  python3 - "$WORK/out" <<'PY'
-import json, sys
-text = open(sys.argv[1]).read()
-docs = [l[5:].strip() for l in text.splitlines() if l.startswith("data:")] or [text]
-total = 0
-for d in docs:
-    if d == "[DONE]": continue
-    u = json.loads(d).get("usage")
-    if u: total = u["total_tokens"]
-print(total)
-PY
-}
+chat() { keyed_chat "${ON:-$GW}" "$@"; }
 used_in_store() { sqlite3 "$WORK/keys.db" "SELECT used_quota FROM llmproxy_api_keys WHERE key_hash='$(printf %s "$1" | sha256sum | cut -d' ' -f1)'"; }
 
-KEY=$(field "$(admin create '{"name":"e2e","user_id":"team-a"}')" '["data"]["key"]')
+KEY=$(json_field "$(admin create '{"name":"e2e","user_id":"team-a"}')" '["data"]["key"]')
 [ "$(chat "$KEY")" = 200 ] || fail "a new key: $(cat "$WORK/out")"
 expected=$(tokens_seen)
 [ "$(chat sk-nobody-has-this)" = 401 ] || fail "unknown key"
@@ -96,10 +76,10 @@ done
 ON=
 for _ in $(seq 100); do [ "$(used_in_store "$KEY")" = "$expected" ] && break; sleep 0.02; done
 [ "$(used_in_store "$KEY")" = "$expected" ] || fail "used_quota $(used_in_store "$KEY"), the client saw $expected tokens"
-r=$(admin get "{\"key\":\"$KEY\"}"); [ "$(field "$r" '["data"]["used_quota"]')" = "$expected" ] || fail "admin get: $r"
+r=$(admin get "{\"key\":\"$KEY\"}"); [ "$(json_field "$r" '["data"]["used_quota"]')" = "$expected" ] || fail "admin get: $r"
 
 # A quota of 1 token: the request that crosses it is let in, then 429.
-SMALL=$(field "$(admin create '{"name":"small","total_quota":1}')" '["data"]["key"]')
+SMALL=$(json_field "$(admin create '{"name":"small","total_quota":1}')" '["data"]["key"]')
 ok=0; refused=0
 for _ in $(seq 6); do
   case "$(chat "$SMALL")" in

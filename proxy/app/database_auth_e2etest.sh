@@ -70,26 +70,7 @@ listening_port "$WORK/proxy.log" > /dev/null
 GW="http://127.0.0.1:$GW_PORT"
 
 # chat KEY [stream] -> "STATUS" and the body in $WORK/out
-chat() {
-  local body='{"model":"fake-model","messages":[{"role":"user","content":"hello there"}]}'
-  [ "${2:-}" = stream ] && body='{"model":"fake-model","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}'
-  curl -sS --max-time 10 -o "$WORK/out" -w '%{http_code}' "$GW/v1/chat/completions" \
-    -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "$body"
-}
-# The total_tokens of the response in $WORK/out (plain JSON or SSE).
-tokens_seen() {
-  python3 - "$WORK/out" <<'PY'
-import json, sys
-text = open(sys.argv[1]).read()
-docs = [l[5:].strip() for l in text.splitlines() if l.startswith("data:")] or [text]
-total = 0
-for d in docs:
-    if d == "[DONE]": continue
-    u = json.loads(d).get("usage")
-    if u: total = u["total_tokens"]
-print(total)
-PY
-}
+chat() { keyed_chat "$GW" "$@"; }
 used_in_table() { sql "SELECT COALESCE(used_quota, -1) FROM customer_keys WHERE \"key\" = '$1'"; }
 
 [ "$(chat "$KEY")" = 200 ] || fail "a key in the table: $(cat "$WORK/out")"

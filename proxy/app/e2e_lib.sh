@@ -42,3 +42,47 @@ start_fake() {
   PIDS+=($!)
   printf -v "PORT_$name" '%s' "$(listening_port "$WORK/fake-$name.log")"
 }
+
+# json_field JSON EXPR → the value at EXPR ('["data"]["key"]') of JSON.
+json_field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval("d"+sys.argv[2]))' "$1" "$2"; }
+
+# keyed_chat GW KEY [stream] → prints the HTTP status of a chat completion
+# sent with `Authorization: Bearer KEY`; the body goes to $WORK/out.
+keyed_chat() {
+  local body='{"model":"fake-model","messages":[{"role":"user","content":"hello there"}]}'
+  [ "${3:-}" = stream ] && body='{"model":"fake-model","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hello there"}]}'
+  curl -sS --max-time 10 -o "$WORK/out" -w '%{http_code}' "$1/v1/chat/completions" \
+    -H "Authorization: Bearer $2" -H 'Content-Type: application/json' -d "$body"
+}
+
+# The total_tokens of the response in $WORK/out (plain JSON or SSE), as the
+# client was told.
+tokens_seen() {
+  python3 - "$WORK/out" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+docs = [l[5:].strip() for l in text.splitlines() if l.startswith("data:")] or [text]
+total = 0
+for d in docs:
+    if d == "[DONE]": continue
+    u = json.loads(d).get("usage")
+    if u: total = u["total_tokens"]
+print(total)
+PY
+}
+
+# start_redis: a redis-server of the script's own on $REDIS_PORT (loopback,
+# no persistence, its files in $WORK), so the script may stop and restart
+# it; REDIS_PID while it runs. Fails when it does not answer PING.
+start_redis() {
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
+    --dir "$WORK" --logfile "$WORK/redis.log" &
+  REDIS_PID=$!
+  for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "redis-server did not start: $(cat "$WORK/redis.log" 2>/dev/null)" >&2
+  return 1
+}
+stop_redis() {
+  if [ -n "${REDIS_PID:-}" ]; then kill "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
+  REDIS_PID=
+}

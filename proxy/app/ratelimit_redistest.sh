@@ -30,15 +30,7 @@ command -v redis-server >/dev/null || fail "redis-server is not installed (run s
 source "$(dirname "$0")/e2e_lib.sh"
 
 REDIS_PORT=$(free_port)
-start_redis() {
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$WORK" --logfile "$WORK/redis.log" &
-  REDIS_PID=$!
-  for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
-  fail "redis-server did not start"
-}
-stop_redis() { kill "$REDIS_PID"; wait "$REDIS_PID" 2>/dev/null || true; REDIS_PID=; }
-start_redis
+start_redis || fail "redis-server did not start"
 
 "$FAKE" --listen 127.0.0.1:0 --ttft 1ms --itl 1ms --tokens 10 > "$WORK/fake.log" 2>&1 &
 PIDS+=($!)
@@ -128,7 +120,7 @@ code=$(req "$BASE_a" carol)
 code=$(req "$BASE_b" carol)
 [ "$code" = 429 ] || fail "fail_closed instance gave $code with redis down"
 kill -0 "$PID_a" && kill -0 "$PID_b" || fail "a gateway died while redis was down"
-start_redis
+start_redis || fail "redis-server did not start again"
 recovered=
 for _ in $(seq 60); do
   code=$(req "$BASE_b" dave)

@@ -20,21 +20,13 @@ FAKE=$2
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_workdir redis-auth-e2e
 REDIS_PID=
-stop_redis() { if [ -n "$REDIS_PID" ]; then kill "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; REDIS_PID=; fi; }
 trap 'stop_redis; e2e_cleanup' EXIT
 fail() { echo "FAIL: $*"; for f in "$WORK"/*.log; do echo "--- $f"; tail -20 "$f"; done; exit 1; }
 command -v redis-server >/dev/null || fail "redis-server is not installed (run scripts/install-deps)"
 
 REDIS_PORT=$(free_port)
-start_redis() {
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$WORK" --logfile "$WORK/redis.log" &
-  REDIS_PID=$!
-  for _ in $(seq 100); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && return 0; sleep 0.05; done
-  fail "redis-server did not start"
-}
 rc() { redis-cli -p "$REDIS_PORT" "$@"; }
-start_redis
+start_redis || fail "redis-server did not start"
 
 start_fake fake --tokens 5
 # start_proxy NAME WORKERS → sets GW_<NAME>, PID_<NAME>
@@ -66,13 +58,7 @@ EOF2
 start_proxy a 1
 start_proxy b 2
 
-# chat GW KEY -> "STATUS", the body in $WORK/out
-chat() {
-  curl -sS --max-time 10 -o "$WORK/out" -w '%{http_code}' "$1/v1/chat/completions" \
-    -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
-    -d '{"model":"fake-model","messages":[{"role":"user","content":"hello there"}]}'
-}
-tokens_seen() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["usage"]["total_tokens"])' "$WORK/out"; }
+chat() { keyed_chat "$@"; }  # chat GW KEY -> "STATUS", the body in $WORK/out
 code_seen() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"]["code"])' "$WORK/out"; }
 
 rc HSET e2e:key:sk-e2e-hash-0001 name hashed user_id team-a status enabled > /dev/null
@@ -133,7 +119,7 @@ sleep 1.1
 stop_redis
 [ "$(chat "$GW_a" sk-e2e-json-0002)" = 200 ] || fail "a cached key with Redis stopped: $(cat "$WORK/out")"
 [ "$(chat "$GW_a" sk-e2e-never-seen)" = 503 ] && [ "$(code_seen)" = auth_unavailable ] || fail "uncached key with Redis stopped: $(cat "$WORK/out")"
-start_redis
+start_redis || fail "redis-server did not start again"
 rc HSET e2e:key:sk-e2e-hash-0001 status enabled used_quota "$expected" > /dev/null  # a fresh server: put the key back
 ok=
 for _ in $(seq 60); do [ "$(chat "$GW_b" sk-e2e-hash-0001)" = 200 ] && { ok=1; break; }; sleep 0.1; done
