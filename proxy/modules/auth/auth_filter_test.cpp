@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "proxy/core/config/load.h"
+#include "proxy/env/testing/manual_env.h"
 #include "proxy/stores/keys/memory_key_store.h"
 
 namespace {
@@ -23,30 +24,6 @@ using namespace llmproxy;
 using namespace std::chrono_literals;
 using openai::ErrorId;
 using stores::keys::StoredKey;
-
-// The clock and executor the filter reads; nothing here connects or listens.
-class TestEnv final : public env::Env {
- public:
-  explicit TestEnv(asio::io_context& io) : io_(io) {}
-  asio::any_io_executor executor() override { return io_.get_executor(); }
-  TimePoint now() const override { return now_; }
-  WallTime wall_now() const override { return wall_; }
-  std::unique_ptr<env::Timer> make_timer() override { return nullptr; }
-  env::Task<std::unique_ptr<env::Stream>> connect(std::string, std::uint16_t, TimePoint, env::error_code&) override {
-    co_return nullptr;
-  }
-  std::unique_ptr<env::Acceptor> listen(const std::string&, std::uint16_t, bool, env::error_code&) override {
-    return nullptr;
-  }
-  Rng& rng() override { return rng_; }
-
-  TimePoint now_{};
-  WallTime wall_ = WallTime(std::chrono::seconds(1796860800));  // 2026-12-10T00:00:00Z
-
- private:
-  asio::io_context& io_;
-  Rng rng_{1};
-};
 
 // A memory store that counts lookups and can be broken.
 class ProbedStore final : public stores::keys::KeyStore {
@@ -143,7 +120,7 @@ class BuiltinAuthTest : public ::testing::Test {
   }
 
   asio::io_context io_;
-  TestEnv env_{io_};
+  env::testing::ManualEnv env_{io_.get_executor()};
   std::shared_ptr<ProbedStore> store_ = std::make_shared<ProbedStore>();
   std::unique_ptr<modules::auth::AuthFilter> filter_;
   std::vector<std::string> forwarded_for_;  // X-Forwarded-For lines of each request

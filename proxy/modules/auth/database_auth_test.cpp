@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 
 #include "proxy/core/config/load.h"
+#include "proxy/env/testing/manual_env.h"
 #include "proxy/modules/auth/auth_filter.h"
 #include "proxy/modules/auth/database_source.h"
 #include "proxy/stores/sql/sql_pool.h"
@@ -23,29 +24,6 @@ using namespace llmproxy;
 using namespace std::chrono_literals;
 using openai::ErrorId;
 using stores::sql::Value;
-
-class TestEnv final : public env::Env {
- public:
-  explicit TestEnv(asio::io_context& io) : io_(io) {}
-  asio::any_io_executor executor() override { return io_.get_executor(); }
-  TimePoint now() const override { return now_; }
-  WallTime wall_now() const override { return wall_; }
-  std::unique_ptr<env::Timer> make_timer() override { return nullptr; }
-  env::Task<std::unique_ptr<env::Stream>> connect(std::string, std::uint16_t, TimePoint, env::error_code&) override {
-    co_return nullptr;
-  }
-  std::unique_ptr<env::Acceptor> listen(const std::string&, std::uint16_t, bool, env::error_code&) override {
-    return nullptr;
-  }
-  Rng& rng() override { return rng_; }
-
-  TimePoint now_{};
-  WallTime wall_ = WallTime(std::chrono::seconds(1796860800));  // 2026-12-10T00:00:00Z
-
- private:
-  asio::io_context& io_;
-  Rng rng_{1};
-};
 
 constexpr const char* kConfig =
     "storage: {databases: [{name: users, driver: sqlite, path: unused.db}]}\n"
@@ -121,7 +99,7 @@ class DatabaseAuthTest : public ::testing::Test {
 
   std::shared_ptr<stores::sql::SqlPool> pool_;
   asio::io_context io_;
-  TestEnv env_{io_};
+  env::testing::ManualEnv env_{io_.get_executor()};
   std::unique_ptr<modules::auth::AuthFilter> filter_;
 };
 

@@ -5,6 +5,7 @@
 // row, usage written with its period restart, and keys that try to be SQL.
 // The key column is named `key`, a reserved word in MySQL: the quoting is
 // exercised on every driver.
+#include "proxy/env/testing/manual_env.h"
 #include "proxy/modules/auth/database_source.h"
 
 #include <gtest/gtest.h>
@@ -26,25 +27,6 @@ using stores::sql::Value;
 
 constexpr std::int64_t kNow = 1796860800;  // 2026-12-10T00:00:00Z
 
-// The wall clock the source reads (for a quota without quota_reset_at).
-class ClockEnv final : public env::Env {
- public:
-  asio::any_io_executor executor() override { return {}; }
-  TimePoint now() const override { return {}; }
-  WallTime wall_now() const override { return WallTime(std::chrono::seconds(kNow)); }
-  std::unique_ptr<env::Timer> make_timer() override { return nullptr; }
-  env::Task<std::unique_ptr<env::Stream>> connect(std::string, std::uint16_t, TimePoint, env::error_code&) override {
-    co_return nullptr;
-  }
-  std::unique_ptr<env::Acceptor> listen(const std::string&, std::uint16_t, bool, env::error_code&) override {
-    return nullptr;
-  }
-  Rng& rng() override { return rng_; }
-
- private:
-  Rng rng_{1};
-};
-
 const std::vector<std::string> kAllFields{"name",      "user_id",     "status",          "expires_at",
                                           "total_quota", "used_quota", "quota_reset_period", "quota_reset_at",
                                           "allowed_ips", "denied_ips"};
@@ -60,6 +42,7 @@ config::DatabaseProvider provider(std::vector<std::string> fields = kAllFields) 
 class DatabaseSourceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    env_.wall_ = WallTime(std::chrono::seconds(kNow));  // the source reads it for a quota without reset_at
     std::string error;
     pool_ = stores::sql::SqlPool::open(stores::sql::testing::test_database(GetParam(), "authdb", 4), error);
     ASSERT_TRUE(pool_) << error;
@@ -132,7 +115,7 @@ class DatabaseSourceTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::shared_ptr<stores::sql::SqlPool> pool_;
-  ClockEnv env_;
+  env::testing::ManualEnv env_;
   std::unique_ptr<DatabaseSource> source_;
 };
 
