@@ -18,13 +18,14 @@
 #include <string>
 #include <string_view>
 
-#include "proxy/core/log/civil_time.h"
+#include "proxy/modules/admin/key_json.h"
 #include "proxy/modules/auth/key_fields.h"
 
 namespace {
 
 namespace json = boost::json;
 using namespace llmproxy;
+using modules::admin::rfc3339;  // as the admin API writes times
 using modules::auth::KeyFields;
 using stores::keys::StoredKey;
 
@@ -37,14 +38,6 @@ void check(bool ok, const char* what) {
 
 const WallTime kNow{std::chrono::seconds(1796860800)};  // 2026-12-09 00:00 UTC
 constexpr std::string_view kKey = "sk-fuzz-0123456789abcdef";
-
-std::string rfc3339(std::int64_t unix_seconds) {
-  const log::CivilTime c = log::to_civil(WallTime(std::chrono::seconds(unix_seconds)));
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02u:%02u:%02uZ", c.year, c.month, c.day, c.hour, c.minute,
-                c.second);
-  return buf;
-}
 
 // A time as a store would write it back: unix seconds take no sign, so an
 // instant before 1970 is RFC 3339.
