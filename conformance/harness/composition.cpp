@@ -6,6 +6,7 @@
 #include "conformance/harness/config_text.h"
 #include "proxy/core/config/diagnostic.h"
 #include "proxy/core/config/load.h"
+#include "proxy/core/config/cache_pools.h"
 #include "proxy/core/config/print.h"
 #include "proxy/server/shell_config_from.h"
 
@@ -124,7 +125,7 @@ void use_gateway(Scenario& sc, const std::shared_ptr<const server::Gateway>& gat
   sc.workers = std::max(1, gateway->config().server.workers);
   const auto& c = gateway->config();
   if (c.rate_limit.enabled)
-    if (const auto* cache = server::rate_limit_cache(c);
+    if (const auto* cache = config::rate_limit_cache(c);
         cache && cache->driver == config::CacheDriver::redis)
       sc.redis = *cache;
 }

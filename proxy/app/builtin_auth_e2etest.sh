@@ -11,8 +11,13 @@
 #   - a second instance on the same key store: the key made through the
 #     first works there, its usage adds to the same row, and a disable
 #     through the first stops it there within auth.cache_ttl too;
+#   - a quota (auth.quota_check exact) lets requests in exactly while the
+#     stored count is under it, alternating between the instances;
 #   - after SIGTERM the store holds every token (write-behind, nothing
 #     lost on a clean shutdown).
+# KEY_STORE=postgres or mysql puts the key store in that server's database
+# (admin.storage; LLMPROXY_TEST_POSTGRES / LLMPROXY_TEST_MYSQL from
+# scripts/services.sh) instead of a SQLite file.
 #   builtin_auth_e2etest.sh LLMPROXY FAKE_OPENAI
 set -euo pipefail
 LLMPROXY=$1
@@ -25,9 +30,18 @@ fail() { echo "FAIL: $*"; echo "--- llmproxy log"; cat "$WORK"/proxy.log 2>/dev/
 start_fake fake --tokens 5
 GW_PORT=$(free_port)
 TOKEN="e2e-admin-token-$RANDOM$RANDOM"
+case "${KEY_STORE:-sqlite}" in
+  sqlite) STORE_YAML="admin: {enabled: true, token: \"$TOKEN\", db_path: \"$WORK/keys.db\"}" ;;
+  postgres|mysql)
+    var=LLMPROXY_TEST_${KEY_STORE^^}
+    [ -n "${!var:-}" ] || fail "$var is not set (scripts/services.sh starts the servers)"
+    STORE_YAML="storage: {databases: [{name: keys, driver: $KEY_STORE, dsn: \"${!var}\"}]}
+admin: {enabled: true, token: \"$TOKEN\", storage: keys}" ;;
+  *) fail "KEY_STORE=$KEY_STORE: sqlite, postgres or mysql" ;;
+esac
 cat > "$WORK/gw.yaml" <<EOF2
 server: {listen: "127.0.0.1:$GW_PORT", workers: 2}
-admin: {enabled: true, token: "$TOKEN", db_path: "$WORK/keys.db"}
+$STORE_YAML
 auth:
   enabled: true
   cache_ttl: 1s
@@ -57,7 +71,9 @@ admin() {  # admin PATH BODY -> the response body (fails on a non-200)
 # chat KEY [stream] -> "STATUS" and the body in $WORK/out (on $ON: GW or GW2)
 ON=
 chat() { keyed_chat "${ON:-$GW}" "$@"; }
-used_in_store() { sqlite3 "$WORK/keys.db" "SELECT used_quota FROM llmproxy_api_keys WHERE key_hash='$(printf %s "$1" | sha256sum | cut -d' ' -f1)'"; }
+# used_in_store KEY → the key's used_quota as the store has it (through the
+# admin API, which reads the store; any instance: same store).
+used_in_store() { json_field "$(curl -sS --max-time 10 "${ADMIN_ON:-$GW}/admin/keys/get" -H "Authorization: Bearer $TOKEN" -d "{\"key\":\"$1\"}")" '["data"]["used_quota"]'; }
 
 KEY=$(json_field "$(admin create '{"name":"e2e","user_id":"team-a"}')" '["data"]["key"]')
 [ "$(chat "$KEY")" = 200 ] || fail "a new key: $(cat "$WORK/out")"
@@ -91,6 +107,25 @@ done
 [ "$ok" -ge 1 ] && [ "$ok" -le 2 ] || fail "a 1-token quota let $ok requests through (at most one per worker)"
 [ "$refused" -ge 4 ] || fail "only $refused refusals"
 
+# quota_check exact: each request reads the key from the store, so with
+# one request at a time (its usage stored before the next) a request is let
+# in exactly while the count is under total_quota, on either instance.
+EXACT=$(json_field "$(admin create '{"name":"exact","total_quota":12}')" '["data"]["key"]')
+used=0
+for i in $(seq 8); do
+  ON=$GW; [ $((i % 2)) = 0 ] && ON=$GW2
+  code=$(chat "$EXACT")
+  if [ "$used" -lt 12 ]; then
+    [ "$code" = 200 ] || fail "request $i with $used of 12 tokens used on $ON: $code $(cat "$WORK/out")"
+    used=$((used + $(tokens_seen)))
+    for _ in $(seq 100); do [ "$(used_in_store "$EXACT")" = "$used" ] && break; sleep 0.01; done
+  else
+    [ "$code" = 429 ] && grep -q '"code":"quota_exceeded"' "$WORK/out" || fail "request $i with $used of 12 used on $ON: $code $(cat "$WORK/out")"
+  fi
+done
+ON=
+[ "$used" -ge 12 ] || fail "the quota was never crossed ($used)"
+
 # Disabled through the admin API: refused within cache_ttl (1 s), on both
 # instances.
 admin update "{\"key\":\"$KEY\",\"status\":\"disabled\"}" > /dev/null
@@ -113,6 +148,13 @@ sleep 1.1  # the workers' cached "disabled" expires
 expected=$((expected + $(tokens_seen)))
 kill -TERM "$PROXY_PID" "$PROXY2_PID"; wait "$PROXY_PID" || fail "serve did not exit cleanly"
 wait "$PROXY2_PID" || fail "the second serve did not exit cleanly"
+# A third instance, started after both stopped, reads the store.
+GW3_PORT=$(free_port)
+sed "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW3_PORT/" "$WORK/gw.yaml" > "$WORK/gw3.yaml"
+"$LLMPROXY" serve --config "$WORK/gw3.yaml" > "$WORK/proxy3.log" 2>&1 &
+PIDS+=($!)
+listening_port "$WORK/proxy3.log" > /dev/null
+ADMIN_ON="http://127.0.0.1:$GW3_PORT"
 [ "$(used_in_store "$KEY")" = "$expected" ] || fail "after shutdown used_quota $(used_in_store "$KEY"), the client saw $expected"
-grep -q "$KEY" "$WORK/proxy.log" "$WORK/proxy2.log" && fail "a key is in the log"
-echo "builtin auth e2e: admin keys open /v1 on two instances, usage adds up, quota, disable within the TTL on both, shutdown keeps usage: pass"
+grep -q "$KEY" "$WORK/proxy.log" "$WORK/proxy2.log" "$WORK/proxy3.log" && fail "a key is in the log"
+echo "builtin auth e2e (${KEY_STORE:-sqlite}): admin keys open /v1 on two instances, usage adds up, exact quota across them, disable within the TTL on both, shutdown keeps usage: pass"

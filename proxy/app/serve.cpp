@@ -173,13 +173,16 @@ int run_serve(int argc, char** argv) {
   std::string build_error;
   server::BuildOptions build_options;
   build_options.wall_clock = system_now;
-  build_options.open_key_store = [stores = std::make_shared<stores::keys::SqliteKeyStores>()](
-                                     const config::AdminConfig& admin, std::string& error) {
-    return stores->open(admin.db_path, error);
+  build_options.open_key_store = [stores = std::make_shared<stores::keys::KeyStores>()](
+                                     const config::DatabaseConfig& db, std::string& error) {
+    return stores->open(db, error);
   };
   build_options.secure_random = [](std::span<std::uint8_t> out) {
     return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;
   };
+  const unsigned workers = cfg.server.workers > 0 ? static_cast<unsigned>(cfg.server.workers)
+                                                  : std::max(1u, std::thread::hardware_concurrency());
+  build_options.workers = workers;
   std::shared_ptr<const server::Gateway> gateway =
       server::Gateway::build(cfg, build_error, build_options);
   if (!gateway) {
@@ -188,8 +191,6 @@ int run_serve(int argc, char** argv) {
   }
   const auto shell_cfg = gateway->shell_config();
 
-  unsigned workers = cfg.server.workers > 0 ? static_cast<unsigned>(cfg.server.workers)
-                                            : std::max(1u, std::thread::hardware_concurrency());
   const std::uint64_t seed = env::RealEnv::entropy_seed();
   log::info("starting", {{"config", path},
                          {"workers", std::to_string(workers)},

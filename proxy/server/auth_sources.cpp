@@ -4,6 +4,7 @@
 #include "proxy/modules/auth/database_source.h"
 #include "proxy/modules/auth/redis_source.h"
 #include "proxy/modules/auth/webhook_source.h"
+#include "proxy/stores/redis/shared_clients.h"
 #include "proxy/stores/sql/sql_pool.h"
 
 namespace llmproxy::server {
@@ -120,10 +121,12 @@ std::string check_auth_sources(const config::Config& c, const auth::Authenticato
 }
 
 modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::Authenticator& auth,
-                                           const AuthShared& shared, env::Env& env) {
+                                           const AuthShared& shared, env::Env& env,
+                                           stores::redis::SharedClients& redis) {
   modules::auth::StoreProviders out;
   out.env = &env;
   out.cache_ttl = c.auth.cache_ttl;
+  out.quota_check = c.auth.quota_check;
   out.sources.resize(auth.providers());
   for (std::size_t i = 0; i < auth.providers(); ++i) {
     if (auth.source(i) != auth::ProviderSource::store) continue;
@@ -133,9 +136,9 @@ modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::
         out.sources[i] = std::make_shared<modules::auth::BuiltinSource>(shared.admin_keys);
         break;
       case config::ProviderType::redis: {
-        std::string why;  // checked by check_auth_sources
-        out.sources[i] = std::make_shared<modules::auth::RedisSource>(env, redis_client_of(c, p.redis, why),
-                                                                      p.redis.key_pattern);
+        env::error_code ec;  // the cache and its addr were checked by check_auth_sources
+        auto client = redis.get(*config::resolve_cache(c, p.redis.storage), ec);
+        out.sources[i] = std::make_shared<modules::auth::RedisSource>(env, std::move(client), p.redis.key_pattern);
         break;
       }
       case config::ProviderType::webhook:  // this worker's calls on this worker's env

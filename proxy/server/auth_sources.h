@@ -19,6 +19,10 @@ namespace llmproxy::stores::sql {
 class SqlPool;
 }
 
+namespace llmproxy::stores::redis {
+class SharedClients;
+}
+
 namespace llmproxy::server {
 
 // What the store providers share across workers, opened when the gateway
@@ -45,8 +49,10 @@ std::string open_auth_databases(const config::Config& c, const auth::Authenticat
 std::string check_auth_sources(const config::Config& c, const auth::Authenticator& auth, const AuthShared& shared);
 
 // Worker sources by provider index (null for table providers); each
-// provider passed check_auth_sources.
+// provider passed check_auth_sources. Redis providers take their client
+// from the worker's `redis` (shared with its other modules on that cache).
 modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::Authenticator& auth,
-                                           const AuthShared& shared, env::Env& env);
+                                           const AuthShared& shared, env::Env& env,
+                                           stores::redis::SharedClients& redis);
 
 }  // namespace llmproxy::server

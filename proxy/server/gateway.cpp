@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proxy/core/config/cache_pools.h"
 #include "proxy/core/config/print.h"
 #include "proxy/core/ratelimit/memory_limiter.h"
 #include "proxy/modules/access_log/access_log_observer.h"
@@ -12,8 +13,10 @@
 #include "proxy/server/auth_sources.h"
 #include "proxy/server/shell_config_from.h"
 #include "proxy/stores/keys/memory_key_store.h"
+#include "proxy/stores/keys/sql_key_store.h"
 #include "proxy/stores/memory_limiter_store.h"
 #include "proxy/stores/redis/redis_limiter_store.h"
+#include "proxy/stores/redis/shared_clients.h"
 
 namespace llmproxy::server {
 
@@ -42,12 +45,19 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
       return nullptr;
     }
   }
+  if (g->options_.workers > 0) {
+    if (auto problem = config::cache_pool_problem(g->config_, g->options_.workers)) {
+      const auto& cache = g->config_.storage.caches[problem->cache];
+      error = "storage.caches '" + cache.name + "' " + problem->field + ": " + problem->message;
+      return nullptr;
+    }
+  }
   // Rate limits: one in-process limiter shared by the workers, or one store
   // client per worker for a shared store.
   g->limits_ = ratelimit::limits_from(g->config_.rate_limit);
   g->limiting_ = g->config_.rate_limit.enabled && !g->limits_.empty();
   if (g->limiting_) {
-    g->limit_cache_ = rate_limit_cache(g->config_);
+    g->limit_cache_ = config::rate_limit_cache(g->config_);
     if (g->limit_cache_ && g->limit_cache_->driver != config::CacheDriver::memory) {
       env::error_code ec;
       stores::redis::ClientConfig::from(*g->limit_cache_, ec);
@@ -62,9 +72,17 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
   if (g->config_.admin.enabled) {
     // Opened here, where a failure can stop the start (or the reload).
     if (g->options_.open_key_store) {
-      g->admin_store_ = g->options_.open_key_store(g->config_.admin, error);
+      const auto& admin = g->config_.admin;
+      const config::DatabaseConfig* named =
+          admin.storage.empty() ? nullptr : config::resolve_database(g->config_, admin.storage);
+      if (!admin.storage.empty() && !named) {
+        error = "admin.storage: no database named '" + admin.storage + "' in storage.databases";
+        return nullptr;
+      }
+      g->admin_store_ =
+          g->options_.open_key_store(named ? *named : stores::keys::sqlite_key_database(admin.db_path), error);
       if (!g->admin_store_) {
-        error = "admin key store " + g->config_.admin.db_path + ": " + error;
+        error = "admin key store " + (named ? "'" + admin.storage + "'" : admin.db_path) + ": " + error;
         return nullptr;
       }
     } else if (g->options_.simulated) {
@@ -210,7 +228,10 @@ std::shared_ptr<Gateway::Process> Gateway::make_process(
   }
   // The key store keeps its connections (and, in memory, its keys) across
   // a reload that leaves admin alone.
-  if (admin_store_) p->admin_keys = keep("admin") && prev->admin_keys ? prev->admin_keys : admin_store_;
+  // The running store while its database is the same (a changed entry of
+  // storage.databases that admin.storage names is a new one).
+  const bool same_key_database = keep("admin") && (config_.admin.storage.empty() || keep("storage.databases"));
+  if (admin_store_) p->admin_keys = same_key_database && prev->admin_keys ? prev->admin_keys : admin_store_;
   // The listeners are the process's: opened at start, kept by a reload.
   p->admin_listener = prev ? prev->admin_listener : wants_admin_listener();
   return p;
@@ -226,15 +247,19 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
   o.probe_health = index == 0;
   if (process.memory_limiter) {
     o.limiter = std::make_shared<stores::MemoryLimiterStore>(process.memory_limiter);
-  } else if (limiting_) {
+  }
+  // This worker's Redis clients, one per storage.caches entry, shared by
+  // the modules that name it.
+  stores::redis::SharedClients redis(env, index);
+  if (!process.memory_limiter && limiting_) {
     env::error_code ec;  // checked by build()
-    const auto redis_cfg = stores::redis::ClientConfig::from(*limit_cache_, ec);
+    auto client = redis.get(*limit_cache_, ec);
     stores::redis::RedisLimiterOptions ro;
     // A crashed gateway's slots expire; a live request never outlives this.
     Duration longest{0};
     for (const auto& b : shell_->backends) longest = std::max(longest, b.timeout);
     ro.slot_ttl = std::max<Duration>(2 * longest, std::chrono::minutes(10));
-    o.limiter = std::make_shared<stores::redis::RedisLimiterStore>(env, redis_cfg, limits_, ro);
+    o.limiter = std::make_shared<stores::redis::RedisLimiterStore>(env, std::move(client), limits_, ro);
   }
   // Modules, each one block.
   if (process.metrics) process.metrics->install(o, process.metrics->worker_share(index));
@@ -244,7 +269,7 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
     // store of a reload that kept it).
     AuthShared shared = auth_shared_;
     if (process.admin_keys) shared.admin_keys = process.admin_keys;
-    o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_, auth_sources(config_, *auth_, shared, env)));
+    o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_, auth_sources(config_, *auth_, shared, env, redis)));
   }
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(

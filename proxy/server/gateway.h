@@ -66,12 +66,18 @@ struct BuildOptions {
   // The wall clock for log rotation (serve passes the system clock; the
   // composition root itself reads no clock).
   std::function<WallTime()> wall_clock;
-  // Opens the admin API's key store (serve: the SQLite file admin.db_path,
-  // schema migrated, one store per file so a reload gets the running one;
-  // proxy/stores/keys/sql_key_store.h). Unset in the simulator, where the
-  // keys live in memory; a real gateway with admin enabled needs it.
-  std::function<std::shared_ptr<stores::keys::KeyStore>(const config::AdminConfig&, std::string& error)>
+  // Opens the admin API's key store in the database given (the SQLite
+  // file admin.db_path, or the storage.databases entry admin.storage names;
+  // serve: schema migrated, one store per database so a reload gets the
+  // running one; proxy/stores/keys/sql_key_store.h). Unset in the
+  // simulator, where the keys live in memory; a real gateway with admin
+  // enabled needs it.
+  std::function<std::shared_ptr<stores::keys::KeyStore>(const config::DatabaseConfig&, std::string& error)>
       open_key_store;
+  // The workers the process runs (serve: server.workers, or one per core):
+  // storage.caches pool_size must leave each a connection to the Redis
+  // caches in use (proxy/core/config/cache_pools.h). 0: not judged.
+  unsigned workers = 0;
   // Cryptographically secure random bytes, for keys the admin API generates
   // (serve: OpenSSL). Unset: a create request must carry its key.
   std::function<bool(std::span<std::uint8_t>)> secure_random;

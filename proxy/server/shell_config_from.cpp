@@ -109,11 +109,4 @@ std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config
   return out;
 }
 
-const config::CacheConfig* rate_limit_cache(const config::Config& cfg) {
-  const auto& rl = cfg.rate_limit;
-  if (rl.storage == "memory") return nullptr;
-  if (rl.storage == "redis") return config::resolve_cache(cfg, rl.redis.empty() ? "cache" : rl.redis);
-  return config::resolve_cache(cfg, rl.storage);
-}
-
 }  // namespace llmproxy::server

@@ -15,9 +15,5 @@ bool split_listen(const std::string& listen, std::string& host, std::uint16_t& p
 
 std::shared_ptr<const shell::ShellConfig> shell_config_from(const config::Config& cfg);
 
-// The cache that rate_limit.storage names ("cache", "redis" + `redis:`, or a
-// storage.caches name); nullptr for "memory". A memory-driver cache also
-// means the in-process limiter.
-const config::CacheConfig* rate_limit_cache(const config::Config& cfg);
 
 }  // namespace llmproxy::server

@@ -25,6 +25,10 @@ struct AdminConfig {
   Secret token;        // required when enabled
   std::string listen;  // "" = mounted under /admin/ on the main listener
   std::string db_path = "./data/keys.db";
+  // extension: the storage.databases entry (sqlite, postgres, mysql) that
+  // holds the key store instead of the SQLite file db_path, so instances on
+  // several machines share one set of keys and one usage count.
+  std::string storage;
 
   bool operator==(const AdminConfig&) const = default;
   template <class V>
@@ -33,6 +37,7 @@ struct AdminConfig {
     v("token", token);
     v("listen", listen, check::listen_address);
     v("db_path", db_path);
+    v("storage", storage);
   }
 };
 

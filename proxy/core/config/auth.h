@@ -137,6 +137,7 @@ struct AuthConfig {
   std::vector<std::string> skip_paths{"/health", "/ready", "/metrics"};
   std::vector<std::string> header_names{"Authorization", "X-API-Key"};
   Duration cache_ttl = 10s;  // extension
+  QuotaCheck quota_check = QuotaCheck::exact;
   // extension: proxies (addresses or CIDRs) whose X-Forwarded-For names the
   // client for allowed_ips/denied_ips (proxy/core/auth/forwarded_for.h).
   std::vector<std::string> trusted_proxies;
@@ -150,6 +151,7 @@ struct AuthConfig {
     v("skip_paths", skip_paths);
     v("header_names", header_names, check::header_name_list);
     v("cache_ttl", cache_ttl);
+    v("quota_check", quota_check);
     v("trusted_proxies", trusted_proxies, check::cidr_list);
     v("pipeline", pipeline);
   }

@@ -62,6 +62,14 @@ LLMPROXY_ENUM_TABLE(SourceType, {"", SourceType::unset}, {"static", SourceType::
 enum class AuthMode { first_match, all };
 LLMPROXY_ENUM_TABLE(AuthMode, {"first_match", AuthMode::first_match}, {"all", AuthMode::all})
 
+// extension: how a store provider's key with a quota (total_quota > 0)
+// is checked (docs/auth.md#quotas). exact: its record is read from the
+// store on every request, so every instance sees the others' usage at
+// once; cached: within auth.cache_ttl the worker's cached record and its
+// own charges decide.
+enum class QuotaCheck { exact, cached };
+LLMPROXY_ENUM_TABLE(QuotaCheck, {"exact", QuotaCheck::exact}, {"cached", QuotaCheck::cached})
+
 enum class ProviderType { unset, builtin, redis, database, webhook, lua, static_keys };
 LLMPROXY_ENUM_TABLE(ProviderType, {"", ProviderType::unset}, {"builtin", ProviderType::builtin},
                     {"redis", ProviderType::redis}, {"database", ProviderType::database},

@@ -1,5 +1,6 @@
 // admin: an enabled admin API needs its token and, for its key store, the
-// SQLite file db_path; admin.listen (a listener of its own) must not take
+// SQLite file db_path or a storage.databases entry (admin.storage);
+// admin.listen (a listener of its own) must not take
 // server.listen's address.
 #include "proxy/core/config/validate.h"
 #include "proxy/core/util/url.h"
@@ -23,8 +24,11 @@ void validate_admin(const Config& c, Context& ctx) {
   if (!c.admin.enabled) return;
   if (c.admin.token.empty())
     ctx.error("admin.token", "a token is required when admin is enabled", !ctx.present("admin.token"));
-  if (c.admin.db_path.empty())
-    ctx.error("admin.db_path", "the key store's SQLite file is required when admin is enabled",
+  if (!c.admin.storage.empty())
+    check_database_ref(c, "admin.storage", c.admin.storage, ctx);
+  else if (c.admin.db_path.empty())
+    ctx.error("admin.db_path", "the key store's SQLite file is required when admin is enabled (or name a "
+              "storage.databases entry in admin.storage)",
               !ctx.present("admin.db_path"));
   if (c.admin.listen.empty()) return;
   // A malformed address was reported by the reader (check::listen_address).

@@ -1,5 +1,6 @@
 // storage: databases and caches, and the references other modules make to
 // them by name.
+#include "proxy/core/config/cache_pools.h"
 #include "proxy/core/config/validate.h"
 #include "proxy/core/util/did_you_mean.h"
 
@@ -70,6 +71,12 @@ void validate_storage(Config& c, Context& ctx) {
       ctx.error(p, "sqlite needs `path` (or `dsn`)", true);
     if (db.driver != DbDriver::sqlite && db.host.empty())
       ctx.error(p, std::string(enum_name(db.driver)) + " needs `host` (or `dsn`)", true);
+  }
+  // Without server.workers the count is the serving machine's cores: serve
+  // judges it there (cache_pools.h).
+  if (c.server.workers > 0) {
+    if (auto problem = cache_pool_problem(c, static_cast<unsigned>(c.server.workers)))
+      ctx.error(idx("storage.caches", problem->cache) + "." + problem->field, problem->message);
   }
 }
 

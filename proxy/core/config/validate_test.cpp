@@ -376,6 +376,32 @@ TEST(ValidateStorage, CachesNeedANameToo) {
   EXPECT_EQ(messages(r), "test.yaml:5:7: storage.caches[0]: name is required\n");
 }
 
+// Each worker keeps one connection to a Redis cache in use (shared by its
+// modules): pool_size must allow server.workers of them; a cache nobody
+// uses is not judged; min_idle_conns fits in pool_size.
+TEST(ValidateStorage, PoolSizeMustLeaveEachWorkerItsConnection) {
+  const std::string base = std::string(kMinimal) +
+                           "storage:\n  caches:\n    - {name: rl, driver: redis, addr: \"127.0.0.1:6379\", pool_size: 4}\n";
+  const auto fits = load(base + "server: {workers: 4}\nrate_limit: {enabled: true, storage: rl, global: {requests_per_minute: 10}}\n");
+  EXPECT_TRUE(fits.ok()) << messages(fits);
+  const auto over = load(base + "server: {workers: 8}\nrate_limit: {enabled: true, storage: rl, global: {requests_per_minute: 10}}\n");
+  EXPECT_THAT(messages(over), HasSubstr("storage.caches[0].pool_size: pool_size 4 is less than the 8 workers"));
+  const auto unused = load(base + "server: {workers: 8}\n");
+  EXPECT_TRUE(unused.ok()) << messages(unused);
+  const auto idle = load(std::string(kMinimal) +
+                         "storage:\n  caches:\n    - {name: rl, driver: redis, pool_size: 2, min_idle_conns: 3}\n"
+                         "rate_limit: {enabled: true, storage: rl, global: {requests_per_minute: 10}}\nserver: {workers: 1}\n");
+  EXPECT_THAT(messages(idle), HasSubstr("storage.caches[0].min_idle_conns: 3 idle connections cannot fit in pool_size 2"));
+}
+
+TEST(ValidateAdmin, StorageNamesADatabase) {
+  const std::string admin = "admin: {enabled: true, token: t, storage: keys}\n";
+  const auto ok = load(std::string(kMinimal) + "storage:\n  databases:\n    - {name: keys, driver: postgres, host: db}\n" + admin);
+  EXPECT_TRUE(ok.ok()) << messages(ok);
+  const auto missing = load(std::string(kMinimal) + admin);
+  EXPECT_THAT(messages(missing), HasSubstr("admin.storage: no database named 'keys' in storage.databases"));
+}
+
 // ---- logging
 
 TEST(ValidateLogging, AFileBlockUnderAnotherStorageIsAnErrorNotIgnored) {

@@ -66,7 +66,7 @@ std::optional<util::IpAddress> client_of(const llmproxy::auth::Authenticator& au
 }  // namespace
 
 AuthFilter::AuthFilter(std::shared_ptr<const llmproxy::auth::Authenticator> authenticator, StoreProviders stores)
-    : auth_(std::move(authenticator)), env_(stores.env) {
+    : auth_(std::move(authenticator)), env_(stores.env), exact_quota_(stores.quota_check == config::QuotaCheck::exact) {
   if (!auth_->uses_stores()) return;
   assert(env_ && stores.sources.size() == auth_->providers() && "store providers need their sources");
   stores_.reserve(auth_->providers());
@@ -137,13 +137,20 @@ env::Task<shell::FilterVerdict> AuthFilter::judge_with_stores(shell::Exchange& e
 
 env::Task<std::optional<AuthFilter::StoreAnswer>> AuthFilter::ask(std::size_t i, const LookupRequest& req) {
   Store& store = stores_[i];
-  if (const auto hit = store.cache.find(req.hash, env_->now()); hit.found) co_return StoreAnswer{*hit.record, hit.mark};
+  const auto hit = store.cache.find(req.hash, env_->now());
+  // A cached key with a quota is read again under quota_check exact (and
+  // only when its usage is kept: else nothing would change it).
+  const bool reread = hit.found && *hit.record && exact_quota_ && store.ledger && (*hit.record)->quota.limited();
+  if (hit.found && !reread) co_return StoreAnswer{*hit.record, hit.mark};
+  // Copied: the entry may move while the lookup runs.
+  StoreAnswer cached = reread ? StoreAnswer{*hit.record, hit.mark} : StoreAnswer{};
   // Taken before the lookup: a write finishing meanwhile is counted as
   // pending (usage_ledger.h).
-  const std::int64_t mark = store.ledger ? store.ledger->written(req.hash) : 0;
+  const std::int64_t mark = store.ledger ? store.ledger->mark(req.hash) : 0;
   SourceAnswer answer = co_await store.source->lookup(req);
   if (answer.kind == SourceAnswer::Kind::failed) {
     warn_store(auth_->name(i), answer.error);
+    if (reread) co_return cached;  // within cache_ttl the cached record still decides
     co_return std::nullopt;
   }
   assert((answer.kind == SourceAnswer::Kind::known) == (answer.record != nullptr));
@@ -156,7 +163,8 @@ void AuthFilter::warn_store(std::string_view provider, std::string_view error) {
   const TimePoint now = env_->now();
   if (now < quiet_until_) return;
   quiet_until_ = now + kWarnEvery;
-  log::warn("auth: a key store provider failed; keys it would answer get 503 auth_unavailable until it is back",
+  log::warn("auth: a key store provider failed; until it is back, keys it would answer get 503 auth_unavailable "
+            "unless cached (then their cached record decides, quotas included)",
             {{"provider", std::string(provider)}, {"error", std::string(error)}});
 }
 

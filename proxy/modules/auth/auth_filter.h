@@ -22,6 +22,12 @@
 // keys' token use is charged at the request's end to the provider's
 // UsageLedger, which writes it to the store and feeds the quota check
 // (quota.h) what the cached record lacks.
+// With auth.quota_check `exact` (the default) a cached record of a key with
+// a quota is not enough: the key is read from its store again on every
+// request (one store round trip), so a quota crossed through any worker of
+// any instance is seen by the next request everywhere. If that read fails,
+// the cached record decides (as for any cached key while the store is
+// down) and the failure is logged.
 #pragma once
 
 #include <memory>
@@ -43,6 +49,7 @@ struct StoreProviders {
   // By the authenticator's provider index: each store provider's source
   // (this worker's); null for table providers.
   std::vector<std::shared_ptr<KeySource>> sources;
+  config::QuotaCheck quota_check = config::QuotaCheck::exact;
 };
 
 class AuthFilter final : public shell::Filter {
@@ -82,6 +89,7 @@ class AuthFilter final : public shell::Filter {
   std::shared_ptr<const llmproxy::auth::Authenticator> auth_;
   env::Env* env_ = nullptr;
   std::vector<Store> stores_;  // by provider index
+  bool exact_quota_ = true;    // auth.quota_check == exact
   TimePoint quiet_until_{};  // store warnings: at most one per kWarnEvery
 };
 

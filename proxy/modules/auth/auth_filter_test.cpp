@@ -74,7 +74,7 @@ class BuiltinAuthTest : public ::testing::Test {
     ASSERT_TRUE(loaded.ok()) << (loaded.diagnostics.empty() ? "" : loaded.diagnostics[0].message);
     auto a = auth::Authenticator::from(*loaded.config);
     ASSERT_TRUE(a) << a.error;
-    modules::auth::StoreProviders stores{&env_, loaded.config->auth.cache_ttl, {}};
+    modules::auth::StoreProviders stores{&env_, loaded.config->auth.cache_ttl, {}, loaded.config->auth.quota_check};
     for (std::size_t i = 0; i < a.value->providers(); ++i)
       stores.sources.push_back(a.value->source(i) == auth::ProviderSource::store
                                    ? std::make_shared<modules::auth::BuiltinSource>(store_)
@@ -86,6 +86,12 @@ class BuiltinAuthTest : public ::testing::Test {
   void put(const StoredKey& k) {
     std::vector<StoredKey> one{k};
     run([&]() -> asio::awaitable<void> { co_await store_->inner.sync(one, stores::keys::SyncMode::incremental); });
+  }
+  // Tokens another gateway instance charged to the key.
+  void spend_elsewhere(const std::string& key, std::int64_t tokens) {
+    run([&]() -> asio::awaitable<void> {
+      co_await store_->inner.add_usage(auth::to_hex(auth::hash_key(key)), tokens, std::nullopt);
+    });
   }
   StoredKey stored(const std::string& key) {
     stores::keys::Found f;
@@ -182,6 +188,56 @@ TEST_F(BuiltinAuthTest, UsageIsChargedAndCountsBeforeTheStoreHasIt) {
   EXPECT_EQ(stored("sk-alpha").used_quota, 105);
   env_.now_ += 5s;  // fetched again: the store's 105 alone refuses
   EXPECT_EQ(request("sk-alpha").error, ErrorId::quota_exceeded);
+}
+
+// quota_check exact (the default): a key with a quota is read from the
+// store on every request, so usage another instance wrote counts at once;
+// a key without a quota still comes from the cache.
+TEST_F(BuiltinAuthTest, AnExactQuotaSeesUsageWrittenElsewhereAtOnce) {
+  build(kBuiltin);
+  StoredKey k = row("sk-quota");
+  k.total_quota = 100;
+  put(k);
+  put(row("sk-free"));
+  EXPECT_FALSE(request("sk-quota", 10).error);
+  EXPECT_FALSE(request("sk-free").error);
+  EXPECT_EQ(store_->finds, 2);
+  EXPECT_FALSE(request("sk-free").error);
+  EXPECT_EQ(store_->finds, 2);  // cached
+  spend_elsewhere("sk-quota", 90);  // another instance used the rest
+  EXPECT_EQ(request("sk-quota").error, ErrorId::quota_exceeded);
+  EXPECT_EQ(store_->finds, 3);  // read again, within the TTL
+  // A store that fails a reread: the cached record (now the refusing one) decides.
+  store_->broken = true;
+  EXPECT_EQ(request("sk-quota").error, ErrorId::quota_exceeded);
+  EXPECT_EQ(store_->finds, 4);
+}
+
+TEST_F(BuiltinAuthTest, ACachedQuotaWaitsForTheTtl) {
+  build("auth: {enabled: true, cache_ttl: 5s, quota_check: cached, pipeline: [{name: keys, type: builtin}]}\n");
+  StoredKey k = row("sk-quota");
+  k.total_quota = 100;
+  put(k);
+  EXPECT_FALSE(request("sk-quota", 10).error);
+  spend_elsewhere("sk-quota", 90);
+  EXPECT_FALSE(request("sk-quota").error);  // this worker's cached record: 10 of 100
+  EXPECT_EQ(store_->finds, 1);
+  env_.now_ += 5s;
+  EXPECT_EQ(request("sk-quota").error, ErrorId::quota_exceeded);
+}
+
+// A cached key whose store is down keeps working on its cached record,
+// quota included, while an uncached one is a 503.
+TEST_F(BuiltinAuthTest, AFailedRereadLeavesTheDecisionToTheCache) {
+  build(kBuiltin);
+  StoredKey k = row("sk-quota");
+  k.total_quota = 100;
+  put(k);
+  EXPECT_FALSE(request("sk-quota", 60).error);
+  store_->broken = true;
+  EXPECT_FALSE(request("sk-quota", 50).error);  // 60 charged by this worker: let in, ends at 110
+  EXPECT_EQ(request("sk-quota").error, ErrorId::quota_exceeded);  // cached 0 + 110 pending
+  EXPECT_EQ(request("sk-other").error, ErrorId::auth_unavailable);
 }
 
 TEST_F(BuiltinAuthTest, AFailedWriteKeepsTheTokensAndRetries) {

@@ -53,7 +53,7 @@ class DatabaseAuthTest : public ::testing::Test {
     std::shared_ptr<const modules::auth::DatabaseStatements> sql = modules::auth::DatabaseStatements::build(
         loaded.config->auth.pipeline[0].database, pool_->dialect(), error);
     ASSERT_TRUE(sql) << error;
-    modules::auth::StoreProviders stores{&env_, loaded.config->auth.cache_ttl, {}};
+    modules::auth::StoreProviders stores{&env_, loaded.config->auth.cache_ttl, {}, loaded.config->auth.quota_check};
     stores.sources.push_back(std::make_shared<modules::auth::DatabaseSource>(pool_, sql, env_));
     filter_ = std::make_unique<modules::auth::AuthFilter>(
         std::make_shared<const auth::Authenticator>(std::move(*a.value)), std::move(stores));

@@ -62,6 +62,11 @@ class KeySource {
 
   // Whether add_usage() writes anywhere (a webhook keeps no usage).
   virtual bool keeps_usage() const { return true; }
+  // Whether a lookup sent after an add_usage() was sent is answered after
+  // that write (one ordered connection per worker: Redis). Then a write
+  // still running counts as written for a record fetched meanwhile;
+  // otherwise (a pool of connections) it counts as not written yet.
+  virtual bool ordered() const { return false; }
   // Adds `tokens` to the key's used quota; `period_start` (unix seconds,
   // the key's period) restarts a count kept for an earlier period, in the
   // same atomic step (quota.h). not_found: the key is gone (its usage has

@@ -75,18 +75,18 @@ std::string redis_key_name(std::string_view pattern, std::string_view key) {
   return out;
 }
 
-RedisSource::RedisSource(env::Env& env, stores::redis::ClientConfig cfg, std::string key_pattern)
-    : env_(env), client_(env, std::move(cfg)), pattern_(std::move(key_pattern)) {}
+RedisSource::RedisSource(env::Env& env, std::shared_ptr<stores::redis::RedisClient> client, std::string key_pattern)
+    : env_(env), client_(std::move(client)), pattern_(std::move(key_pattern)) {}
 
 env::Task<SourceAnswer> RedisSource::lookup(const LookupRequest& req) {
   std::string name = redis_key_name(pattern_, req.key);
   const std::string prefix = llmproxy::auth::key_prefix(req.key);
   stores::redis::error_code ec;
-  Reply reply = co_await client_.call(ec, "HGETALL", name);
+  Reply reply = co_await client_->call(ec, "HGETALL", name);
   KeyFields fields;
   if (wrong_type(reply)) {
     ec = {};
-    reply = co_await client_.call(ec, "GET", name);
+    reply = co_await client_->call(ec, "GET", name);
     if (!ec && reply.is_nil()) co_return SourceAnswer::unknown();  // deleted between the two
     if (ec) co_return SourceAnswer::failed("redis: GET " + prefix + ": " + (reply.is_error() ? reply.str : ec.message()));
     if (!reply.is_text()) co_return SourceAnswer::failed("redis: " + prefix + ": GET answered " + reply.describe());
@@ -118,7 +118,7 @@ env::Task<Status> RedisSource::add_usage(const std::string& store_ref, std::int6
   const std::array<std::string_view, 1> keys = {store_ref};
   const std::array<std::string_view, 2> args = {amount, start};
   stores::redis::error_code ec;
-  const Reply reply = co_await client_.eval(kChargeScript, keys, args, ec);
+  const Reply reply = co_await client_->eval(kChargeScript, keys, args, ec);
   if (ec) co_return Status{Outcome::unavailable, "redis: " + (reply.is_error() ? reply.str : ec.message())};
   if (reply.is_integer() && reply.integer == 0) co_return Status{Outcome::not_found, {}};
   co_return Status{};

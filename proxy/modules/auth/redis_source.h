@@ -19,10 +19,12 @@
 // without quota_reset_at is counted as the current period's. Several
 // gateway instances sharing the Redis therefore add to one counter.
 //
-// One client (one pipelined connection, redis_client.h) per worker, on the
-// storage.caches entry `storage` names.
+// The worker's client of the storage.caches entry `storage` names (one
+// pipelined connection, redis_client.h), shared with the worker's other
+// modules on that entry (shared_clients.h).
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -36,17 +38,18 @@ std::string redis_key_name(std::string_view pattern, std::string_view key);
 
 class RedisSource final : public KeySource {
  public:
-  RedisSource(env::Env& env, stores::redis::ClientConfig cfg, std::string key_pattern);
+  RedisSource(env::Env& env, std::shared_ptr<stores::redis::RedisClient> client, std::string key_pattern);
   env::Task<SourceAnswer> lookup(const LookupRequest& req) override;
   env::Task<stores::keys::Status> add_usage(const std::string& store_ref, std::int64_t tokens,
                                             std::optional<std::int64_t> period_start) override;
-  void close() override { client_.close(); }
+  bool ordered() const override { return true; }  // one pipelined connection
+  void close() override { client_->close(); }
 
-  const stores::redis::RedisClient& client() const { return client_; }
+  const stores::redis::RedisClient& client() const { return *client_; }
 
  private:
   env::Env& env_;
-  stores::redis::RedisClient client_;
+  std::shared_ptr<stores::redis::RedisClient> client_;
   std::string pattern_;
 };
 

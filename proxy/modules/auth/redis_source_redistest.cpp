@@ -59,7 +59,7 @@ TEST(RedisSource, HashAndJsonValuesAreKeys) {
   if (!rt::test_redis(f.cfg)) return;
   run([&](env::RealEnv& env) -> env::Task<void> {
     stores::redis::RedisClient admin(env, f.cfg);
-    RedisSource source(env, f.cfg, std::string(kPattern));
+    RedisSource source(env, std::make_shared<stores::redis::RedisClient>(env, f.cfg), std::string(kPattern));
     co_await cmd(admin, args("DEL", "llmproxy-test:auth:sk-hash", "llmproxy-test:auth:sk-json",
                          "llmproxy-test:auth:sk-list", "llmproxy-test:auth:sk-bad", "llmproxy-test:auth:sk-nojson"));
     co_await cmd(admin, args("HSET", "llmproxy-test:auth:sk-hash", "name", "ci", "user_id", "u1", "status", "enabled",
@@ -105,7 +105,7 @@ TEST(RedisSource, UsageIsAddedAtomicallyAndRestartsInANewPeriod) {
   if (!rt::test_redis(f.cfg)) return;
   run([&](env::RealEnv& env) -> env::Task<void> {
     stores::redis::RedisClient admin(env, f.cfg);
-    RedisSource source(env, f.cfg, std::string(kPattern));
+    RedisSource source(env, std::make_shared<stores::redis::RedisClient>(env, f.cfg), std::string(kPattern));
     const std::string h = "llmproxy-test:auth:sk-charge-h", j = "llmproxy-test:auth:sk-charge-j";
     co_await cmd(admin, args("DEL", h, j));
     co_await cmd(admin, args("HSET", h, "used_quota", "5", "quota_reset_period", "daily", "quota_reset_at", "1000"));
@@ -147,7 +147,7 @@ TEST(RedisSource, AStoppedRedisIsAFailureNotAnUnknownKey) {
   run([&](env::RealEnv& env) -> env::Task<void> {
     auto cfg = f.cfg;
     cfg.port = rt::closed_port(env);
-    RedisSource source(env, cfg, std::string(kPattern));
+    RedisSource source(env, std::make_shared<stores::redis::RedisClient>(env, cfg), std::string(kPattern));
     const auto a = co_await ask(source, f, "sk-any");
     EXPECT_EQ(a.kind, SourceAnswer::Kind::failed);
     EXPECT_EQ((co_await source.add_usage("x", 1, std::nullopt)).outcome, stores::keys::Outcome::unavailable);

@@ -1,5 +1,6 @@
 #include "proxy/modules/auth/usage_ledger.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <chrono>
 #include <utility>
@@ -11,7 +12,7 @@
 namespace llmproxy::modules::auth {
 
 UsageLedger::UsageLedger(env::Env& env, std::shared_ptr<KeySource> store)
-    : env_(env), store_(std::move(store)) {}
+    : env_(env), store_(std::move(store)), ordered_(store_->ordered()) {}
 
 UsageLedger::~UsageLedger() {
   if (const std::int64_t left = unwritten(); left > 0)
@@ -28,14 +29,19 @@ void UsageLedger::charge(const llmproxy::auth::KeyRecord& key, std::int64_t toke
   if (!writing_ && (!failing_ || env_.now() >= retry_at_)) start_write();
 }
 
-std::int64_t UsageLedger::written(const llmproxy::auth::KeyHash& hash) const {
+std::int64_t UsageLedger::mark(const llmproxy::auth::KeyHash& hash) const {
   const auto it = accounts_.find(hash);
-  return it == accounts_.end() ? 0 : it->second.written;
+  if (it == accounts_.end()) return 0;
+  return it->second.written + (ordered_ ? it->second.sending : 0);
 }
 
+// A mark past what is written or being written names a write that failed:
+// the fetched record lacks it, so it is pending again.
 std::int64_t UsageLedger::pending(const llmproxy::auth::KeyHash& hash, std::int64_t mark) const {
   const auto it = accounts_.find(hash);
-  return it == accounts_.end() ? 0 : it->second.charged - mark;
+  if (it == accounts_.end()) return 0;
+  const Account& a = it->second;
+  return a.charged - std::min(mark, a.written + a.sending);
 }
 
 std::int64_t UsageLedger::unwritten() const {
@@ -94,7 +100,9 @@ env::Task<bool> UsageLedger::write_one(Account& account) {
   std::optional<std::int64_t> period_start;
   if (const auto start = llmproxy::auth::period_start(account.period, env_.wall_now()))
     period_start = std::chrono::duration_cast<std::chrono::seconds>(start->time_since_epoch()).count();
+  account.sending = amount;
   const stores::keys::Status s = co_await store_->add_usage(account.ref, amount, period_start);
+  account.sending = 0;
   if (s.ok() || s.outcome == stores::keys::Outcome::not_found) {
     account.written += amount;  // a deleted key's usage has nowhere to go
     failing_ = false;

@@ -19,11 +19,16 @@
 // after kRetryAfter (one warning per failure streak); tokens still unwritten
 // when the ledger is destroyed are logged with their total.
 //
-// pending(hash, mark): what this worker charged to the key beyond what a
-// record fetched when written() was `mark` counts. A write that is running
-// while a record is fetched counts as not written (at most one batch is
-// counted twice until the next fetch: the quota errs on refusing early,
-// never on letting a key past it).
+// mark(hash) taken before a record is fetched, pending(hash, mark) after:
+// what this worker charged to the key beyond what that record counts. For
+// an ordered store (KeySource::ordered: a fetch sent after a write was sent
+// sees it) the mark counts the write running; if that write fails, its
+// tokens are pending again until the next write starts (on Redis a failed
+// write fails the fetch pipelined behind it too, so such a record is
+// rare; it undercounts one batch until refetched). For other stores a write
+// running while a record is fetched counts as not written (at most one
+// batch is counted twice until the next fetch: the quota errs on refusing
+// early, never on letting a key past it).
 //
 // One per worker (used from its executor only: no lock); shared with the
 // write coroutine, which keeps it alive while a write runs.
@@ -52,9 +57,9 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
 
   void charge(const llmproxy::auth::KeyRecord& key, std::int64_t tokens);
 
-  // This worker's written total for the key (a record fetched now counts
-  // it); 0 for a key never charged.
-  std::int64_t written(const llmproxy::auth::KeyHash& hash) const;
+  // What of this worker's charges to the key a record fetched from now on
+  // counts; 0 for a key never charged.
+  std::int64_t mark(const llmproxy::auth::KeyHash& hash) const;
   std::int64_t pending(const llmproxy::auth::KeyHash& hash, std::int64_t mark) const;
 
   // The worker is closing: writes what is unwritten (a last try, even
@@ -71,6 +76,7 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
     config::QuotaPeriod period = config::QuotaPeriod::never;
     std::int64_t charged = 0;
     std::int64_t written = 0;
+    std::int64_t sending = 0;  // in the write running now
   };
   void start_write();
   void end_write();
@@ -80,6 +86,7 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
 
   env::Env& env_;
   std::shared_ptr<KeySource> store_;
+  bool ordered_;  // store_->ordered()
   std::unordered_map<llmproxy::auth::KeyHash, Account, llmproxy::auth::KeyHashHasher,
                      llmproxy::auth::KeyHashEqual>
       accounts_;

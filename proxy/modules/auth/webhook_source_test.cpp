@@ -114,7 +114,7 @@ class WebhookTest : public ::testing::Test {
     for (const auto& h : a.value->key_headers()) key_headers.push_back(h.name);
     source_ = std::make_shared<modules::auth::WebhookSource>(gateway_, hook, *util::parse_url(hook.url).value,
                                                              key_headers);
-    modules::auth::StoreProviders stores{&gateway_, loaded.config->auth.cache_ttl, {source_}};
+    modules::auth::StoreProviders stores{&gateway_, loaded.config->auth.cache_ttl, {source_}, loaded.config->auth.quota_check};
     filter_ = std::make_unique<modules::auth::AuthFilter>(
         std::make_shared<const auth::Authenticator>(std::move(*a.value)), std::move(stores));
   }

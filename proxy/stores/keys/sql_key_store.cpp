@@ -199,31 +199,45 @@ env::Task<Status> SqlKeyStore::add_usage(std::string hash, std::int64_t tokens,
 
 namespace llmproxy::stores::keys {
 
-std::shared_ptr<KeyStore> open_sqlite_key_store(const std::string& path, std::string& error) {
-  const std::filesystem::path file(path);
-  if (file.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(file.parent_path(), ec);
-    if (ec) {
-      error = "cannot create " + file.parent_path().string() + ": " + ec.message();
-      return nullptr;
-    }
-  }
+config::DatabaseConfig sqlite_key_database(const std::string& path) {
   config::DatabaseConfig db;
   db.name = "admin";
   db.driver = config::DbDriver::sqlite;
   db.path = path;
-  db.max_open_conns = 2;  // admin calls are rare; one writer at a time anyway
+  db.max_open_conns = 2;
+  return db;
+}
+
+std::shared_ptr<KeyStore> open_key_store(const config::DatabaseConfig& db, std::string& error) {
+  if (db.driver == config::DbDriver::sqlite) {
+    const std::filesystem::path file(db.path);
+    if (file.has_parent_path()) {
+      std::error_code ec;
+      std::filesystem::create_directories(file.parent_path(), ec);
+      if (ec) {
+        error = "cannot create " + file.parent_path().string() + ": " + ec.message();
+        return nullptr;
+      }
+    }
+  }
   std::shared_ptr<sql::SqlPool> pool = sql::SqlPool::open(db, error);
   if (!pool) return nullptr;
   if (sql::migrate(*pool, sql::gateway_migrations(), error) < 0) return nullptr;
   return std::make_shared<SqlKeyStore>(std::move(pool));
 }
 
-std::shared_ptr<KeyStore> SqliteKeyStores::open(const std::string& path, std::string& error) {
-  if (auto running = open_[path].lock()) return running;
-  auto store = open_sqlite_key_store(path, error);
-  if (store) open_[path] = store;
+std::shared_ptr<KeyStore> KeyStores::open(const config::DatabaseConfig& db, std::string& error) {
+  for (auto it = open_.begin(); it != open_.end();) {
+    auto running = it->second.lock();
+    if (!running) {
+      it = open_.erase(it);
+      continue;
+    }
+    if (it->first == db) return running;
+    ++it;
+  }
+  auto store = open_key_store(db, error);
+  if (store) open_.emplace_back(db, store);
   return store;
 }
 

@@ -4,9 +4,10 @@
 // A failed statement is `unavailable` with the driver's message.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "proxy/stores/keys/key_store.h"
 #include "proxy/stores/sql/sql_pool.h"
@@ -34,21 +35,25 @@ class SqlKeyStore final : public KeyStore {
 
 namespace llmproxy::stores::keys {
 
-// The admin API's own store (admin.db_path): a SQLite file, its directory
-// created when missing, the schema migrated. Null and `error` when the file
+// The admin API's own store (admin.db_path, or the storage.databases entry
+// admin.storage names): the database opened, a SQLite file's directory
+// created when missing, the schema migrated. Null and `error` when it
 // cannot be opened or migrated.
-std::shared_ptr<KeyStore> open_sqlite_key_store(const std::string& path, std::string& error);
+std::shared_ptr<KeyStore> open_key_store(const config::DatabaseConfig& db, std::string& error);
+// The database admin.db_path means: a SQLite file, two connections (admin
+// calls are rare; SQLite has one writer at a time anyway).
+config::DatabaseConfig sqlite_key_database(const std::string& path);
 
-// serve's opener: one store per file while it is in use, so that a reload
-// (which builds a new gateway and opens again) gets the running store and
-// its pool instead of a second pool and a second migration on the same
-// file. Not thread-safe: serve builds gateways on its main thread only.
-class SqliteKeyStores {
+// serve's opener: one store per database while it is in use, so that a
+// reload (which builds a new gateway and opens again) gets the running
+// store and its pool instead of a second pool and a second migration.
+// Not thread-safe: serve builds gateways on its main thread only.
+class KeyStores {
  public:
-  std::shared_ptr<KeyStore> open(const std::string& path, std::string& error);
+  std::shared_ptr<KeyStore> open(const config::DatabaseConfig& db, std::string& error);
 
  private:
-  std::map<std::string, std::weak_ptr<KeyStore>> open_;  // by path
+  std::vector<std::pair<config::DatabaseConfig, std::weak_ptr<KeyStore>>> open_;
 };
 
 }  // namespace llmproxy::stores::keys

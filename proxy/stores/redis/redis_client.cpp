@@ -145,8 +145,22 @@ RedisClient::~RedisClient() {
 bool RedisClient::connected() const { return conn_ && conn_->ready; }
 
 void RedisClient::close() {
+  if (--users_ > 0) return;
   closed_ = true;
   if (conn_) drop(*conn_, asio::error::operation_aborted);
+}
+
+void RedisClient::connect_now() {
+  if (closed_ || conn_ || env_.now() < next_attempt_) return;
+  conn_ = std::make_shared<Connection>(this, env_);
+  asio::co_spawn(env_.executor(), open_now(conn_), [](std::exception_ptr e) { log_escaped(e, "connect"); });
+}
+
+// Commands that came while connecting are queued on the connection with no
+// connector of theirs to write them: this is it.
+env::Task<void> RedisClient::open_now(std::shared_ptr<Connection> conn) {
+  co_await establish(conn);
+  if (conn->ready && conn->alive && !conn->writing && !conn->out.empty()) co_await flush(conn);
 }
 
 std::unique_ptr<env::Timer> RedisClient::take_timer() {

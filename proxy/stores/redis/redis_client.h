@@ -100,8 +100,16 @@ class RedisClient {
   bool connected() const;
   // Shutdown: drops the connection (pending commands fail with
   // operation_aborted) and makes every later command fail the same way, so
-  // nothing keeps the event loop alive.
+  // nothing keeps the event loop alive. A client shared by several modules
+  // (shared_clients.h) closes at the last user's close().
   void close();
+  // One more module uses this client and will call close() once.
+  void add_user() { ++users_; }
+  // Opens the connection now instead of at the first command
+  // (storage.caches min_idle_conns); nothing when open, opening, closed or
+  // within a reconnect backoff. A failure is only logged by the backoff:
+  // the next command tries again.
+  void connect_now();
   // The last server error text seen while connecting (AUTH/SELECT), for logs.
   const std::string& last_handshake_error() const { return handshake_error_; }
   const ClientConfig& config() const { return cfg_; }
@@ -118,6 +126,7 @@ class RedisClient {
   env::Task<void> roundtrip(std::span<Pending> batch, std::span<const std::string_view>* cmds,
                             TimePoint deadline, error_code& ec);
   env::Task<void> establish(std::shared_ptr<Connection> conn);
+  env::Task<void> open_now(std::shared_ptr<Connection> conn);
   env::Task<void> flush(std::shared_ptr<Connection> conn);
   env::Task<void> wait(Pending& p);
   void drop(Connection& conn, error_code cause);
@@ -130,6 +139,7 @@ class RedisClient {
 
   env::Env& env_;
   ClientConfig cfg_;
+  int users_ = 1;                     // close() calls still to come
   std::shared_ptr<Connection> conn_;  // null = disconnected
   TimePoint next_attempt_{};          // no connect before this (backoff)
   Duration backoff_{};

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "proxy/stores/redis/redis_test_support.h"
+#include "proxy/stores/redis/shared_clients.h"
 
 namespace llmproxy::stores::redis {
 namespace {
@@ -118,6 +119,53 @@ TEST(RedisClientFake, RepliesSplitIntoBytesStillMatchTheirCommandsInOrder) {
     while (finished < 50) co_await env.sleep_for(1ms, ec);
     for (int i = 0; i < 50; ++i) EXPECT_EQ(got[static_cast<std::size_t>(i)], i);
     EXPECT_EQ(c.connects(), 1u);
+  });
+}
+
+config::CacheConfig cache_at(std::uint16_t port, int min_idle) {
+  config::CacheConfig c;
+  c.name = "keys";
+  c.driver = config::CacheDriver::redis;
+  c.addr = "127.0.0.1:" + std::to_string(port);
+  c.min_idle_conns = min_idle;
+  return c;
+}
+
+// storage.caches: the modules of a worker that name one cache share one
+// client, which closes at its last user's close(); min_idle_conns opens
+// the connections of the first workers before any command, and a command
+// sent while that connect runs is written when it is done.
+TEST(RedisClientFake, ModulesShareOneClientPerCacheAndMinIdleConnectsAtStart) {
+  run([](env::RealEnv& env) -> env::Task<void> {
+    auto server = start_server(env, echo_ints_bytewise);
+    error_code ec;
+    // Worker 1 is not among the first min_idle_conns: it connects at its
+    // first command (a wrong connect would have finished by the end, with
+    // worker 0's three round trips).
+    SharedClients worker1(env, 1);
+    auto lazy = worker1.get(cache_at(server.port, 1), ec);
+    SharedClients worker0(env, 0);
+    auto limiter = worker0.get(cache_at(server.port, 1), ec);
+    EXPECT_FALSE(ec);
+    if (ec) co_return;
+    auto auth = worker0.get(cache_at(server.port, 1), ec);
+    EXPECT_EQ(limiter, auth);
+    std::vector<std::int64_t> got(1, -2);
+    int finished = 0;
+    co_await ask(*auth, 0, got, finished);  // queued while the start's connect runs
+    EXPECT_EQ(got[0], 0);
+    EXPECT_EQ(auth->connects(), 1u);
+
+    limiter->close();  // one user left: still open
+    co_await ask(*auth, 0, got, finished);
+    EXPECT_EQ(got[0], 1);
+    auth->close();
+    co_await ask(*auth, 0, got, finished);
+    EXPECT_EQ(got[0], -1);  // closed for good
+
+    EXPECT_EQ(lazy->connects(), 0u);
+    EXPECT_FALSE(lazy->connected());
+    lazy->close();
   });
 }
 

@@ -32,7 +32,11 @@ void append_hex(std::string& out, const unsigned char* bytes, std::size_t n) {
 
 RedisLimiterStore::RedisLimiterStore(env::Env& env, ClientConfig redis, rl::LimitSet limits,
                                      RedisLimiterOptions options)
-    : client_(env, std::move(redis)),
+    : RedisLimiterStore(env, std::make_shared<RedisClient>(env, std::move(redis)), std::move(limits), options) {}
+
+RedisLimiterStore::RedisLimiterStore(env::Env& env, std::shared_ptr<RedisClient> client, rl::LimitSet limits,
+                                     RedisLimiterOptions options)
+    : client_(std::move(client)),
       limits_(std::move(limits)),
       options_(options),
       admit_script_(std::string(kAdmitScript)),
@@ -121,7 +125,7 @@ env::Task<rl::Verdict> RedisLimiterStore::admit(const AdmitRequest& req) {
   args.push_back(slot);
 
   error_code ec;
-  const Reply reply = co_await client_.eval(admit_script_, keys, args, ec);
+  const Reply reply = co_await client_->eval(admit_script_, keys, args, ec);
   if (ec) co_return on_error(ec, reply.str);
   if (!reply.is_array() || reply.elements.size() != kAdmitReplySize ||
       !std::all_of(reply.elements.begin(), reply.elements.end(),
@@ -189,7 +193,7 @@ env::Task<void> RedisLimiterStore::finish(const FinishRequest& req) {
   const std::array<std::string_view, 5> args = {tpm, res, actual, slot, slot_ttl_arg_};
 
   error_code ec;
-  const Reply reply = co_await client_.eval(finish_script_, keys, args, ec);
+  const Reply reply = co_await client_->eval(finish_script_, keys, args, ec);
   if (ec) {
     on_error(ec, reply.str);
     co_return;

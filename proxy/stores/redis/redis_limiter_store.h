@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -43,14 +44,17 @@ class RedisLimiterStore final : public LimiterStore {
  public:
   RedisLimiterStore(env::Env& env, ClientConfig redis, ratelimit::LimitSet limits,
                     RedisLimiterOptions options = {});
+  // On a client other modules of the worker share (shared_clients.h).
+  RedisLimiterStore(env::Env& env, std::shared_ptr<RedisClient> client, ratelimit::LimitSet limits,
+                    RedisLimiterOptions options = {});
 
   env::Task<ratelimit::Verdict> admit(const AdmitRequest& req) override;
   env::Task<void> finish(const FinishRequest& req) override;
-  void close() override { client_.close(); }
+  void close() override { client_->close(); }
 
   std::uint64_t store_errors() const { return errors_; }
   bool store_healthy() const { return healthy_; }
-  RedisClient& client() { return client_; }
+  RedisClient& client() { return *client_; }
   const ratelimit::LimitSet& limits() const { return limits_; }
 
  private:
@@ -64,7 +68,7 @@ class RedisLimiterStore final : public LimiterStore {
   std::string key_hash(std::string_view api_key) const;
   std::string member(std::uint64_t seq, std::int64_t reservation) const;
 
-  RedisClient client_;
+  std::shared_ptr<RedisClient> client_;
   ratelimit::LimitSet limits_;
   RedisLimiterOptions options_;
   Script admit_script_;
