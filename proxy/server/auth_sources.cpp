@@ -63,18 +63,22 @@ std::string open_auth_databases(const config::Config& c, const auth::Authenticat
     if (!pool) return "storage.databases '" + db->name + "' (for " + at(auth, i) + "): " + error;
     shared.databases.emplace(db->name, std::move(pool));
   }
-  // Each table and its columns, asked once now: a misspelt name stops the
-  // start (or the reload), not every request after it.
+  // Each provider's statements, built once; each table and its columns,
+  // asked once now: a misspelt name stops the start (or the reload), not
+  // every request after it.
   for (std::size_t i = 0; i < auth.providers(); ++i) {
     if (auth.source(i) != auth::ProviderSource::store) continue;
     const auto& p = c.auth.pipeline[auth.pipeline_index(i)];
     if (p.type != config::ProviderType::database) continue;
     const auto pool = pool_of(c, p, shared);
+    if (!pool) continue;  // check_auth_sources says why
     std::string error;
-    const auto sql = pool ? modules::auth::DatabaseStatements::build(p.database, pool->dialect(), error) : nullptr;
-    if (!sql) continue;  // check_auth_sources says why
+    std::shared_ptr<const modules::auth::DatabaseStatements> sql =
+        modules::auth::DatabaseStatements::build(p.database, pool->dialect(), error);
+    if (!sql) return at(auth, i) + ".database." + error;
     const stores::sql::Result r = pool->run_blocking({stores::sql::Statement{sql->probe, {}}});
     if (!r.ok()) return at(auth, i) + ".database: table '" + p.database.table + "' in '" + pool->name() + "': " + r.error;
+    shared.statements.emplace(i, std::move(sql));
   }
   return {};
 }
@@ -103,16 +107,12 @@ std::string check_auth_sources(const config::Config& c, const auth::Authenticato
         if (url.value->tls()) return at(auth, i) + ".webhook.url: https:// is not built yet (use http://)";
         break;
       }
-      case config::ProviderType::database: {
-        const auto pool = pool_of(c, p, shared);
-        if (!pool)
+      case config::ProviderType::database:
+        // open_auth_databases built its statements (and said why not).
+        if (!pool_of(c, p, shared) || !shared.statements.count(i))
           return at(auth, i) + ".database.storage: the database '" + p.database.storage +
                  "' is not open (the simulator runs no database)";
-        std::string error;
-        if (!modules::auth::DatabaseStatements::build(p.database, pool->dialect(), error))
-          return at(auth, i) + ".database." + error;
         break;
-      }
       default:
         return at(auth, i) + ".type: " + std::string(config::enum_name(p.type)) + " is not built yet";
     }
@@ -145,14 +145,10 @@ modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::
         out.sources[i] = std::make_shared<modules::auth::WebhookSource>(
             env, p.webhook, *util::parse_url(p.webhook.url).value, key_header_names(auth));
         break;
-      case config::ProviderType::database: {
-        auto pool = pool_of(c, p, shared);
-        std::string error;
-        std::shared_ptr<const modules::auth::DatabaseStatements> sql =
-            modules::auth::DatabaseStatements::build(p.database, pool->dialect(), error);
-        out.sources[i] = std::make_shared<modules::auth::DatabaseSource>(std::move(pool), std::move(sql), env);
+      case config::ProviderType::database:
+        out.sources[i] =
+            std::make_shared<modules::auth::DatabaseSource>(pool_of(c, p, shared), shared.statements.at(i), env);
         break;
-      }
       default:
         break;  // check_auth_sources refused it
     }

@@ -23,6 +23,10 @@ namespace llmproxy::stores::redis {
 class SharedClients;
 }
 
+namespace llmproxy::modules::auth {
+struct DatabaseStatements;
+}
+
 namespace llmproxy::server {
 
 // What the store providers share across workers, opened when the gateway
@@ -32,6 +36,9 @@ struct AuthShared {
   // The storage.databases entries database providers name, by entry name
   // (two providers on one entry share its pool).
   std::map<std::string, std::shared_ptr<stores::sql::SqlPool>> databases;
+  // Each database provider's statements, by provider index: built once
+  // for its pool's dialect, shared by the workers' sources.
+  std::map<std::size_t, std::shared_ptr<const modules::auth::DatabaseStatements>> statements;
   // In the simulator the stores other programs run (Redis, a database, a
   // webhook service) are not there: those providers are refused, so the
   // simulated gateway leaves auth out and says so (gateway.h).

@@ -360,6 +360,17 @@ TEST(ValidateRouting, ADynamicDiscoverySourceMayAddTheBackendsFallbacksName) {
   EXPECT_THAT(messages(disabled), HasSubstr("routing.fallback[0].primary: 'later' matches no backend"));
 }
 
+// A backend's headers cannot repeat what the gateway writes or what frames
+// the message: the upstream would see two Content-Lengths, two Hosts.
+TEST(ValidateBackends, HeadersCannotSetWhatTheGatewayWrites) {
+  const auto r = load("backends:\n  - url: http://127.0.0.1:9001\n"
+                      "    headers: {X-Team: a, content-length: \"5\", Transfer-Encoding: chunked, Host: other}\n");
+  EXPECT_THAT(messages(r), HasSubstr("backends[0].headers.content-length: the gateway sets content-length itself"));
+  EXPECT_THAT(messages(r), HasSubstr("backends[0].headers.Transfer-Encoding: the gateway sets"));
+  EXPECT_THAT(messages(r), HasSubstr("backends[0].headers.Host: the gateway sets"));
+  EXPECT_THAT(messages(r), ::testing::Not(HasSubstr("X-Team")));
+}
+
 // ---- rate_limit and storage
 
 TEST(ValidateRateLimit, StorageMayNameAnyCacheOfStorage) {

@@ -60,6 +60,12 @@ StoredKey row(const std::string& key) {
   return k;
 }
 
+StoredKey with_quota(const std::string& key, std::int64_t total) {
+  StoredKey k = row(key);
+  k.total_quota = total;
+  return k;
+}
+
 struct Answer {
   std::optional<ErrorId> error;
   std::string caller;  // the caller's name when allowed
@@ -195,9 +201,7 @@ TEST_F(BuiltinAuthTest, UsageIsChargedAndCountsBeforeTheStoreHasIt) {
 // a key without a quota still comes from the cache.
 TEST_F(BuiltinAuthTest, AnExactQuotaSeesUsageWrittenElsewhereAtOnce) {
   build(kBuiltin);
-  StoredKey k = row("sk-quota");
-  k.total_quota = 100;
-  put(k);
+  put(with_quota("sk-quota", 100));
   put(row("sk-free"));
   EXPECT_FALSE(request("sk-quota", 10).error);
   EXPECT_FALSE(request("sk-free").error);
@@ -215,9 +219,7 @@ TEST_F(BuiltinAuthTest, AnExactQuotaSeesUsageWrittenElsewhereAtOnce) {
 
 TEST_F(BuiltinAuthTest, ACachedQuotaWaitsForTheTtl) {
   build("auth: {enabled: true, cache_ttl: 5s, quota_check: cached, pipeline: [{name: keys, type: builtin}]}\n");
-  StoredKey k = row("sk-quota");
-  k.total_quota = 100;
-  put(k);
+  put(with_quota("sk-quota", 100));
   EXPECT_FALSE(request("sk-quota", 10).error);
   spend_elsewhere("sk-quota", 90);
   EXPECT_FALSE(request("sk-quota").error);  // this worker's cached record: 10 of 100
@@ -230,9 +232,7 @@ TEST_F(BuiltinAuthTest, ACachedQuotaWaitsForTheTtl) {
 // quota included, while an uncached one is a 503.
 TEST_F(BuiltinAuthTest, AFailedRereadLeavesTheDecisionToTheCache) {
   build(kBuiltin);
-  StoredKey k = row("sk-quota");
-  k.total_quota = 100;
-  put(k);
+  put(with_quota("sk-quota", 100));
   EXPECT_FALSE(request("sk-quota", 60).error);
   store_->broken = true;
   EXPECT_FALSE(request("sk-quota", 50).error);  // 60 charged by this worker: let in, ends at 110
