@@ -33,27 +33,7 @@ EOF2
     ports+=("http://127.0.0.1:$port")
   done
   redis-cli -p "$REDIS_PORT" HSET cmp:sk-$mode total_quota 200 > /dev/null
-  python3 - "${ports[0]}" "${ports[1]}" sk-$mode <<'PY'
-import json, sys, threading, urllib.request, urllib.error
-gws, key = sys.argv[1:3], sys.argv[3]
-body = json.dumps({"model": "fake-model", "messages": [{"role": "user", "content": "hello there"}]}).encode()
-ok, tokens, lock = 0, 0, threading.Lock()
-def one(gw):
-    global ok, tokens
-    req = urllib.request.Request(gw + "/v1/chat/completions", data=body, headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            t = json.load(r)["usage"]["total_tokens"]
-            with lock: ok, tokens = ok + 1, tokens + t
-    except urllib.error.HTTPError as e:
-        pass
-for _ in range(200):
-    before = ok
-    ts = [threading.Thread(target=one, args=(gws[i % 2],)) for i in range(8)]
-    for t in ts: t.start()
-    for t in ts: t.join()
-    if ok == before: break
-print(f"quota_check {key[3:]}: {ok} requests let in, {tokens} tokens used of a 200-token quota")
-PY
+  read -r let_in tokens _ < <(chats_until_refused "sk-$mode" "${ports[@]}")
+  echo "quota_check $mode: $let_in requests let in, $tokens tokens used of a 200-token quota"
   for p in "${PIDS[@]:1}"; do kill "$p" 2>/dev/null || true; done
 done

@@ -86,3 +86,36 @@ stop_redis() {
   if [ -n "${REDIS_PID:-}" ]; then kill "$REDIS_PID" 2>/dev/null || true; wait "$REDIS_PID" 2>/dev/null || true; fi
   REDIS_PID=
 }
+
+# chats_until_refused KEY GW… → prints "LET_IN TOKENS LARGEST": rounds of 8
+# concurrent chat completions with KEY, spread over the gateways, until a
+# round lets none in. Exits non-zero on an answer other than 200 or 429
+# quota_exceeded. TOKENS: the total_tokens the clients were told; LARGEST:
+# the largest of one request.
+chats_until_refused() {
+  python3 - "$@" <<'PY'
+import json, sys, threading, urllib.request, urllib.error
+key, gws = sys.argv[1], sys.argv[2:]
+body = json.dumps({"model": "fake-model", "messages": [{"role": "user", "content": "hello there"}]}).encode()
+ok, tokens, most, wrong, lock = 0, 0, 0, [], threading.Lock()
+def one(gw):
+    global ok, tokens, most
+    req = urllib.request.Request(gw + "/v1/chat/completions", data=body,
+                                 headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            t = json.load(r)["usage"]["total_tokens"]
+            with lock: ok, tokens, most = ok + 1, tokens + t, max(most, t)
+    except urllib.error.HTTPError as e:
+        code = json.load(e)["error"]["code"]
+        if e.code != 429 or code != "quota_exceeded": wrong.append(f"{e.code} {code}")
+for _ in range(500):
+    before = ok
+    threads = [threading.Thread(target=one, args=(gws[i % len(gws)],)) for i in range(8)]
+    for t in threads: t.start()
+    for t in threads: t.join()
+    if wrong: raise SystemExit("unexpected answer: " + wrong[0])
+    if ok == before: break
+print(ok, tokens, most)
+PY
+}

@@ -104,30 +104,7 @@ done
 # crossed it, here at most 8 requests' tokens; the clients were told
 # exactly what Redis counts.
 rc HSET e2e:key:sk-e2e-busy-0005 total_quota 200 > /dev/null
-python3 - "$GW_a" "$GW_b" sk-e2e-busy-0005 > "$WORK/busy.txt" <<'PY' || fail "concurrent quota clients: $(cat "$WORK/busy.txt")"
-import json, sys, threading, urllib.request, urllib.error
-gws, key = sys.argv[1:3], sys.argv[3]
-body = json.dumps({"model": "fake-model", "messages": [{"role": "user", "content": "hello there"}]}).encode()
-ok, tokens, most, lock = 0, 0, 0, threading.Lock()
-def one(gw):
-    global ok, tokens, most
-    req = urllib.request.Request(gw + "/v1/chat/completions", data=body,
-                                 headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            t = json.load(r)["usage"]["total_tokens"]
-            with lock: ok, tokens, most = ok + 1, tokens + t, max(most, t)
-    except urllib.error.HTTPError as e:
-        code = json.load(e)["error"]["code"]
-        if e.code != 429 or code != "quota_exceeded": raise SystemExit(f"{e.code} {code}")
-for _ in range(100):
-    before = ok
-    threads = [threading.Thread(target=one, args=(gws[i % 2],)) for i in range(8)]
-    for t in threads: t.start()
-    for t in threads: t.join()
-    if ok == before: break
-print(ok, tokens, most)
-PY
+chats_until_refused sk-e2e-busy-0005 "$GW_a" "$GW_b" > "$WORK/busy.txt" 2>&1 || fail "concurrent quota clients: $(cat "$WORK/busy.txt")"
 read -r busy_ok busy_tokens busy_most < "$WORK/busy.txt"
 for _ in $(seq 100); do [ "$(rc HGET e2e:key:sk-e2e-busy-0005 used_quota)" = "$busy_tokens" ] && break; sleep 0.02; done
 busy_used=$(rc HGET e2e:key:sk-e2e-busy-0005 used_quota)
