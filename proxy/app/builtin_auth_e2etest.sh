@@ -42,6 +42,7 @@ esac
 cat > "$WORK/gw.yaml" <<EOF2
 server: {listen: "127.0.0.1:$GW_PORT", workers: 2}
 $STORE_YAML
+logging: {enabled: true, access: {enabled: true, storage: file, format: json, file: {path: "$WORK/access-$GW_PORT.log"}}}
 auth:
   enabled: true
   cache_ttl: 1s
@@ -58,7 +59,7 @@ listening_port "$WORK/proxy.log" > /dev/null
 GW="http://127.0.0.1:$GW_PORT"
 # The second instance: the same file, its own port.
 GW2_PORT=$(free_port)
-sed "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW2_PORT/" "$WORK/gw.yaml" > "$WORK/gw2.yaml"
+sed -e "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW2_PORT/" -e "s/access-$GW_PORT/access-$GW2_PORT/" "$WORK/gw.yaml" > "$WORK/gw2.yaml"
 "$LLMPROXY" serve --config "$WORK/gw2.yaml" > "$WORK/proxy2.log" 2>&1 &
 PROXY2_PID=$!
 PIDS+=($PROXY2_PID)
@@ -148,9 +149,20 @@ sleep 1.1  # the workers' cached "disabled" expires
 expected=$((expected + $(tokens_seen)))
 kill -TERM "$PROXY_PID" "$PROXY2_PID"; wait "$PROXY_PID" || fail "serve did not exit cleanly"
 wait "$PROXY2_PID" || fail "the second serve did not exit cleanly"
+# The access log (flushed at shutdown) names the caller (key name,
+# user_id, prefix), never the key.
+python3 - "$WORK/access-$GW_PORT.log" "$KEY" <<'PY' || fail "access log: $(tail -3 "$WORK/access-$GW_PORT.log")"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+key = sys.argv[2]
+mine = [l for l in lines if l["key_name"] == "e2e"]
+assert mine and all(l["user_id"] == "team-a" and key.startswith(l["api_key"].rstrip("\u2026")) and l["api_key"] != key for l in mine), mine[:2]
+assert any(l["status"] == 401 and l["key_name"] == "" for l in lines)
+assert not any(key in json.dumps(l) for l in lines)
+PY
 # A third instance, started after both stopped, reads the store.
 GW3_PORT=$(free_port)
-sed "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW3_PORT/" "$WORK/gw.yaml" > "$WORK/gw3.yaml"
+sed -e "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW3_PORT/" -e "s/access-$GW_PORT/access-$GW3_PORT/" "$WORK/gw.yaml" > "$WORK/gw3.yaml"
 "$LLMPROXY" serve --config "$WORK/gw3.yaml" > "$WORK/proxy3.log" 2>&1 &
 PIDS+=($!)
 listening_port "$WORK/proxy3.log" > /dev/null

@@ -15,6 +15,9 @@ void reset_record(RequestRecord& r) {
   keep(r.client_ip);
   keep(r.user_agent);
   keep(r.referer);
+  keep(r.key_name);
+  keep(r.user_id);
+  keep(r.key_prefix);
   keep(r.error_code);
   keep(r.rate_limit);
   keep(r.backend);
@@ -29,6 +32,9 @@ void reset_record(RequestRecord& r) {
   std::swap(fresh.client_ip, r.client_ip);
   std::swap(fresh.user_agent, r.user_agent);
   std::swap(fresh.referer, r.referer);
+  std::swap(fresh.key_name, r.key_name);
+  std::swap(fresh.user_id, r.user_id);
+  std::swap(fresh.key_prefix, r.key_prefix);
   std::swap(fresh.error_code, r.error_code);
   std::swap(fresh.rate_limit, r.rate_limit);
   std::swap(fresh.backend, r.backend);

@@ -40,6 +40,11 @@ struct RequestRecord {
   std::string client_ip;
   std::string user_agent;   // for the access log ("" when absent)
   std::string referer;
+  // The caller auth let in ("" for an anonymous request): the key's name,
+  // its user_id and its prefix (all a log may show of the key).
+  std::string key_name;
+  std::string user_id;
+  std::string key_prefix;
   int http_minor = 1;       // HTTP/1.<minor> of the request
   WallTime wall_start{};    // the request's start on the wall clock
   int status = 0;           // status sent to the client (0 if none was sent)

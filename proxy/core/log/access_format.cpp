@@ -1,5 +1,7 @@
 #include "proxy/core/log/access_format.h"
 
+#include <algorithm>
+
 #include <charconv>
 #include <cmath>
 
@@ -47,6 +49,22 @@ void append_escaped(std::string& out, std::string_view s) {
 void append_field_or_dash(std::string& out, std::string_view s) {
   if (s.empty()) out.push_back('-');
   else append_escaped(out, s);
+}
+
+// The $remote_user field has no quotes around it, so a space would split
+// it for every combined-format parser: escaped too.
+void append_user_or_dash(std::string& out, std::string_view s) {
+  if (s.empty()) {
+    out.push_back('-');
+    return;
+  }
+  for (std::size_t start = 0; start <= s.size();) {
+    const std::size_t space = std::min(s.find(' ', start), s.size());
+    append_escaped(out, s.substr(start, space - start));
+    if (space == s.size()) break;
+    out += "\\x20";
+    start = space + 1;
+  }
 }
 
 void append_request_line(std::string& out, const AccessEntry& e) {
@@ -129,7 +147,9 @@ void string_member(std::string& out, std::string_view k, std::string_view v) {
 
 void append_combined(std::string& out, const AccessEntry& e) {
   append_field_or_dash(out, e.client_ip);
-  out += " - - [";
+  out += " - ";  // the identd field, never known
+  append_user_or_dash(out, e.user_id);  // $remote_user: the key's owner
+  out += " [";
   append_clf_time(out, e.time);
   out += "] \"";
   append_request_line(out, e);
@@ -173,6 +193,11 @@ void append_json(std::string& out, const AccessEntry& e) {
   append_seconds_or_null(out, e.upstream_ttft_seconds);
   string_member(out, "outcome", e.outcome);
   string_member(out, "error", e.error_code);
+  key(out, "usage_estimated");
+  out += e.usage_estimated ? "true" : "false";
+  string_member(out, "key_name", e.key_name);
+  string_member(out, "user_id", e.user_id);
+  string_member(out, "api_key", e.key_prefix);
   out += "}\n";
 }
 

@@ -59,6 +59,10 @@ struct AccessEntry {
   double upstream_ttft_seconds = -1;    // first upstream byte; -1: none
   std::string_view outcome;             // the request path's own word ("ok", "client_closed", …)
   std::string_view error_code;          // the OpenAI error code the gateway answered with; "" for none
+  bool usage_estimated = false;         // the token counts are the usage estimate
+  std::string_view key_name;            // the caller auth let in; "" when anonymous
+  std::string_view user_id;
+  std::string_view key_prefix;          // all a log may show of the key
 };
 
 void append_combined(std::string& out, const AccessEntry& e);

@@ -26,7 +26,8 @@ namespace {
 
 // Backing storage for an entry's views.
 struct Texts {
-  std::string client_ip, method, target, protocol, referer, user_agent, request_id, backend, model, outcome, error;
+  std::string client_ip, method, target, protocol, referer, user_agent, request_id, backend, model, outcome, error,
+      key_name, user_id, key_prefix;
 };
 
 rc::Gen<std::string> text() {
@@ -60,6 +61,9 @@ AccessEntry make_entry(Texts& t) {
   t.model = *text();
   t.outcome = *text();
   t.error = *text();
+  t.key_name = *text();
+  t.user_id = *rc::gen::oneOf(text(), rc::gen::just(std::string("team a")));
+  t.key_prefix = *text();
   AccessEntry e;
   e.client_ip = t.client_ip;
   e.time = WallTime(Duration(*rc::gen::arbitrary<std::int64_t>()));
@@ -80,6 +84,10 @@ AccessEntry make_entry(Texts& t) {
   e.upstream_ttft_seconds = *seconds();
   e.outcome = t.outcome;
   e.error_code = t.error;
+  e.usage_estimated = *rc::gen::arbitrary<bool>();
+  e.key_name = t.key_name;
+  e.user_id = t.user_id;
+  e.key_prefix = t.key_prefix;
   return e;
 }
 
@@ -130,7 +138,8 @@ RC_GTEST_PROP(AccessFormatProperty, JsonLineParsesAndRoundTrips, ()) {
   const std::vector<std::string> keys = {"time", "client_ip", "method", "target", "protocol", "status",
                                          "body_bytes", "referer", "user_agent", "request_id", "duration",
                                          "backend", "model", "prompt_tokens", "completion_tokens", "stream",
-                                         "ttft", "outcome", "error"};
+                                         "ttft", "outcome", "error", "usage_estimated", "key_name", "user_id",
+                                         "api_key"};
   RC_ASSERT(o.size() == keys.size());
   std::size_t i = 0;
   for (const auto& member : o) RC_ASSERT(std::string_view(member.key()) == keys[i++]);
@@ -154,6 +163,10 @@ RC_GTEST_PROP(AccessFormatProperty, JsonLineParsesAndRoundTrips, ()) {
   assert_seconds(o.at("ttft"), e.upstream_ttft_seconds);
   assert_text(o.at("outcome"), e.outcome);
   assert_text(o.at("error"), e.error_code);
+  RC_ASSERT(o.at("usage_estimated").as_bool() == e.usage_estimated);
+  assert_text(o.at("key_name"), e.key_name);
+  assert_text(o.at("user_id"), e.user_id);
+  assert_text(o.at("api_key"), e.key_prefix);
 }
 
 // Reverses nginx escaping: \xHH → the byte; anything else is kept.
@@ -191,10 +204,15 @@ RC_GTEST_PROP(AccessFormatProperty, CombinedLineSplitsBack, ()) {
   RC_ASSERT(quotes.size() == 6u);
   const std::string_view l(line);
   const auto head = l.substr(0, quotes[0]);
+  // ip - user [time] : five space-separated parts (the user's spaces escaped).
   RC_ASSERT(head.substr(0, head.find(' ')) == expected_field(ip));
   RC_ASSERT(head.substr(head.size() - 2) == "] ");
-  RC_ASSERT(head.find(" - - [") != std::string_view::npos);
-  RC_ASSERT(head.size() - head.find(" - - [") == std::string_view(" - - [01/May/2024:13:45:07 +0000] ").size());
+  const auto after_ip = head.substr(head.find(' ') + 1);
+  RC_ASSERT(after_ip.substr(0, 2) == "- ");
+  const auto user_and_time = after_ip.substr(2);
+  const auto user = user_and_time.substr(0, user_and_time.find(' '));
+  RC_ASSERT(unescape(user) == expected_field(e.user_id));
+  RC_ASSERT(user_and_time.size() - user.size() == std::string_view(" [01/May/2024:13:45:07 +0000] ").size());
 
   // The request line: the non-empty parts joined with single spaces, or "-".
   std::string joined;

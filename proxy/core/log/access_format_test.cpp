@@ -105,8 +105,24 @@ TEST(AccessJson, TypicalLine) {
             R"("target":"/v1/chat/completions?x=1","protocol":"HTTP/1.1","status":200,"body_bytes":1234,)"
             R"("referer":"https://app.example/chat","user_agent":"OpenAI/Python 1.30.1","request_id":"a1b2c3",)"
             R"("duration":0.533,"backend":"vllm-a","model":"llama-3-8b","prompt_tokens":12,"completion_tokens":34,)"
-            R"("stream":true,"ttft":0.101,"outcome":"ok","error":""})"
+            R"("stream":true,"ttft":0.101,"outcome":"ok","error":"","usage_estimated":false,"key_name":"",)"
+            R"("user_id":"","api_key":""})"
             "\n");
+}
+
+// The caller auth let in: its user_id in combined's $remote_user (spaces
+// escaped, so the line still splits), and every field in JSON.
+TEST(AccessLine, TheCallerIsLogged) {
+  AccessEntry e = sample();
+  e.key_name = "ci bot";
+  e.user_id = "team a";
+  e.key_prefix = "sk-live…";
+  e.usage_estimated = true;
+  EXPECT_EQ(combined(e).substr(0, 27), "203.0.113.7 - team\\x20a [01");
+  const std::string j = json_line(e);
+  EXPECT_NE(j.find(R"("usage_estimated":true,"key_name":"ci bot","user_id":"team a","api_key":"sk-live…"})"),
+            std::string::npos)
+      << j;
 }
 
 TEST(AccessJson, UnknownsAreNull) {
@@ -119,7 +135,8 @@ TEST(AccessJson, UnknownsAreNull) {
             R"({"time":"1970-01-01T00:00:00.000Z","client_ip":"","method":"","target":"","protocol":"HTTP/1.1",)"
             R"("status":499,"body_bytes":0,"referer":"","user_agent":"","request_id":"","duration":null,)"
             R"("backend":"","model":"","prompt_tokens":null,"completion_tokens":null,"stream":false,"ttft":null,)"
-            R"("outcome":"client_closed","error":"upstream_timeout"})"
+            R"("outcome":"client_closed","error":"upstream_timeout","usage_estimated":false,"key_name":"",)"
+            R"("user_id":"","api_key":""})"
             "\n");
   for (double d : {-0.5, std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()}) {
     e.duration_seconds = d;

@@ -35,6 +35,10 @@ void AccessLogObserver::on_request_end(const shell::RequestRecord& r) {
   }
   e.outcome = shell::outcome_name(r.outcome);
   e.error_code = r.error_code;
+  e.usage_estimated = r.usage_estimated;
+  e.key_name = r.key_name;
+  e.user_id = r.user_id;
+  e.key_prefix = r.key_prefix;
   line_.clear();
   log::append_access_line(line_, e, format_);
   writer_->submit(line_);

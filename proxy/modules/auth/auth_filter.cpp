@@ -33,6 +33,11 @@ shell::FilterVerdict verdict_of(const llmproxy::auth::AuthResult& r, shell::Exch
   ex.caller.name = r.caller->name;
   ex.caller.user_id = r.caller->user_id;
   ex.caller.key_prefix = r.caller->prefix;
+  // For the observers (access log): copied, as the record outlives the
+  // caller's table (a reload) and the record's strings keep their capacity.
+  ex.record.key_name.assign(r.caller->name);
+  ex.record.user_id.assign(r.caller->user_id);
+  ex.record.key_prefix.assign(r.caller->prefix);
   return shell::FilterVerdict::proceed();
 }
 
