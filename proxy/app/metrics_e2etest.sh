@@ -30,7 +30,11 @@ log:
 metrics:
   enabled: true
   path: /metrics
-  custom_labels: [model]
+  custom_labels: [model, user_id, api_key]
+auth:
+  enabled: true
+  pipeline:
+    - {name: t, type: static, static: {keys: [{key: sk-metrics-e2e-0001, name: ci, user_id: team-a}]}}
 backends:
   - name: fake
     url: "http://127.0.0.1:$FAKE_PORT"
@@ -43,7 +47,7 @@ CURL=(curl -sS --max-time 20)
 
 chat() {
   "${CURL[@]}" -o /dev/null -w '%{http_code}' "$BASE/v1/chat/completions" \
-    -H 'Content-Type: application/json' -d "$1"
+    -H 'Authorization: Bearer sk-metrics-e2e-0001' -H 'Content-Type: application/json' -d "$1"
 }
 for _ in 1 2 3; do
   [ "$(chat '{"model":"fake-model","messages":[{"role":"user","content":"a b"}]}')" = 200 ] || fail "chat"
@@ -76,8 +80,8 @@ want 'llmproxy_requests_total{route="chat_completions",backend="none",status_cla
 want 'llmproxy_requests_total{route="chat_completions",backend="fake",status_class="4xx"}' 1
 want 'llmproxy_tokens_total{backend="fake",type="output"}' 30
 want 'llmproxy_time_to_first_token_seconds_count{backend="fake"}' 2
-want 'llmproxy_requests_by_label_total{model="fake-model"}' 5
-want 'llmproxy_requests_by_label_total{model="other-model"}' 1
+want 'llmproxy_requests_by_label_total{model="fake-model",user_id="team-a",api_key="ci"}' 5
+want 'llmproxy_requests_by_label_total{model="other-model",user_id="team-a",api_key="ci"}' 1
 want 'llmproxy_requests_in_flight' 0
 want 'llmproxy_backend_healthy{backend="fake"}' 1
 

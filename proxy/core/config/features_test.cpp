@@ -27,6 +27,6 @@ TEST(Features, BuiltFeaturesAreTheOnesThatLanded) {
                                 Feature::metrics,
                                 Feature::rate_limit,              Feature::auth,
                                 Feature::api_keys,                Feature::admin,
-                                Feature::admin_listen};
+                                Feature::admin_listen,            Feature::key_metric_labels};
   for (const auto& f : feature_table()) EXPECT_EQ(f.built, built.count(f.feature) == 1) << f.name;
 }

@@ -307,12 +307,9 @@ TEST(ValidateMetrics, ThePathMustNotShadowTheGatewaysOwnRoutes) {
 TEST(ValidateMetrics, CustomLabelsAreTheOnesTheGatewayCanFill) {
   const auto r = load(std::string(kMinimal) + "metrics:\n  enabled: true\n  custom_labels: [model, api_key, region]\n");
   EXPECT_EQ(messages(r),
-            "test.yaml:5:26: metrics.custom_labels: api_key: not implemented yet in this build (see "
-            "BEHAVIOR §10)\n"
             "test.yaml:5:35: metrics.custom_labels[2]: unknown label 'region': one of model, api_key, user_id\n");
-  // Labels that need auth are only reported while metrics are on.
-  const auto off = load(std::string(kMinimal) + "metrics:\n  custom_labels: [user_id]\n");
-  EXPECT_TRUE(off.ok()) << messages(off);
+  const auto caller = load(std::string(kMinimal) + "metrics:\n  enabled: true\n  custom_labels: [user_id, api_key]\n");
+  EXPECT_TRUE(caller.ok()) << messages(caller);
 }
 
 // ---- discovery

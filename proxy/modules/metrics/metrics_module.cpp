@@ -77,8 +77,11 @@ class MetricsFilter final : public shell::Filter {
 
 class MetricsObserver final : public shell::RequestObserver {
  public:
-  MetricsObserver(MetricsHub::WorkerShare& share, std::vector<std::string> custom_labels)
-      : share_(share), custom_labels_(std::move(custom_labels)), values_(custom_labels_.size()) {}
+  MetricsObserver(MetricsHub::WorkerShare& share, const std::vector<std::string>& custom_labels)
+      : share_(share), values_(custom_labels.size()) {
+    for (const auto& l : custom_labels)
+      labels_.push_back(l == "model" ? Label::model : l == "user_id" ? Label::user_id : Label::api_key);
+  }
 
   void on_request_end(const shell::RequestRecord& r) override {
     auto& m = share_.metrics;
@@ -100,8 +103,7 @@ class MetricsObserver final : public shell::RequestObserver {
     s.retries = r.retries;
     s.fallbacks = r.fallbacks;
     s.stream = r.stream;
-    for (std::size_t i = 0; i < custom_labels_.size(); ++i)
-      values_[i] = custom_labels_[i] == "model" ? std::string_view(r.model) : std::string_view();
+    for (std::size_t i = 0; i < labels_.size(); ++i) values_[i] = label_value(labels_[i], r);
     s.custom_values = values_;
     m.on_request_end(s);
 
@@ -126,8 +128,24 @@ class MetricsObserver final : public shell::RequestObserver {
   }
 
  private:
+  // metrics.custom_labels (validate_metrics.cpp allows just these).
+  enum class Label : std::uint8_t { model, user_id, api_key };
+  // The caller's labels are "" for an anonymous request. api_key is the
+  // key's name, or its prefix when it has none: never the key.
+  static std::string_view label_value(Label l, const shell::RequestRecord& r) {
+    switch (l) {
+      case Label::model:
+        return r.model;
+      case Label::user_id:
+        return r.user_id;
+      case Label::api_key:
+        return r.key_name.empty() ? std::string_view(r.key_prefix) : std::string_view(r.key_name);
+    }
+    return {};
+  }
+
   MetricsHub::WorkerShare& share_;
-  std::vector<std::string> custom_labels_;
+  std::vector<Label> labels_;
   std::vector<std::string_view> values_;  // reused
 };
 

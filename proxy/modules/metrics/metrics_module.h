@@ -17,9 +17,9 @@
 //
 // Circuit state is per worker (each worker has its own breaker); the gauge
 // shows the most open state any worker saw at its last attempt on the
-// backend. Custom labels: `model` (the request's model) is the one label
-// this build fills; `api_key` / `user_id` need auth (the config check
-// rejects them until it exists).
+// backend. Custom labels: `model` (the request's model), `user_id` and
+// `api_key` (the caller auth let in: its user_id, and its key's name or
+// else prefix, never the key; "" for an anonymous request).
 #pragma once
 
 #include <atomic>
