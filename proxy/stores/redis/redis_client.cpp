@@ -139,6 +139,7 @@ RedisClient::RedisClient(env::Env& env, ClientConfig cfg)
     : env_(env), cfg_(std::move(cfg)), backoff_(cfg_.backoff_initial) {}
 
 RedisClient::~RedisClient() {
+  *alive_ = false;
   if (conn_) drop(*conn_, asio::error::operation_aborted);
 }
 
@@ -263,6 +264,7 @@ env::Task<void> RedisClient::roundtrip(std::span<Pending> batch,
 
 env::Task<void> RedisClient::wait(Pending& p) {
   if (p.done) co_return;
+  const std::shared_ptr<bool> alive = alive_;  // `this` may be gone when we wake
   auto timer = take_timer();
   p.wake = timer.get();
   while (!p.done) {
@@ -270,7 +272,7 @@ env::Task<void> RedisClient::wait(Pending& p) {
     co_await timer->sleep_until(kNoDeadline, ignored);
   }
   p.wake = nullptr;
-  give_timer(std::move(timer));
+  if (*alive) give_timer(std::move(timer));
 }
 
 // Writes whatever is queued, batch after batch, until nothing is left: the

@@ -20,6 +20,8 @@
 //   connection resets it.
 // - Server error replies come back as a Reply of type error with
 //   ec = errc::server_error.
+// - Destroying the client with commands pending fails them with
+//   operation_aborted; their callers resume later without touching it.
 // Not thread-safe: one instance per event loop, used from its executor.
 #pragma once
 
@@ -150,6 +152,9 @@ class RedisClient {
   std::uint64_t script_loads_ = 0;
   bool handshake_failing_ = false;  // logs a handshake failure once per streak
   bool closed_ = false;
+  // False once the client is destroyed: a caller woken by the destructor's
+  // drop resumes after it and must not touch the client (wait()).
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace llmproxy::stores::redis

@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <gtest/gtest.h>
 
+#include <array>
 #include <functional>
 #include <memory>
 #include <string>
@@ -247,6 +248,34 @@ TEST(RedisClientFake, HangUpMidReplyFailsThePendingCommand) {
 env::Task<void> silent(env::Stream& s, int) {
   ReplyReader reader;
   co_await read_commands(s, 1000, reader);
+}
+
+env::Task<void> ping_into(RedisClient& c, error_code& out, bool& finished) {
+  co_await c.call(out, "PING");
+  finished = true;
+}
+
+// A client destroyed while commands wait for replies (a module closing
+// under load): they fail with operation_aborted and their callers resume
+// without touching the freed client (ASan would report it).
+TEST(RedisClientFake, DestroyingTheClientFailsPendingCommandsSafely) {
+  run([](env::RealEnv& env) -> env::Task<void> {
+    auto server = start_server(env, silent);
+    auto c = std::make_unique<RedisClient>(env, local(server.port));
+    std::array<error_code, 3> ecs;
+    std::array<bool, 3> finished{};
+    for (std::size_t i = 0; i < ecs.size(); ++i)
+      boost::asio::co_spawn(env.executor(), ping_into(*c, ecs[i], finished[i]), [](std::exception_ptr) {});
+    error_code ec;
+    for (int i = 0; i < 200 && !c->connected(); ++i) co_await env.sleep_for(1ms, ec);
+    EXPECT_TRUE(c->connected());
+    c.reset();
+    for (int i = 0; i < 200 && !(finished[0] && finished[1] && finished[2]); ++i) co_await env.sleep_for(1ms, ec);
+    for (std::size_t i = 0; i < ecs.size(); ++i) {
+      EXPECT_TRUE(finished[i]) << i;
+      EXPECT_EQ(ecs[i], boost::asio::error::operation_aborted) << i;
+    }
+  });
 }
 
 TEST(RedisClientFake, SilentServerTimesOutEveryPendingCommandAtItsDeadline) {
