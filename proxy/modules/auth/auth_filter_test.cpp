@@ -9,12 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "proxy/core/config/load.h"
-#include "proxy/env/testing/manual_env.h"
+#include "proxy/modules/auth/testing/filter_driver.h"
 #include "proxy/stores/keys/memory_key_store.h"
 
 namespace {
@@ -66,12 +62,7 @@ StoredKey with_quota(const std::string& key, std::int64_t total) {
   return k;
 }
 
-struct Answer {
-  std::optional<ErrorId> error;
-  std::string caller;  // the caller's name when allowed
-};
-
-class BuiltinAuthTest : public ::testing::Test {
+class BuiltinAuthTest : public ::testing::Test, protected modules::auth::testing::FilterDriver {
  protected:
   void build(const std::string& auth_yaml) {
     const std::string yaml = "admin: {enabled: true, token: t, db_path: x.db}\n" + auth_yaml +
@@ -105,41 +96,14 @@ class BuiltinAuthTest : public ::testing::Test {
     return f.key.value_or(StoredKey{});
   }
 
-  // One request with `key` (Bearer), ending with `tokens` used.
-  Answer request(const std::string& key, std::int64_t tokens = 0) {
-    shell::ClientRequest req{boost::beast::http::verb::post, "/v1/chat/completions", 11};
-    req.set(boost::beast::http::field::authorization, "Bearer " + key);
-    for (const auto& line : forwarded_for_) req.insert("X-Forwarded-For", line);
-    shell::Exchange ex;
-    Rng rng(1);
-    ex.begin(req, env_.now_, env_.wall_, rng);
-    ex.client_ip = "10.1.2.3";
-    shell::FilterVerdict v;
-    run([&]() -> asio::awaitable<void> { v = co_await filter_->on_request(ex); });
-    Answer a{v.error, std::string(ex.caller.name)};
-    if (v.proceeds()) {
-      ex.record.total_tokens = tokens;
-      run([&]() -> asio::awaitable<void> { co_await filter_->on_end(ex); });
-    }
-    return a;
-  }
-
-  template <class F>
-  void run(F f) {
-    asio::co_spawn(io_, f, asio::detached);
-    io_.run();
-    io_.restart();
-  }
-
-  asio::io_context io_;
-  env::testing::ManualEnv env_{io_.get_executor()};
   std::shared_ptr<ProbedStore> store_ = std::make_shared<ProbedStore>();
-  std::unique_ptr<modules::auth::AuthFilter> filter_;
-  std::vector<std::string> forwarded_for_;  // X-Forwarded-For lines of each request
 };
 
 constexpr const char* kBuiltin =
     "auth: {enabled: true, cache_ttl: 5s, pipeline: [{name: keys, type: builtin}]}\n";
+// Quotas judged on the worker's cached record and its own charges.
+constexpr const char* kBuiltinCached =
+    "auth: {enabled: true, cache_ttl: 5s, quota_check: cached, pipeline: [{name: keys, type: builtin}]}\n";
 
 TEST_F(BuiltinAuthTest, AnswersComeFromTheCacheUntilTheTtl) {
   build(kBuiltin);
@@ -180,7 +144,7 @@ TEST_F(BuiltinAuthTest, AnUnreadableRowIsRefusedNotLetIn) {
 }
 
 TEST_F(BuiltinAuthTest, UsageIsChargedAndCountsBeforeTheStoreHasIt) {
-  build(kBuiltin);
+  build(kBuiltinCached);
   StoredKey k = row("sk-alpha");
   k.total_quota = 100;
   k.used_quota = 60;
@@ -218,7 +182,7 @@ TEST_F(BuiltinAuthTest, AnExactQuotaSeesUsageWrittenElsewhereAtOnce) {
 }
 
 TEST_F(BuiltinAuthTest, ACachedQuotaWaitsForTheTtl) {
-  build("auth: {enabled: true, cache_ttl: 5s, quota_check: cached, pipeline: [{name: keys, type: builtin}]}\n");
+  build(kBuiltinCached);
   put(with_quota("sk-quota", 100));
   EXPECT_FALSE(request("sk-quota", 10).error);
   spend_elsewhere("sk-quota", 90);

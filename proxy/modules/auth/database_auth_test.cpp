@@ -6,20 +6,15 @@
 // user's table and counts against the quota before the next read.
 #include <gtest/gtest.h>
 
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-
 #include "proxy/core/config/load.h"
-#include "proxy/env/testing/manual_env.h"
 #include "proxy/modules/auth/auth_filter.h"
 #include "proxy/modules/auth/database_source.h"
+#include "proxy/modules/auth/testing/filter_driver.h"
 #include "proxy/stores/sql/sql_pool.h"
 #include "proxy/stores/sql/testing/test_databases.h"
 
 namespace {
 
-namespace asio = boost::asio;
 using namespace llmproxy;
 using namespace std::chrono_literals;
 using openai::ErrorId;
@@ -30,6 +25,7 @@ constexpr const char* kConfig =
     "auth:\n"
     "  enabled: true\n"
     "  cache_ttl: 5s\n"
+    "  quota_check: cached\n"  // the usage test counts on the cached record plus this worker's charges
     "  pipeline:\n"
     "    - name: db\n"
     "      type: database\n"
@@ -37,7 +33,7 @@ constexpr const char* kConfig =
     "                 fields: [name, status, total_quota, used_quota]}\n"
     "backends: [{name: a, url: 'http://a:1'}]\n";
 
-class DatabaseAuthTest : public ::testing::Test {
+class DatabaseAuthTest : public ::testing::Test, protected modules::auth::testing::FilterDriver {
  protected:
   void SetUp() override {
     std::string error;
@@ -69,38 +65,7 @@ class DatabaseAuthTest : public ::testing::Test {
     return r.ok() && r.rows.size() == 1 ? stores::sql::as_int(r.rows[0][0], -1) : -2;
   }
 
-  struct Answer {
-    std::optional<ErrorId> error;
-    std::string caller;
-  };
-  // One request with `key` (Bearer), ending with `tokens` used.
-  Answer request(const std::string& key, std::int64_t tokens = 0) {
-    shell::ClientRequest req{boost::beast::http::verb::post, "/v1/chat/completions", 11};
-    req.set(boost::beast::http::field::authorization, "Bearer " + key);
-    shell::Exchange ex;
-    Rng rng(1);
-    ex.begin(req, env_.now_, env_.wall_, rng);
-    ex.client_ip = "10.1.2.3";
-    shell::FilterVerdict v;
-    run([&]() -> asio::awaitable<void> { v = co_await filter_->on_request(ex); });
-    Answer a{v.error, std::string(ex.caller.name)};
-    if (v.proceeds()) {
-      ex.record.total_tokens = tokens;
-      run([&]() -> asio::awaitable<void> { co_await filter_->on_end(ex); });
-    }
-    return a;
-  }
-  template <class F>
-  void run(F f) {
-    asio::co_spawn(io_, f, asio::detached);
-    io_.run();
-    io_.restart();
-  }
-
   std::shared_ptr<stores::sql::SqlPool> pool_;
-  asio::io_context io_;
-  env::testing::ManualEnv env_{io_.get_executor()};
-  std::unique_ptr<modules::auth::AuthFilter> filter_;
 };
 
 TEST_F(DatabaseAuthTest, ADisabledRowStopsTheKeyAtTheTtl) {
