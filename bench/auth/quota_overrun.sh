@@ -12,6 +12,7 @@ FAKE=${2:-$ROOT/build-test/fake_backends/fake-openai}
 # shellcheck source=proxy/app/e2e_lib.sh
 source "$ROOT/proxy/app/e2e_lib.sh"
 e2e_workdir quota-overrun
+fail() { echo "FAIL: $*" >&2; exit 1; }
 REDIS_PID=
 trap 'stop_redis; e2e_cleanup' EXIT
 REDIS_PORT=$(free_port)
@@ -27,9 +28,7 @@ storage: {caches: [{name: keys, driver: redis, addr: "127.0.0.1:$REDIS_PORT"}]}
 auth: {enabled: true, cache_ttl: 10s, quota_check: $mode, pipeline: [{name: team, type: redis, redis: {storage: keys, key_pattern: "cmp:{api_key}"}}]}
 backends: [{name: fake, url: "http://127.0.0.1:$PORT_fake"}]
 EOF2
-    "$LLMPROXY" serve --config "$WORK/$n.yaml" > "$WORK/$n-$mode.log" 2>&1 &
-    PIDS+=($!)
-    listening_port "$WORK/$n-$mode.log" > /dev/null
+    start_gateway "$n-$mode" "$WORK/$n.yaml"
     ports+=("http://127.0.0.1:$port")
   done
   redis-cli -p "$REDIS_PORT" HSET cmp:sk-$mode total_quota 200 > /dev/null

@@ -51,19 +51,14 @@ auth:
 backends:
   - {name: fake, url: "http://127.0.0.1:$PORT_fake"}
 EOF2
-"$LLMPROXY" check-config "$WORK/gw.yaml" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check-config"; }
-"$LLMPROXY" serve --config "$WORK/gw.yaml" > "$WORK/proxy.log" 2>&1 &
-PROXY_PID=$!
-PIDS+=($PROXY_PID)
-listening_port "$WORK/proxy.log" > /dev/null
+start_gateway proxy "$WORK/gw.yaml"
+PROXY_PID=$GATEWAY_PID
 GW="http://127.0.0.1:$GW_PORT"
 # The second instance: the same file, its own port.
 GW2_PORT=$(free_port)
 sed -e "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW2_PORT/" -e "s/access-$GW_PORT/access-$GW2_PORT/" "$WORK/gw.yaml" > "$WORK/gw2.yaml"
-"$LLMPROXY" serve --config "$WORK/gw2.yaml" > "$WORK/proxy2.log" 2>&1 &
-PROXY2_PID=$!
-PIDS+=($PROXY2_PID)
-listening_port "$WORK/proxy2.log" > /dev/null
+start_gateway proxy2 "$WORK/gw2.yaml"
+PROXY2_PID=$GATEWAY_PID
 GW2="http://127.0.0.1:$GW2_PORT"
 
 admin() {  # admin PATH BODY -> the response body (fails on a non-200)
@@ -163,9 +158,7 @@ PY
 # A third instance, started after both stopped, reads the store.
 GW3_PORT=$(free_port)
 sed -e "s/127.0.0.1:$GW_PORT/127.0.0.1:$GW3_PORT/" -e "s/access-$GW_PORT/access-$GW3_PORT/" "$WORK/gw.yaml" > "$WORK/gw3.yaml"
-"$LLMPROXY" serve --config "$WORK/gw3.yaml" > "$WORK/proxy3.log" 2>&1 &
-PIDS+=($!)
-listening_port "$WORK/proxy3.log" > /dev/null
+start_gateway proxy3 "$WORK/gw3.yaml"
 ADMIN_ON="http://127.0.0.1:$GW3_PORT"
 [ "$(used_in_store "$KEY")" = "$expected" ] || fail "after shutdown used_quota $(used_in_store "$KEY"), the client saw $expected"
 grep -q "$KEY" "$WORK/proxy.log" "$WORK/proxy2.log" "$WORK/proxy3.log" && fail "a key is in the log"

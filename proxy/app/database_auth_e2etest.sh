@@ -62,11 +62,8 @@ if timeout 20 "$LLMPROXY" serve --config "$WORK/typo.yaml" > "$WORK/typo.log" 2>
 grep -q "customer_kyes" "$WORK/typo.log" || fail "the start-up error does not name the table: $(cat "$WORK/typo.log")"
 
 config customer_keys > "$WORK/gw.yaml"
-"$LLMPROXY" check-config "$WORK/gw.yaml" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check-config"; }
-"$LLMPROXY" serve --config "$WORK/gw.yaml" > "$WORK/proxy.log" 2>&1 &
-PROXY_PID=$!
-PIDS+=($PROXY_PID)
-listening_port "$WORK/proxy.log" > /dev/null
+start_gateway proxy "$WORK/gw.yaml"
+PROXY_PID=$GATEWAY_PID
 GW="http://127.0.0.1:$GW_PORT"
 
 # chat KEY [stream] -> "STATUS" and the body in $WORK/out

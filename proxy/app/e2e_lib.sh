@@ -43,6 +43,20 @@ start_fake() {
   printf -v "PORT_$name" '%s' "$(listening_port "$WORK/fake-$name.log")"
 }
 
+# start_gateway NAME CONFIG: check-config CONFIG (the script fails with its
+# report when it refuses it), then `llmproxy serve` on it in the
+# background, logging to $WORK/NAME.log, until it listens. Sets
+# GATEWAY_PID (also added to PIDS) and GATEWAY_PORT. Needs LLMPROXY and
+# the script's fail().
+start_gateway() {
+  local name=$1 config=$2
+  "$LLMPROXY" check-config "$config" > "$WORK/check-$name.log" 2>&1 || { cat "$WORK/check-$name.log"; fail "check-config $config"; }
+  "$LLMPROXY" serve --config "$config" > "$WORK/$name.log" 2>&1 &
+  GATEWAY_PID=$!
+  PIDS+=("$GATEWAY_PID")
+  GATEWAY_PORT=$(listening_port "$WORK/$name.log")
+}
+
 # json_field JSON EXPR → the value at EXPR ('["data"]["key"]') of JSON.
 json_field() { python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(eval("d"+sys.argv[2]))' "$1" "$2"; }
 

@@ -50,11 +50,9 @@ backends:
   - name: fake
     url: "http://127.0.0.1:$FAKE_PORT"
 EOF2
-"$LLMPROXY" check-config "$WORK/gw.yaml" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check-config"; }
-"$LLMPROXY" serve --config "$WORK/gw.yaml" > "$WORK/proxy.log" 2>&1 &
-PROXY_PID=$!
-PIDS+=($PROXY_PID)
-PORT=$(listening_port "$WORK/proxy.log")
+start_gateway proxy "$WORK/gw.yaml"
+PROXY_PID=$GATEWAY_PID
+PORT=$GATEWAY_PORT
 BASE="http://127.0.0.1:$PORT"
 CURL=(curl -sS --max-time 20)
 ORIGIN='Origin: https://app.example.com'

@@ -48,11 +48,8 @@ auth:
 backends:
   - {name: fake, url: "http://127.0.0.1:$PORT_fake"}
 EOF2
-  "$LLMPROXY" check-config "$WORK/$name.yaml" > "$WORK/check-$name.txt" 2>&1 || { cat "$WORK/check-$name.txt"; fail "check-config $name"; }
-  "$LLMPROXY" serve --config "$WORK/$name.yaml" > "$WORK/$name.log" 2>&1 &
-  PIDS+=($!)
-  eval "PID_$name=$!"
-  listening_port "$WORK/$name.log" > /dev/null
+  start_gateway "$name" "$WORK/$name.yaml"
+  eval "PID_$name=$GATEWAY_PID"
   eval "GW_$name=http://127.0.0.1:$port"
 }
 # One worker on a: the cached-key check below needs to reach the worker

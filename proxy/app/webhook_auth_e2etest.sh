@@ -40,10 +40,7 @@ auth:
 backends:
   - {name: fake, url: "http://127.0.0.1:$PORT_fake"}
 EOF2
-"$LLMPROXY" check-config "$WORK/gw.yaml" > "$WORK/check.log" 2>&1 || { cat "$WORK/check.log"; fail "check-config"; }
-"$LLMPROXY" serve --config "$WORK/gw.yaml" > "$WORK/proxy.log" 2>&1 &
-PIDS+=($!)
-listening_port "$WORK/proxy.log" > /dev/null
+start_gateway proxy "$WORK/gw.yaml"
 GW="http://127.0.0.1:$GW_PORT"
 
 # chat KEY -> "STATUS" and the body in $WORK/out

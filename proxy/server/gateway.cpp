@@ -245,13 +245,12 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
   o.health = process.health;
   o.admission = process.admission;
   o.probe_health = index == 0;
-  if (process.memory_limiter) {
-    o.limiter = std::make_shared<stores::MemoryLimiterStore>(process.memory_limiter);
-  }
   // This worker's Redis clients, one per storage.caches entry, shared by
   // the modules that name it.
   stores::redis::SharedClients redis(env, index);
-  if (!process.memory_limiter && limiting_) {
+  if (process.memory_limiter) {
+    o.limiter = std::make_shared<stores::MemoryLimiterStore>(process.memory_limiter);
+  } else if (limiting_) {
     env::error_code ec;  // checked by build()
     auto client = redis.get(*limit_cache_, ec);
     stores::redis::RedisLimiterOptions ro;
