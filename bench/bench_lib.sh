@@ -75,13 +75,15 @@ NGX
   NGINX_WORKER=$(pgrep -P "$NGINX_MASTER" | head -1)
 }
 
-# The requests wrk sends (WRK_BODY picks one), through $WORK/post.lua.
+# The requests wrk sends (WRK_BODY picks one), through $WORK/post.lua;
+# with WRK_KEY set, each carries it as `Authorization: Bearer`.
 BODY='{"model":"fake-model","messages":[{"role":"user","content":"hello benchmark"}]}'
 SBODY='{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"hello benchmark"}]}'
 cat > "$WORK/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = os.getenv("WRK_BODY")
+if os.getenv("WRK_KEY") then wrk.headers["Authorization"] = "Bearer " .. os.getenv("WRK_KEY") end
 LUA
 
 # Process readings and one wrk cell (needs DURATION).

@@ -31,6 +31,13 @@
 #   llmp+rt     retry (2 retries), fallback rule, circuit breaker, active health checks every 1s
 #   llmp+mem    rate limits (global, per key requests and tokens, concurrency) in memory, never hit
 #   llmp+redis  the same limits on a redis-server started here (one EVALSHA per admit and per finish)
+#   llmp+auth   auth by a static key (api_keys) + the per-key limits in memory
+#   llmp+keys   auth by a key of the admin key store (builtin provider, SQLite; answered from the
+#               worker's cache) + the per-key limits in memory
+#   llmp+quota  auth by a static key with a quota (counted in SQLite, read from it on every request:
+#               auth.quota_check exact) + the per-key limits in memory
+# Every request to every target carries `Authorization: Bearer $WRK_KEY`
+# (targets without auth pass it on or ignore it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-bench}
@@ -134,6 +141,7 @@ EOF
 PROXY_PID=$!
 PIDS+=($PROXY_PID)
 
+export WRK_KEY=sk-bench-$RANDOM$RANDOM$RANDOM$RANDOM
 # The variants: the base config plus one module each.
 declare -A VPORT VPID
 TARGETS=(llmproxy)
@@ -159,6 +167,23 @@ health_check: {enabled: true, interval: 1s, timeout: 1s}"
   start_variant llmp+mem "rate_limit:
   enabled: true
 $LIMITS"
+  start_variant llmp+auth "api_keys: [{key: \"$WRK_KEY\", name: bench}]
+rate_limit:
+  enabled: true
+$LIMITS"
+  start_variant llmp+keys "admin: {enabled: true, token: bench-token, db_path: \"$WORK/keys.db\"}
+auth:
+  enabled: true
+  cache_ttl: 60s
+  pipeline: [{name: managed, type: builtin}]
+rate_limit:
+  enabled: true
+$LIMITS"
+  start_variant llmp+quota "admin: {db_path: \"$WORK/quota.db\"}
+api_keys: [{key: \"$WRK_KEY\", name: bench, total_quota: 1000000000000}]
+rate_limit:
+  enabled: true
+$LIMITS"
   if command -v redis-server >/dev/null; then
     REDIS_PORT=$(free_port)
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$WORK" \
@@ -176,6 +201,10 @@ fi
 start_nginx "$FAKE_PORT" "$NGINX_PORT" "$NOFILE"
 wait_port "$FAKE_PORT"; wait_port "$PROXY_PORT"
 for t in "${TARGETS[@]}"; do wait_port "${VPORT[$t]}"; done
+if [ -n "${VPORT[llmp+keys]:-}" ]; then  # the benchmark's key in the admin key store
+  curl -sS -f -o /dev/null "http://127.0.0.1:${VPORT[llmp+keys]}/admin/keys/create" \
+    -H "Authorization: Bearer bench-token" -d "{\"key\":\"$WRK_KEY\",\"name\":\"bench\"}"
+fi
 
 sub() { python3 -c "print(f'{$1-($2):+.3f}')"; }
 

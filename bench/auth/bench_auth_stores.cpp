@@ -79,7 +79,7 @@ void BM_MissBuiltinSqlite(benchmark::State& state) {
   Loop loop;
   std::string error;
   const auto path = (stores::sql::testing::temp_dir() / "bench-builtin.db").string();
-  auto store = stores::keys::open_key_store(stores::keys::sqlite_key_database(path), error);
+  auto store = stores::keys::open_key_store(stores::keys::sqlite_key_database(path), stores::keys::KeyRows::admin_keys, error);
   if (!store) {
     state.SkipWithError(error.c_str());
     return;

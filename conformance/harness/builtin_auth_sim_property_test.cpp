@@ -1,11 +1,13 @@
-// Keys from the admin key store (the builtin provider) in the simulator,
-// the gateway built through the composition root from a config, with 1–2
-// workers per instance and 1–2 instances sharing one key store (as
-// instances share a database). A random workload of clients with an open
-// key, a quota'd key, a disabled key and an unknown one, plain and
-// streamed. Judged from outside the gateway:
+// Keys from the admin key store (the builtin provider) and a static key
+// with a quota in the simulator, the gateway built through the composition
+// root from a config, with 1–2 workers per instance and 1–2 instances
+// sharing one key store and one store of static keys' usage (as instances
+// share a database). A random workload of clients with an open key, a
+// quota'd key, a disabled key, an unknown one and the static quota'd key,
+// plain and streamed. Judged from outside the gateway:
 //   - a refused key never reaches a backend and gets its status and code;
-//   - what the store counts for each key (used_quota) equals the tokens the
+//   - what the stores count for each key (used_quota; the static key's
+//     from its config's used_quota) equals that plus the tokens the
 //     clients were told they used (every response reports its usage);
 //   - the quota line: a quota'd request is let in while the usage of the
 //     requests that ended before it can be under the quota, and refused
@@ -44,7 +46,7 @@ using stores::keys::StoredKey;
 
 constexpr Duration kCacheTtl = 500ms;
 
-std::string config_yaml(int workers, bool exact) {
+std::string config_yaml(int workers, bool exact, std::int64_t static_quota, std::int64_t static_seed) {
   return "server: {listen: \"0.0.0.0:8080\", workers: " + std::to_string(workers) +
          "}\n"
          "admin: {enabled: true, token: t, db_path: keys.db}\n"
@@ -52,13 +54,16 @@ std::string config_yaml(int workers, bool exact) {
          "  enabled: true\n"
          "  cache_ttl: 500ms\n"
          "  quota_check: " + (exact ? "exact" : "cached") + "\n"
-         "  pipeline: [{name: managed, type: builtin}]\n"
+         "  pipeline:\n"
+         "    - {name: managed, type: builtin}\n"
+         "    - {name: fixed, type: static, static: {keys: [{key: sk-static, total_quota: " +
+         std::to_string(static_quota) + ", used_quota: " + std::to_string(static_seed) + "}]}}\n"
          "backends:\n"
          "  - {name: a, url: \"http://backend-a:8000\"}\n"
          "  - {name: b, url: \"http://backend-b:8000\"}\n";
 }
 
-const std::vector<std::string> kKeys = {"sk-open", "sk-quota", "sk-disabled", "sk-unknown"};
+const std::vector<std::string> kKeys = {"sk-open", "sk-quota", "sk-disabled", "sk-unknown", "sk-static"};
 
 StoredKey row(const std::string& key, int status, std::int64_t quota) {
   StoredKey k;
@@ -111,7 +116,9 @@ RC_GTEST_PROP(BuiltinAuthSim, StoreCountsWhatClientsUsedAndQuotasHold, ()) {
   const int gateways = *uniform<int>(1, 3);
   const std::int64_t quota = *uniform<int>(1, 121);
   const bool exact = *coin();
-  const std::string yaml = config_yaml(workers, exact);
+  const std::int64_t static_quota = *uniform<int>(1, 121);
+  const std::int64_t static_seed = *uniform<int>(0, static_cast<int>(static_quota) + 1);
+  const std::string yaml = config_yaml(workers, exact, static_quota, static_seed);
   const auto gateway = simulated_gateway(yaml, "builtin_auth_sim.yaml");
   auto store = gateway->admin_key_store();
   std::vector<StoredKey> rows = {row("sk-open", 0, 0), row("sk-quota", 0, quota), row("sk-disabled", 1, 0)};
@@ -156,7 +163,7 @@ RC_GTEST_PROP(BuiltinAuthSim, StoreCountsWhatClientsUsedAndQuotasHold, ()) {
       continue;
     }
     if (c.response.status == 429) {
-      RC_ASSERT(key == "sk-quota");
+      RC_ASSERT((key == "sk-quota" || key == "sk-static"));
       RC_ASSERT(error_code_in(c.response.body) == "quota_exceeded");
       RC_ASSERT(!reached_upstream(out, static_cast<std::size_t>(i)));
       continue;
@@ -168,10 +175,19 @@ RC_GTEST_PROP(BuiltinAuthSim, StoreCountsWhatClientsUsedAndQuotasHold, ()) {
   }
   RC_TAG(quota_requests == 0 ? "no quota'd request"
                              : used["sk-quota"] >= quota ? "quota crossed" : "quota not reached");
+  RC_TAG(used["sk-static"] + static_seed >= static_quota ? "static quota crossed" : "static quota not reached");
   for (const auto& key : {"sk-open", "sk-quota"}) {
     const auto found = now(store->find(auth::to_hex(auth::hash_key(key))));
     RC_ASSERT(found.key.has_value());
     RC_ASSERT(found.key->used_quota == used[key]);
+  }
+  // The static key's row appears with its first tokens, holding the seed.
+  const auto counted = now(gateway->static_usage_store()->find(auth::to_hex(auth::hash_key("sk-static"))));
+  if (used["sk-static"] == 0) {
+    RC_ASSERT(!counted.key.has_value());
+  } else {
+    RC_ASSERT(counted.key.has_value());
+    RC_ASSERT(counted.key->used_quota == static_seed + used["sk-static"]);
   }
 
   // The quota line, from the clients' clocks. Every link has the same
@@ -183,20 +199,25 @@ RC_GTEST_PROP(BuiltinAuthSim, StoreCountsWhatClientsUsedAndQuotasHold, ()) {
   // bytes reach the client) or on a gateway of one worker (it charged i
   // itself), or else more than cache_ttl before j started (that worker's
   // record was fetched after i's usage was written, or it charged i itself).
+  // The same line for the static key, its count starting at the seed.
   const bool sees_all = exact || (workers == 1 && gateways == 1);
-  for (int j = 0; j < n; ++j) {
-    if (keys[static_cast<std::size_t>(j)] != "sk-quota") continue;
-    const auto& cj = out.clients[static_cast<std::size_t>(j)];
-    std::int64_t surely_seen = 0, maybe_seen = 0;
-    for (int i = 0; i < n; ++i) {
-      const auto& ci = out.clients[static_cast<std::size_t>(i)];
-      if (i == j || keys[static_cast<std::size_t>(i)] != "sk-quota" || ci.response.status != 200) continue;
-      const std::int64_t t = reported_tokens(ci.response.body, sc.requests[static_cast<std::size_t>(i)].stream);
-      if (ci.end < cj.end) maybe_seen += t;
-      if (ci.end + (sees_all ? Duration{0} : kCacheTtl + 10ms) < cj.start) surely_seen += t;
+  const std::pair<std::string, std::int64_t> lines[] = {{"sk-quota", 0}, {"sk-static", static_seed}};
+  for (const auto& [quota_key, seed] : lines) {
+    const std::int64_t total = quota_key == "sk-quota" ? quota : static_quota;
+    for (int j = 0; j < n; ++j) {
+      if (keys[static_cast<std::size_t>(j)] != quota_key) continue;
+      const auto& cj = out.clients[static_cast<std::size_t>(j)];
+      std::int64_t surely_seen = seed, maybe_seen = seed;
+      for (int i = 0; i < n; ++i) {
+        const auto& ci = out.clients[static_cast<std::size_t>(i)];
+        if (i == j || keys[static_cast<std::size_t>(i)] != quota_key || ci.response.status != 200) continue;
+        const std::int64_t t = reported_tokens(ci.response.body, sc.requests[static_cast<std::size_t>(i)].stream);
+        if (ci.end < cj.end) maybe_seen += t;
+        if (ci.end + (sees_all ? Duration{0} : kCacheTtl + 10ms) < cj.start) surely_seen += t;
+      }
+      if (maybe_seen < total) RC_ASSERT(cj.response.status == 200);
+      if (surely_seen >= total) RC_ASSERT(cj.response.status == 429);
     }
-    if (maybe_seen < quota) RC_ASSERT(cj.response.status == 200);
-    if (surely_seen >= quota) RC_ASSERT(cj.response.status == 429);
   }
 }
 

@@ -174,8 +174,9 @@ int run_serve(int argc, char** argv) {
   server::BuildOptions build_options;
   build_options.wall_clock = system_now;
   build_options.open_key_store = [stores = std::make_shared<stores::keys::KeyStores>()](
-                                     const config::DatabaseConfig& db, std::string& error) {
-    return stores->open(db, error);
+                                     const config::DatabaseConfig& db, stores::keys::KeyRows rows,
+                                     std::string& error) {
+    return stores->open(db, rows, error);
   };
   build_options.secure_random = [](std::span<std::uint8_t> out) {
     return RAND_bytes(out.data(), static_cast<int>(out.size())) == 1;

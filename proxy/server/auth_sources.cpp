@@ -3,6 +3,7 @@
 #include "proxy/modules/auth/builtin_source.h"
 #include "proxy/modules/auth/database_source.h"
 #include "proxy/modules/auth/redis_source.h"
+#include "proxy/modules/auth/static_source.h"
 #include "proxy/modules/auth/webhook_source.h"
 #include "proxy/stores/redis/shared_clients.h"
 #include "proxy/stores/sql/sql_pool.h"
@@ -11,7 +12,16 @@ namespace llmproxy::server {
 namespace {
 
 std::string at(const auth::Authenticator& auth, std::size_t i) {
+  if (auth.pipeline_index(i) == static_cast<std::size_t>(-1)) return "api_keys";
   return "auth.pipeline[" + std::to_string(auth.pipeline_index(i)) + "]";
+}
+
+// The auth.pipeline entry of provider i when it is a store of its own
+// (builtin, redis, database, webhook); null for tables, counted ones
+// included (their store is AuthShared::static_usage).
+const config::AuthProvider* store_entry(const config::Config& c, const auth::Authenticator& auth, std::size_t i) {
+  if (auth.source(i) != auth::ProviderSource::store || auth.counted(i)) return nullptr;
+  return &c.auth.pipeline[auth.pipeline_index(i)];
 }
 
 // The Redis client settings of a redis provider's storage.caches entry;
@@ -53,9 +63,9 @@ std::shared_ptr<stores::sql::SqlPool> pool_of(const config::Config& c, const con
 
 std::string open_auth_databases(const config::Config& c, const auth::Authenticator& auth, AuthShared& shared) {
   for (std::size_t i = 0; i < auth.providers(); ++i) {
-    if (auth.source(i) != auth::ProviderSource::store) continue;
-    const auto& p = c.auth.pipeline[auth.pipeline_index(i)];
-    if (p.type != config::ProviderType::database) continue;
+    const auto* entry = store_entry(c, auth, i);
+    if (!entry || entry->type != config::ProviderType::database) continue;
+    const auto& p = *entry;
     const auto* db = database_of(c, p);
     if (!db || shared.databases.count(db->name)) continue;  // check_auth_sources names a missing one
     std::string error;
@@ -67,9 +77,9 @@ std::string open_auth_databases(const config::Config& c, const auth::Authenticat
   // asked once now: a misspelt name stops the start (or the reload), not
   // every request after it.
   for (std::size_t i = 0; i < auth.providers(); ++i) {
-    if (auth.source(i) != auth::ProviderSource::store) continue;
-    const auto& p = c.auth.pipeline[auth.pipeline_index(i)];
-    if (p.type != config::ProviderType::database) continue;
+    const auto* entry = store_entry(c, auth, i);
+    if (!entry || entry->type != config::ProviderType::database) continue;
+    const auto& p = *entry;
     const auto pool = pool_of(c, p, shared);
     if (!pool) continue;  // check_auth_sources says why
     std::string error;
@@ -85,8 +95,11 @@ std::string open_auth_databases(const config::Config& c, const auth::Authenticat
 
 std::string check_auth_sources(const config::Config& c, const auth::Authenticator& auth, const AuthShared& shared) {
   for (std::size_t i = 0; i < auth.providers(); ++i) {
-    if (auth.source(i) != auth::ProviderSource::store) continue;
-    const auto& p = c.auth.pipeline[auth.pipeline_index(i)];
+    if (auth.counted(i) && !shared.static_usage)
+      return at(auth, i) + ": its keys' quotas need the store of static keys' usage";
+    const auto* entry = store_entry(c, auth, i);
+    if (!entry) continue;
+    const auto& p = *entry;
     if (shared.simulated && p.type != config::ProviderType::builtin)
       return at(auth, i) + ".type: " + std::string(config::enum_name(p.type)) +
              ": the store it asks does not run in the simulator";
@@ -120,17 +133,24 @@ std::string check_auth_sources(const config::Config& c, const auth::Authenticato
   return {};
 }
 
-modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::Authenticator& auth,
+modules::auth::StoreProviders auth_sources(const config::Config& c,
+                                           const std::shared_ptr<const auth::Authenticator>& authenticator,
                                            const AuthShared& shared, env::Env& env,
                                            stores::redis::SharedClients& redis) {
+  const auth::Authenticator& auth = *authenticator;
   modules::auth::StoreProviders out;
   out.env = &env;
   out.cache_ttl = c.auth.cache_ttl;
   out.quota_check = c.auth.quota_check;
   out.sources.resize(auth.providers());
   for (std::size_t i = 0; i < auth.providers(); ++i) {
-    if (auth.source(i) != auth::ProviderSource::store) continue;
-    const auto& p = c.auth.pipeline[auth.pipeline_index(i)];
+    if (auth.counted(i)) {
+      out.sources[i] = std::make_shared<modules::auth::StaticSource>(authenticator, i, shared.static_usage, env);
+      continue;
+    }
+    const auto* entry = store_entry(c, auth, i);
+    if (!entry) continue;
+    const auto& p = *entry;
     switch (p.type) {
       case config::ProviderType::builtin:
         out.sources[i] = std::make_shared<modules::auth::BuiltinSource>(shared.admin_keys);

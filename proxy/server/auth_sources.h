@@ -1,5 +1,6 @@
 // The auth module's store providers (auth.pipeline entries of type builtin,
-// redis, database, webhook; proxy/modules/auth/key_source.h) as the
+// redis, database, webhook, and static providers whose keys have quotas;
+// proxy/modules/auth/key_source.h) as the
 // composition root builds them: checked once when the gateway is built,
 // then each worker's own sources (its Redis client, its webhook client)
 // made from what the process shares (the admin key store, database pools).
@@ -33,6 +34,9 @@ namespace llmproxy::server {
 // is built (a failure stops the start or the reload).
 struct AuthShared {
   std::shared_ptr<stores::keys::KeyStore> admin_keys;  // admin.enabled
+  // What static keys with a quota used (Authenticator::counts_static_usage),
+  // in the admin key store's database.
+  std::shared_ptr<stores::keys::KeyStore> static_usage;
   // The storage.databases entries database providers name, by entry name
   // (two providers on one entry share its pool).
   std::map<std::string, std::shared_ptr<stores::sql::SqlPool>> databases;
@@ -58,7 +62,8 @@ std::string check_auth_sources(const config::Config& c, const auth::Authenticato
 // Worker sources by provider index (null for table providers); each
 // provider passed check_auth_sources. Redis providers take their client
 // from the worker's `redis` (shared with its other modules on that cache).
-modules::auth::StoreProviders auth_sources(const config::Config& c, const auth::Authenticator& auth,
+modules::auth::StoreProviders auth_sources(const config::Config& c,
+                                           const std::shared_ptr<const auth::Authenticator>& auth,
                                            const AuthShared& shared, env::Env& env,
                                            stores::redis::SharedClients& redis);
 

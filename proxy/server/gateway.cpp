@@ -71,26 +71,8 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
     g->cors_ = std::make_shared<const http::CorsPolicy>(g->config_.server.cors);
   if (g->config_.admin.enabled) {
     // Opened here, where a failure can stop the start (or the reload).
-    if (g->options_.open_key_store) {
-      const auto& admin = g->config_.admin;
-      const config::DatabaseConfig* named =
-          admin.storage.empty() ? nullptr : config::resolve_database(g->config_, admin.storage);
-      if (!admin.storage.empty() && !named) {
-        error = "admin.storage: no database named '" + admin.storage + "' in storage.databases";
-        return nullptr;
-      }
-      g->admin_store_ =
-          g->options_.open_key_store(named ? *named : stores::keys::sqlite_key_database(admin.db_path), error);
-      if (!g->admin_store_) {
-        error = "admin key store " + (named ? "'" + admin.storage + "'" : admin.db_path) + ": " + error;
-        return nullptr;
-      }
-    } else if (g->options_.simulated) {
-      g->admin_store_ = std::make_shared<stores::keys::MemoryKeyStore>();
-    } else {
-      error = "admin needs a key store (BuildOptions::open_key_store)";
-      return nullptr;
-    }
+    g->admin_store_ = g->open_key_rows(stores::keys::KeyRows::admin_keys, error);
+    if (!g->admin_store_) return nullptr;
   }
   if (auth::auth_required(g->config_)) {
     auto a = auth::Authenticator::from(g->config_);
@@ -106,8 +88,13 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
       error = a.error;
       return nullptr;
     }
+    if (g->auth_ && g->auth_->counts_static_usage()) {
+      g->static_usage_store_ = g->open_key_rows(stores::keys::KeyRows::static_key_usage, error);
+      if (!g->static_usage_store_) return nullptr;
+    }
     if (g->auth_) {
       g->auth_shared_.admin_keys = g->admin_store_;
+      g->auth_shared_.static_usage = g->static_usage_store_;
       g->auth_shared_.simulated = g->options_.simulated;
       if (!g->options_.simulated) {  // the simulator runs no database threads
         error = open_auth_databases(g->config_, *g->auth_, g->auth_shared_);
@@ -124,6 +111,26 @@ std::shared_ptr<const Gateway> Gateway::build(const config::Config& config, std:
     }
   }
   return g;
+}
+
+std::shared_ptr<stores::keys::KeyStore> Gateway::open_key_rows(stores::keys::KeyRows rows,
+                                                               std::string& error) const {
+  const char* what = rows == stores::keys::KeyRows::admin_keys ? "admin key store" : "store of static keys' usage";
+  if (!options_.open_key_store) {
+    if (options_.simulated) return std::make_shared<stores::keys::MemoryKeyStore>();
+    error = std::string(what) + ": no way to open it (BuildOptions::open_key_store)";
+    return nullptr;
+  }
+  const auto& admin = config_.admin;
+  const config::DatabaseConfig* named =
+      admin.storage.empty() ? nullptr : config::resolve_database(config_, admin.storage);
+  if (!admin.storage.empty() && !named) {
+    error = "admin.storage: no database named '" + admin.storage + "' in storage.databases";
+    return nullptr;
+  }
+  auto store = options_.open_key_store(named ? *named : stores::keys::sqlite_key_database(admin.db_path), rows, error);
+  if (!store) error = std::string(what) + " " + (named ? "'" + admin.storage + "'" : admin.db_path) + ": " + error;
+  return store;
 }
 
 std::vector<std::string> Gateway::backend_names() const {
@@ -232,6 +239,8 @@ std::shared_ptr<Gateway::Process> Gateway::make_process(
   // storage.databases that admin.storage names is a new one).
   const bool same_key_database = keep("admin") && (config_.admin.storage.empty() || keep("storage.databases"));
   if (admin_store_) p->admin_keys = same_key_database && prev->admin_keys ? prev->admin_keys : admin_store_;
+  if (static_usage_store_)
+    p->static_usage = same_key_database && prev->static_usage ? prev->static_usage : static_usage_store_;
   // The listeners are the process's: opened at start, kept by a reload.
   p->admin_listener = prev ? prev->admin_listener : wants_admin_listener();
   return p;
@@ -268,7 +277,8 @@ shell::WorkerOptions Gateway::worker_options(const std::shared_ptr<Process>& pro
     // store of a reload that kept it).
     AuthShared shared = auth_shared_;
     if (process.admin_keys) shared.admin_keys = process.admin_keys;
-    o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_, auth_sources(config_, *auth_, shared, env, redis)));
+    if (process.static_usage) shared.static_usage = process.static_usage;
+    o.filters.push_back(std::make_unique<modules::auth::AuthFilter>(auth_, auth_sources(config_, auth_, shared, env, redis)));
   }
   if (process.access_log)
     o.observers.push_back(std::make_shared<modules::access_log::AccessLogObserver>(

@@ -66,13 +66,15 @@ struct BuildOptions {
   // The wall clock for log rotation (serve passes the system clock; the
   // composition root itself reads no clock).
   std::function<WallTime()> wall_clock;
-  // Opens the admin API's key store in the database given (the SQLite
-  // file admin.db_path, or the storage.databases entry admin.storage names;
-  // serve: schema migrated, one store per database so a reload gets the
-  // running one; proxy/stores/keys/sql_key_store.h). Unset in the
-  // simulator, where the keys live in memory; a real gateway with admin
-  // enabled needs it.
-  std::function<std::shared_ptr<stores::keys::KeyStore>(const config::DatabaseConfig&, std::string& error)>
+  // Opens a store of key rows in the database given (the SQLite file
+  // admin.db_path, or the storage.databases entry admin.storage names):
+  // the admin API's keys, or the usage of static keys with a quota (serve:
+  // schema migrated, one pool per database so a reload gets the running
+  // one; proxy/stores/keys/sql_key_store.h). Unset in the simulator, where
+  // the rows live in memory; a real gateway with admin enabled, or with a
+  // static key that has a quota, needs it.
+  std::function<std::shared_ptr<stores::keys::KeyStore>(const config::DatabaseConfig&, stores::keys::KeyRows,
+                                                        std::string& error)>
       open_key_store;
   // The workers the process runs (serve: server.workers, or one per core):
   // storage.caches pool_size must leave each a connection to the Redis
@@ -93,6 +95,7 @@ class Gateway {
     std::shared_ptr<modules::metrics::MetricsHub> metrics;     // metrics.enabled
     std::shared_ptr<shell::LogFileWriter> access_log;          // logging.access
     std::shared_ptr<stores::keys::KeyStore> admin_keys;        // admin.enabled
+    std::shared_ptr<stores::keys::KeyStore> static_usage;      // static keys with quotas
     // The process runs the admin API on a listener of its own (admin.enabled
     // with admin.listen at start; restart-only, so a reload keeps it): the
     // admin endpoints go to that listener's table, never the main one.
@@ -112,6 +115,8 @@ class Gateway {
   // The admin key store this gateway opened (admin.enabled), for tests and
   // tools that look at what the gateway wrote; null without admin.
   const std::shared_ptr<stores::keys::KeyStore>& admin_key_store() const { return admin_store_; }
+  // The store of static keys' usage it opened (static keys with quotas); null without.
+  const std::shared_ptr<stores::keys::KeyStore>& static_usage_store() const { return static_usage_store_; }
   const config::Config& config() const { return config_; }
 
   std::shared_ptr<Process> start_process() const;
@@ -151,6 +156,10 @@ class Gateway {
  private:
   Gateway(const config::Config& config, std::shared_ptr<const shell::ShellConfig> shell);
   std::vector<std::string> backend_names() const;
+  // A store of `rows` in the admin key store's database (admin.storage,
+  // else the SQLite file admin.db_path), through options_.open_key_store;
+  // in memory in the simulator. Null with `error` naming the database.
+  std::shared_ptr<stores::keys::KeyStore> open_key_rows(stores::keys::KeyRows rows, std::string& error) const;
   std::shared_ptr<Process> make_process(const Gateway* prev_gateway, const Process* prev,
                                         const std::vector<std::string>& changed) const;
 
@@ -161,6 +170,9 @@ class Gateway {
   const config::CacheConfig* limit_cache_ = nullptr;  // into config_; null = memory
   std::shared_ptr<const http::CorsPolicy> cors_;       // server.cors.enabled
   std::shared_ptr<stores::keys::KeyStore> admin_store_;  // admin.enabled; a reload keeps the running one
+  // Authenticator::counts_static_usage: in the admin key store's database
+  // (whether or not admin is enabled); a reload keeps the running one.
+  std::shared_ptr<stores::keys::KeyStore> static_usage_store_;
   // auth or api_keys: the key tables, built once per config (a reload
   // builds a new gateway, so new tables), shared read-only by the workers.
   std::shared_ptr<const auth::Authenticator> auth_;

@@ -26,7 +26,7 @@ util::Parsed<Authenticator> Authenticator::from(const config::Config& c) {
       case config::ProviderType::redis:
       case config::ProviderType::database:
       case config::ProviderType::webhook:
-        a.providers_.push_back(Provider{p.name, ProviderSource::store, i, {}});
+        a.providers_.push_back(Provider{p.name, ProviderSource::store, i, {}, false});
         a.uses_stores_ = true;
         continue;
       case config::ProviderType::static_keys:
@@ -35,16 +35,25 @@ util::Parsed<Authenticator> Authenticator::from(const config::Config& c) {
       case config::ProviderType::unset:
         return R::failure(at + ".type: " + std::string(config::enum_name(p.type)) + " providers are not built");
     }
-    auto table = KeyTable::from(p.static_keys.keys);
+    auto table = KeyTable::from(p.static_keys.keys, a.providers_.size());
     if (!table) return R::failure(at + ".static.keys" + table.error);
-    a.providers_.push_back(Provider{p.name, ProviderSource::table, i, std::move(*table.value)});
+    a.add_table(p.name, i, std::move(*table.value));
   }
   if (!c.api_keys.empty()) {
-    auto table = KeyTable::from(c.api_keys);
+    auto table = KeyTable::from(c.api_keys, a.providers_.size());
     if (!table) return R::failure("api_keys" + table.error);
-    a.providers_.push_back(Provider{"api_keys", ProviderSource::table, static_cast<std::size_t>(-1), std::move(*table.value)});
+    a.add_table("api_keys", static_cast<std::size_t>(-1), std::move(*table.value));
   }
   return R::success(std::move(a));
+}
+
+void Authenticator::add_table(std::string name, std::size_t pipeline_index, KeyTable keys) {
+  const bool counted = keys.has_quotas();
+  providers_.push_back(
+      Provider{std::move(name), counted ? ProviderSource::store : ProviderSource::table, pipeline_index,
+               std::move(keys), counted});
+  uses_stores_ = uses_stores_ || counted;
+  counts_static_usage_ = counts_static_usage_ || counted;
 }
 
 AuthResult Authenticator::check(std::string_view key, const std::optional<util::IpAddress>& client_ip,

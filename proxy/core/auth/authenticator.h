@@ -10,8 +10,11 @@
 //
 // A provider is either a table (`static`, `api_keys`: the records are here)
 // or a store (`builtin`, `redis`, `database`, `webhook`: asked by the auth
-// module, which caches the answers; proxy/modules/auth). `lua` is refused
-// by from() (check-config says it is not built yet).
+// module, which caches the answers; proxy/modules/auth). A static provider
+// with a key that has a quota is a store too (a counted table): its keys
+// are here, but what they used is counted in a store shared by the
+// instances (proxy/modules/auth/static_source.h). `lua` is refused by
+// from() (check-config says it is not built yet).
 //
 // mode first_match: the first provider that knows the key decides;
 //      none knows it → invalid_api_key.
@@ -89,8 +92,15 @@ class Authenticator {
   const std::string& name(std::size_t i) const { return providers_[i].name; }
   // The auth.pipeline entry provider i was built from (npos: api_keys).
   std::size_t pipeline_index(std::size_t i) const { return providers_[i].pipeline_index; }
-  // A table provider's record of the key; null when it does not know it.
+  // A table provider's record of the key (a counted table's too: as the
+  // config says it, before what it used); null when it does not know it.
   const KeyRecord* find(std::size_t i, const KeyHash& hash) const { return providers_[i].keys.find(hash); }
+  // Provider i is a counted table: a static provider whose keys' quotas
+  // are counted in a store (its source is `store`).
+  bool counted(std::size_t i) const { return providers_[i].counted; }
+  // Some provider is a counted table: the gateway needs the store of
+  // static keys' usage.
+  bool counts_static_usage() const { return counts_static_usage_; }
   // Some provider is a store: a check may have to wait for it.
   bool uses_stores() const { return uses_stores_; }
 
@@ -99,9 +109,14 @@ class Authenticator {
     std::string name;
     ProviderSource source = ProviderSource::table;
     std::size_t pipeline_index = static_cast<std::size_t>(-1);
-    KeyTable keys;  // table providers
+    KeyTable keys;  // table providers, counted ones included
+    bool counted = false;
   };
+  // A static provider from its keys: a table, or a counted table when a
+  // key has a quota.
+  void add_table(std::string name, std::size_t pipeline_index, KeyTable keys);
   bool uses_stores_ = false;
+  bool counts_static_usage_ = false;
   config::AuthMode mode_ = config::AuthMode::first_match;
   SkipPaths skip_;
   std::vector<util::Cidr> trusted_;

@@ -36,6 +36,23 @@ std::string to_hex(const KeyHash& h) {
   return out;
 }
 
+std::optional<KeyHash> from_hex(std::string_view hex) {
+  const auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  KeyHash h{};
+  if (hex.size() != h.size() * 2) return std::nullopt;
+  for (std::size_t i = 0; i < h.size(); ++i) {
+    const int hi = digit(hex[2 * i]), lo = digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    h[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return h;
+}
+
 std::string key_prefix(std::string_view key) {
   if (key.empty()) return {};
   std::size_t cut = std::min<std::size_t>(8, key.size() / 4);

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,8 @@ bool hashes_equal(const KeyHash& a, const KeyHash& b);
 
 // Lower-case hex of the digest (64 characters).
 std::string to_hex(const KeyHash& h);
+// The digest back from 64 hex digits (either case); nullopt for anything else.
+std::optional<KeyHash> from_hex(std::string_view hex);
 
 // What a log line or a message may show of a key: its first
 // min(8, size / 4) characters and "…" (a 51-character OpenAI-style key shows

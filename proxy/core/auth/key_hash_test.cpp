@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+
 using namespace llmproxy::auth;
 
 TEST(KeyHash, Sha256) {
@@ -31,4 +34,16 @@ TEST(KeyHash, PrefixNeverCutsAUtf8Character) {
   EXPECT_EQ(key_prefix("a\u00e9\u00e9\u00e9\u00e9"), "a\u2026");
   EXPECT_EQ(key_prefix("\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"), "\u00e9\u00e9\u2026");  // 16 bytes: 4, whole
   EXPECT_EQ(key_prefix("\U0001F600\U0001F600\U0001F600"), "\u2026");  // 12 bytes: 3 would cut the first one
+}
+
+TEST(KeyHash, HexRoundTripsAndRefusesWhatIsNotADigest) {
+  const auto h = hash_key("sk-test");
+  EXPECT_EQ(from_hex(to_hex(h)), h);
+  std::string upper = to_hex(h);
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  EXPECT_EQ(from_hex(upper), h);
+  EXPECT_EQ(from_hex(to_hex(h).substr(1)), std::nullopt);
+  EXPECT_EQ(from_hex(to_hex(h) + "0"), std::nullopt);
+  EXPECT_EQ(from_hex(std::string(64, 'g')), std::nullopt);
+  EXPECT_EQ(from_hex(""), std::nullopt);
 }

@@ -25,7 +25,7 @@ struct KeyRecord {
   std::optional<WallTime> starts_at;   // not valid before (inclusive start)
   std::optional<WallTime> expires_at;  // not valid from this instant on
   IpRules ips;
-  Quota quota;  // static keys: unlimited (check-config refuses their quotas)
+  Quota quota;
   // Store providers: which one (Authenticator's provider index) gave the
   // record, and where that store finds the key to charge its usage (the
   // admin key store: `id`; Redis: the key's name; a database: the key

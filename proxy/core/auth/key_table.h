@@ -15,16 +15,21 @@
 
 namespace llmproxy::auth {
 
-// A config key as a record: the key hashed (not kept), status, window and
-// IP rules parsed. The error (check-config rejects the same inputs first)
-// names the field, e.g. "status: unknown status \"on\" (…)".
-util::Parsed<KeyRecord> key_record_from(const config::StaticKey& key);
+// A config key as a record: the key hashed (not kept), status, window, IP
+// rules and quota parsed; `provider` and `store_ref` (the hex digest) set
+// for a provider whose quotas are counted in a store (authenticator.h).
+// The quota's used tokens are the config's used_quota, counted from the
+// start of time: the store's count replaces both (static_source.h).
+// The error (check-config rejects the same inputs first) names the field,
+// e.g. "status: unknown status \"on\" (…)".
+util::Parsed<KeyRecord> key_record_from(const config::StaticKey& key, std::size_t provider = 0);
 
 class KeyTable {
  public:
   KeyTable() = default;
   // Two entries with the same key are an error (the second's index).
-  static util::Parsed<KeyTable> from(const std::vector<config::StaticKey>& keys);
+  // `provider`: the index of the provider the table is (key_record_from).
+  static util::Parsed<KeyTable> from(const std::vector<config::StaticKey>& keys, std::size_t provider = 0);
 
   // nullptr when the digest is not a key of this table.
   const KeyRecord* find(const KeyHash& hash) const {
@@ -32,8 +37,11 @@ class KeyTable {
     return it == keys_.end() ? nullptr : &it->second;
   }
   std::size_t size() const { return keys_.size(); }
+  // Some key has a quota (total_quota > 0).
+  bool has_quotas() const { return has_quotas_; }
 
  private:
+  bool has_quotas_ = false;
   std::unordered_map<KeyHash, KeyRecord, KeyHashHasher, KeyHashEqual> keys_;
 };
 

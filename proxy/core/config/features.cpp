@@ -22,7 +22,7 @@ constexpr std::array kFeatures{
     FeatureInfo{Feature::auth, "auth", true, "BEHAVIOR §7"},
     FeatureInfo{Feature::api_keys, "api_keys", true, "BEHAVIOR §7"},
     FeatureInfo{Feature::auth_providers, "the lua auth provider", false, "BEHAVIOR §7, issue #13"},
-    FeatureInfo{Feature::key_quota, "quotas of static keys (builtin keys have them)", false, "BEHAVIOR §7, issue #13"},
+    FeatureInfo{Feature::key_quota, "quotas of static keys (counted in the admin key store's database)", true, "BEHAVIOR §7, issue #13"},
     FeatureInfo{Feature::key_metric_labels, "metrics.custom_labels api_key / user_id", true, "BEHAVIOR §10"},
     FeatureInfo{Feature::discovery, "discovery", false, "BEHAVIOR §12"},
     FeatureInfo{Feature::logging, "logging", false, "BEHAVIOR §10"},

@@ -27,6 +27,7 @@ TEST(Features, BuiltFeaturesAreTheOnesThatLanded) {
                                 Feature::metrics,
                                 Feature::rate_limit,              Feature::auth,
                                 Feature::api_keys,                Feature::admin,
-                                Feature::admin_listen,            Feature::key_metric_labels};
+                                Feature::admin_listen,            Feature::key_metric_labels,
+                                Feature::key_quota};
   for (const auto& f : feature_table()) EXPECT_EQ(f.built, built.count(f.feature) == 1) << f.name;
 }

@@ -2,9 +2,10 @@
 // key store the builtin provider reads, each static key's fields, and what
 // of them this build does not enforce yet (issue #13's later slices):
 // providers other than static, builtin, redis, database and webhook (and
-// https:// webhook urls), provider scripts, quotas of static keys (store
-// keys have theirs: their usage is stored). Those are
-// reported as not implemented at the exact key, never read and ignored.
+// https:// webhook urls), provider scripts. Those are reported as not
+// implemented at the exact key, never read and ignored. The quotas of
+// static keys are counted in the admin key store's database
+// (validate_admin.cpp checks it when they are).
 #include <algorithm>
 #include <set>
 
@@ -85,9 +86,8 @@ void check_provider(const Config& c, const AuthProvider& a, const std::string& p
   }
 }
 
-// A key's status and validity window; its quota only where the key is in
-// force (`runs`), as the feature table reports only what is enabled.
-void check_key(const StaticKey& k, const std::string& p, bool runs, Context& ctx) {
+// A key's status, validity window and quota.
+void check_key(const StaticKey& k, const std::string& p, Context& ctx) {
   if (k.key.empty()) ctx.error(p, "key is required", true);
   if (!auth::parse_key_status(k.status))
     ctx.error(p + ".status",
@@ -95,25 +95,21 @@ void check_key(const StaticKey& k, const std::string& p, bool runs, Context& ctx
   const auto starts = util::parse_timestamp(k.starts_at), expires = util::parse_timestamp(k.expires_at);
   if (starts && expires && *starts >= *expires)
     ctx.error(p + ".starts_at", "starts_at is not before expires_at: the key could never be used");
-  if (!runs) return;
-  // A static key's usage has nowhere durable to go (a restart would forget
-  // it): quotas are the builtin provider's (admin key store).
-  if (k.total_quota != 0)
-    ctx.not_implemented(p + ".total_quota", p + ".total_quota", Feature::key_quota);
-  if (k.used_quota != 0)
-    ctx.not_implemented(p + ".used_quota", p + ".used_quota", Feature::key_quota);
-  if (k.quota_reset_period != QuotaPeriod::never)
-    ctx.not_implemented(p + ".quota_reset_period",
-                        p + ".quota_reset_period: " + std::string(enum_name(k.quota_reset_period)),
-                        Feature::key_quota);
+  // Without a total the key is unlimited: nothing would count these.
+  if (k.total_quota == 0 && k.used_quota != 0)
+    ctx.error(p + ".used_quota", "used_quota counts toward total_quota, which is 0 (unlimited): set "
+                                 "total_quota, or leave used_quota out");
+  if (k.total_quota == 0 && k.quota_reset_period != QuotaPeriod::never)
+    ctx.error(p + ".quota_reset_period", "quota_reset_period restarts the count of total_quota, which is 0 "
+                                         "(unlimited): set total_quota, or leave quota_reset_period out");
 }
 
 // Every key of one provider; the same key twice is an error at the second
 // (its value is never quoted: it is a secret).
-void check_keys(const std::vector<StaticKey>& keys, const std::string& list, bool runs, Context& ctx) {
+void check_keys(const std::vector<StaticKey>& keys, const std::string& list, Context& ctx) {
   std::set<std::string_view> seen;
   for (std::size_t j = 0; j < keys.size(); ++j) {
-    check_key(keys[j], idx(list, j), runs, ctx);
+    check_key(keys[j], idx(list, j), ctx);
     if (!keys[j].key.empty() && !seen.insert(keys[j].key.value).second)
       ctx.error(idx(list, j) + ".key", "the same key is listed twice in this provider");
   }
@@ -148,11 +144,11 @@ void validate_auth(const Config& c, Context& ctx) {
     const std::string p = idx("auth.pipeline", i);
     const bool runs = c.auth.enabled && a.enabled;
     check_provider(c, a, p, ctx);
-    if (a.type == ProviderType::static_keys) check_keys(a.static_keys.keys, p + ".static.keys", runs, ctx);
+    if (a.type == ProviderType::static_keys) check_keys(a.static_keys.keys, p + ".static.keys", ctx);
     if (runs) check_provider_built(a, p, ctx);
     any_provider = any_provider || a.enabled;
   }
-  check_keys(c.api_keys, "api_keys", true, ctx);
+  check_keys(c.api_keys, "api_keys", ctx);
   check_paths(c, ctx);
   if (c.auth.enabled && !any_provider)
     ctx.error("auth.enabled", "auth is on but no provider is enabled and api_keys is empty: every request would be refused");

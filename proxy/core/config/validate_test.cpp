@@ -119,15 +119,7 @@ TEST(ValidateAuth, WhatIsNotBuiltIsNamedAtItsKey) {
   EXPECT_EQ(messages(r),
             "test.yaml:8:17: auth.pipeline[0].type: lua: not implemented yet in this build (see BEHAVIOR §7, "
             "issue #13)\n"
-            "test.yaml:12:16: auth.pipeline[2].script: not implemented yet in this build (see BEHAVIOR §11)\n"
-            "test.yaml:15:25: auth.pipeline[2].static.keys[0].total_quota: not implemented yet in this build (see "
-            "BEHAVIOR §7, issue #13)\n"
-            "test.yaml:15:42: auth.pipeline[2].static.keys[0].used_quota: not implemented yet in this build (see "
-            "BEHAVIOR §7, issue #13)\n"
-            "test.yaml:15:57: auth.pipeline[2].static.keys[0].quota_reset_period: daily: not implemented yet in "
-            "this build (see BEHAVIOR §7, issue #13)\n"
-            "test.yaml:16:24: api_keys[0].total_quota: not implemented yet in this build (see BEHAVIOR §7, issue "
-            "#13)\n");
+            "test.yaml:12:16: auth.pipeline[2].script: not implemented yet in this build (see BEHAVIOR §11)\n");
   // A redis provider is built; its pattern must name the key.
   const auto redis = load(std::string(kMinimal) +
                           "storage:\n"
@@ -179,6 +171,29 @@ TEST(ValidateAuth, KeyFields) {
             "test.yaml:7:29: api_keys[3].expires_at: invalid time \"2026-02-30T00:00:00Z\" (RFC 3339, e.g. "
             "2026-01-31T00:00:00Z, or unix seconds)\n"
             "test.yaml:9:16: auth.skip_paths[0]: a path starts with '/'\n");
+}
+
+// Static keys' quotas are counted (in the admin key store's database); a
+// used_quota or reset period without a total would count toward nothing.
+TEST(ValidateAuth, StaticQuotasAreBuiltAndNeedATotal) {
+  const auto ok = load(std::string(kMinimal) +
+                       "api_keys: [{key: sk-1, total_quota: 10, used_quota: 2, quota_reset_period: daily}]\n");
+  EXPECT_TRUE(ok.ok()) << messages(ok);
+  const auto r = load(std::string(kMinimal) +
+                      "api_keys:\n"
+                      "  - {key: sk-1, used_quota: 2}\n"
+                      "  - {key: sk-2, quota_reset_period: monthly}\n");
+  EXPECT_EQ(messages(r),
+            "test.yaml:4:29: api_keys[0].used_quota: used_quota counts toward total_quota, which is 0 (unlimited): "
+            "set total_quota, or leave used_quota out\n"
+            "test.yaml:5:37: api_keys[1].quota_reset_period: quota_reset_period restarts the count of total_quota, "
+            "which is 0 (unlimited): set total_quota, or leave quota_reset_period out\n");
+  // Their usage is kept where the admin keys are, admin enabled or not.
+  const auto dangling = load(std::string(kMinimal) + "admin: {storage: keys}\napi_keys: [{key: sk-1, total_quota: 10}]\n");
+  EXPECT_THAT(messages(dangling), HasSubstr("admin.storage: no database named 'keys' in storage.databases"));
+  const auto no_file = load(std::string(kMinimal) + "admin: {db_path: \"\"}\napi_keys: [{key: sk-1, total_quota: 10}]\n");
+  EXPECT_THAT(messages(no_file), HasSubstr("admin.db_path: the key store's SQLite file is required when static keys "
+                                           "have quotas"));
 }
 
 // A database provider is built: its names go into SQL text, so only plain

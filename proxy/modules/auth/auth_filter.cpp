@@ -176,7 +176,8 @@ void AuthFilter::warn_store(std::string_view provider, std::string_view error) {
 env::Task<void> AuthFilter::on_end(shell::Exchange& ex) {
   if (!ex.caller.held || ex.record.total_tokens <= 0) co_return;
   const auto& record = *std::static_pointer_cast<const KeyRecord>(ex.caller.held);
-  if (const auto& ledger = stores_[record.provider].ledger) ledger->charge(record, ex.record.total_tokens);
+  const Store& store = stores_[record.provider];
+  if (store.ledger && store.source->counts(record)) store.ledger->charge(record, ex.record.total_tokens);
 }
 
 void AuthFilter::close() {

@@ -11,7 +11,7 @@
 
 #include "proxy/core/config/load.h"
 #include "proxy/modules/auth/testing/filter_driver.h"
-#include "proxy/stores/keys/memory_key_store.h"
+#include "proxy/modules/auth/testing/probed_store.h"
 
 namespace {
 
@@ -21,30 +21,7 @@ using namespace std::chrono_literals;
 using openai::ErrorId;
 using stores::keys::StoredKey;
 
-// A memory store that counts lookups and can be broken.
-class ProbedStore final : public stores::keys::KeyStore {
- public:
-  env::Task<stores::keys::Found> find(std::string hash) override {
-    ++finds;
-    if (broken) co_return stores::keys::Found{{stores::keys::Outcome::unavailable, "database is down"}, {}};
-    co_return co_await inner.find(std::move(hash));
-  }
-  env::Task<stores::keys::Status> create(StoredKey k) override { return inner.create(std::move(k)); }
-  env::Task<stores::keys::Status> update(StoredKey k) override { return inner.update(std::move(k)); }
-  env::Task<stores::keys::Status> remove(std::string h) override { return inner.remove(std::move(h)); }
-  env::Task<stores::keys::Page> list(std::int64_t o, std::int64_t l) override { return inner.list(o, l); }
-  env::Task<stores::keys::Status> sync(std::vector<StoredKey> k, stores::keys::SyncMode m) override {
-    return inner.sync(std::move(k), m);
-  }
-  env::Task<stores::keys::Status> add_usage(std::string h, std::int64_t t, std::optional<std::int64_t> p) override {
-    if (broken) co_return stores::keys::Status{stores::keys::Outcome::unavailable, "database is down"};
-    co_return co_await inner.add_usage(std::move(h), t, p);
-  }
-
-  stores::keys::MemoryKeyStore inner;
-  int finds = 0;
-  bool broken = false;
-};
+using modules::auth::testing::ProbedStore;
 
 StoredKey row(const std::string& key) {
   StoredKey k;

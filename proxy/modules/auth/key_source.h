@@ -62,6 +62,9 @@ class KeySource {
 
   // Whether add_usage() writes anywhere (a webhook keeps no usage).
   virtual bool keeps_usage() const { return true; }
+  // Whether the usage of this key (a record it answered) is kept: static
+  // keys count only toward a quota.
+  virtual bool counts(const llmproxy::auth::KeyRecord& /*key*/) const { return true; }
   // Whether a lookup sent after an add_usage() was sent is answered after
   // that write (one ordered connection per worker: Redis). Then a write
   // still running counts as written for a record fetched meanwhile;

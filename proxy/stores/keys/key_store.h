@@ -78,6 +78,16 @@ enum class SyncMode : std::uint8_t {
 // 32766); a larger sync is refused, not cut.
 inline constexpr std::size_t kMaxSyncKeys = 10000;
 
+// What a store's rows are (a database keeps each in a table of its own).
+enum class KeyRows : std::uint8_t {
+  admin_keys,        // the admin API's keys (the builtin provider reads them)
+  // What static keys with a quota (auth static providers, api_keys) have
+  // used: a row per key, made when the key first uses tokens. Only the
+  // count columns mean anything here (used_quota, quota_reset_at,
+  // created_at); the key's rules are the config's.
+  static_key_usage,
+};
+
 class KeyStore {
  public:
   virtual ~KeyStore() = default;

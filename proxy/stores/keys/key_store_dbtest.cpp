@@ -1,10 +1,12 @@
 // Every KeyStore passes the same tests: memory, and SQL against each driver
 // named in LLMPROXY_SQL_DRIVERS (sqlite by default; postgres and mysql need
-// the servers scripts/services.sh starts, see sql_pool_dbtest.cpp).
+// the servers scripts/services.sh starts, see sql_pool_dbtest.cpp), on both
+// tables of key rows (the admin keys, the usage of static keys).
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <string_view>
 
 #include "proxy/stores/keys/memory_key_store.h"
 #include "proxy/stores/keys/sql_key_store.h"
@@ -17,9 +19,16 @@ namespace asio = boost::asio;
 using namespace llmproxy;
 using namespace llmproxy::stores::keys;
 
+// "memory", or "<driver>_<table>" for each SQL driver under test.
+constexpr std::string_view kStaticUsage = "_static_key_usage";
+
 std::vector<std::string> stores() {
-  std::vector<std::string> out = stores::sql::testing::drivers_under_test();
-  if (!std::getenv("LLMPROXY_SQL_DRIVERS")) out.insert(out.begin(), "memory");
+  std::vector<std::string> out;
+  if (!std::getenv("LLMPROXY_SQL_DRIVERS")) out.push_back("memory");
+  for (const auto& driver : stores::sql::testing::drivers_under_test()) {
+    out.push_back(driver + "_admin_keys");
+    out.push_back(driver + std::string(kStaticUsage));
+  }
   return out;
 }
 
@@ -29,8 +38,10 @@ std::shared_ptr<stores::sql::SqlPool> open_database(const std::string& driver) {
       stores::sql::SqlPool::open(stores::sql::testing::test_database(driver, "keys", 4), error);
   if (!pool) throw std::runtime_error(error);
   if (stores::sql::migrate(*pool, stores::sql::gateway_migrations(), error) < 0) throw std::runtime_error(error);
-  stores::sql::Statement clear{"DELETE FROM llmproxy_api_keys", {}};
-  if (!pool->run_blocking({clear}).ok()) throw std::runtime_error("cannot clear llmproxy_api_keys");
+  for (const auto rows : {KeyRows::admin_keys, KeyRows::static_key_usage}) {
+    stores::sql::Statement clear{"DELETE FROM " + table_of(rows), {}};
+    if (!pool->run_blocking({clear}).ok()) throw std::runtime_error("cannot clear " + table_of(rows));
+  }
   return pool;
 }
 
@@ -59,8 +70,10 @@ class KeyStoreTest : public ::testing::TestWithParam<std::string> {
     if (GetParam() == "memory") {
       store_ = std::make_unique<MemoryKeyStore>();
     } else {
-      db_ = open_database(GetParam());
-      store_ = std::make_unique<SqlKeyStore>(db_);
+      const std::string& p = GetParam();
+      const bool usage = p.ends_with(kStaticUsage);
+      db_ = open_database(p.substr(0, p.find('_')));
+      store_ = std::make_unique<SqlKeyStore>(db_, usage ? KeyRows::static_key_usage : KeyRows::admin_keys);
     }
   }
   std::shared_ptr<stores::sql::SqlPool> db_;

@@ -52,19 +52,19 @@ StoredKey from_row(const std::vector<Value>& r) {
 }
 
 // INSERT that does nothing on an existing key_hash (affected = 0 then).
-std::string insert_if_absent(Dialect d) {
-  const std::string values = std::string("(") + kColumns + ") VALUES (" + kPlaceholders + ")";
+std::string insert_if_absent(Dialect d, const std::string& table) {
+  const std::string values = std::string(" (") + kColumns + ") VALUES (" + kPlaceholders + ")";
   switch (d) {
-    case Dialect::sqlite: return "INSERT OR IGNORE INTO llmproxy_api_keys " + values;
-    case Dialect::postgres: return "INSERT INTO llmproxy_api_keys " + values + " ON CONFLICT (key_hash) DO NOTHING";
-    case Dialect::mysql: return "INSERT IGNORE INTO llmproxy_api_keys " + values;
+    case Dialect::sqlite: return "INSERT OR IGNORE INTO " + table + values;
+    case Dialect::postgres: return "INSERT INTO " + table + values + " ON CONFLICT (key_hash) DO NOTHING";
+    case Dialect::mysql: return "INSERT IGNORE INTO " + table + values;
   }
   return {};
 }
 
 // INSERT that replaces every column of an existing key_hash.
-std::string upsert(Dialect d) {
-  std::string sql = std::string("INSERT INTO llmproxy_api_keys (") + kColumns + ") VALUES (" + kPlaceholders + ")";
+std::string upsert(Dialect d, const std::string& table) {
+  std::string sql = "INSERT INTO " + table + " (" + kColumns + ") VALUES (" + kPlaceholders + ")";
   sql += d == Dialect::mysql ? " ON DUPLICATE KEY UPDATE " : " ON CONFLICT (key_hash) DO UPDATE SET ";
   bool first = true;
   for (const char* c : kReplaced) {
@@ -81,7 +81,7 @@ Status failed(const sql::Result& r) { return Status{Outcome::unavailable, r.erro
 }  // namespace
 
 env::Task<Found> SqlKeyStore::find(std::string hash) {
-  Statement st{std::string("SELECT ") + kColumns + " FROM llmproxy_api_keys WHERE key_hash = ?", {std::move(hash)}};
+  Statement st{std::string("SELECT ") + kColumns + " FROM " + table_ + " WHERE key_hash = ?", {std::move(hash)}};
   const sql::Result r = co_await db_->run(std::move(st));
   if (!r.ok()) co_return Found{failed(r), std::nullopt};
   if (r.rows.empty()) co_return Found{Status{Outcome::not_found, {}}, std::nullopt};
@@ -89,7 +89,7 @@ env::Task<Found> SqlKeyStore::find(std::string hash) {
 }
 
 env::Task<Status> SqlKeyStore::create(StoredKey key) {
-  Statement st{insert_if_absent(db_->dialect()), row_values(key)};
+  Statement st{insert_if_absent(db_->dialect(), table_), row_values(key)};
   const sql::Result r = co_await db_->run(std::move(st));
   if (!r.ok()) co_return failed(r);
   if (r.affected == 0) co_return Status{Outcome::duplicate, {}};
@@ -98,7 +98,7 @@ env::Task<Status> SqlKeyStore::create(StoredKey key) {
 
 env::Task<Status> SqlKeyStore::update(StoredKey key) {
   Statement st{
-      "UPDATE llmproxy_api_keys SET key_prefix = ?, name = ?, user_id = ?, status = ?, starts_at = ?, "
+      "UPDATE " + table_ + " SET key_prefix = ?, name = ?, user_id = ?, status = ?, starts_at = ?, "
       "expires_at = ?, total_quota = ?, quota_reset_period = ?, allowed_ips = ?, "
       "denied_ips = ?, updated_at = ? WHERE key_hash = ?",
       {key.prefix, key.name, key.user_id, std::int64_t{key.status}, opt(key.starts_at), opt(key.expires_at),
@@ -116,7 +116,7 @@ env::Task<Status> SqlKeyStore::update(StoredKey key) {
 }
 
 env::Task<Status> SqlKeyStore::remove(std::string hash) {
-  Statement st{"DELETE FROM llmproxy_api_keys WHERE key_hash = ?", {std::move(hash)}};
+  Statement st{"DELETE FROM " + table_ + " WHERE key_hash = ?", {std::move(hash)}};
   const sql::Result r = co_await db_->run(std::move(st));
   if (!r.ok()) co_return failed(r);
   if (r.affected == 0) co_return Status{Outcome::not_found, {}};
@@ -124,9 +124,9 @@ env::Task<Status> SqlKeyStore::remove(std::string hash) {
 }
 
 env::Task<Page> SqlKeyStore::list(std::int64_t offset, std::int64_t limit) {
-  Statement count{"SELECT COUNT(*) FROM llmproxy_api_keys", {}};
+  Statement count{"SELECT COUNT(*) FROM " + table_, {}};
   Statement rows{std::string("SELECT ") + kColumns +
-                     " FROM llmproxy_api_keys ORDER BY created_at, key_hash LIMIT ? OFFSET ?",
+                     " FROM " + table_ + " ORDER BY created_at, key_hash LIMIT ? OFFSET ?",
                  {std::max<std::int64_t>(limit, 0), std::max<std::int64_t>(offset, 0)}};
   Page page;
   const sql::Result c = co_await db_->run(std::move(count));
@@ -149,11 +149,11 @@ env::Task<Status> SqlKeyStore::sync(std::vector<StoredKey> keys, SyncMode mode) 
     co_return Status{Outcome::unavailable, "a sync takes at most " + std::to_string(kMaxSyncKeys) + " keys"};
   std::vector<Statement> batch;
   batch.reserve(keys.size() + 1);
-  const std::string sql = upsert(db_->dialect());
+  const std::string sql = upsert(db_->dialect(), table_);
   for (const auto& k : keys) batch.push_back(Statement{sql, row_values(k)});
   if (mode == SyncMode::full) {
     // Every key not in the set goes; the ones that stay keep their usage.
-    Statement drop{"DELETE FROM llmproxy_api_keys", {}};
+    Statement drop{"DELETE FROM " + table_, {}};
     if (!keys.empty()) {
       drop.sql += " WHERE key_hash NOT IN (";
       for (std::size_t i = 0; i < keys.size(); ++i) {
@@ -176,13 +176,13 @@ env::Task<Status> SqlKeyStore::add_usage(std::string hash, std::int64_t tokens,
   // quota_reset_at, which both test, untouched).
   Statement st;
   if (period_start) {
-    st.sql = "UPDATE llmproxy_api_keys SET "
-             "used_quota = CASE WHEN COALESCE(quota_reset_at, created_at) < ? THEN ? ELSE used_quota + ? END, "
+    st.sql = "UPDATE " + table_ +
+             " SET used_quota = CASE WHEN COALESCE(quota_reset_at, created_at) < ? THEN ? ELSE used_quota + ? END, "
              "quota_reset_at = CASE WHEN COALESCE(quota_reset_at, created_at) < ? THEN ? ELSE quota_reset_at END "
              "WHERE key_hash = ?";
     st.params = {*period_start, tokens, tokens, *period_start, *period_start, std::move(hash)};
   } else {
-    st.sql = "UPDATE llmproxy_api_keys SET used_quota = used_quota + ? WHERE key_hash = ?";
+    st.sql = "UPDATE " + table_ + " SET used_quota = used_quota + ? WHERE key_hash = ?";
     st.params = {tokens, std::move(hash)};
   }
   const sql::Result r = co_await db_->run(std::move(st));
@@ -208,7 +208,11 @@ config::DatabaseConfig sqlite_key_database(const std::string& path) {
   return db;
 }
 
-std::shared_ptr<KeyStore> open_key_store(const config::DatabaseConfig& db, std::string& error) {
+std::string table_of(KeyRows rows) {
+  return rows == KeyRows::admin_keys ? "llmproxy_api_keys" : "llmproxy_static_key_usage";
+}
+
+std::shared_ptr<sql::SqlPool> open_key_database(const config::DatabaseConfig& db, std::string& error) {
   if (db.driver == config::DbDriver::sqlite) {
     const std::filesystem::path file(db.path);
     if (file.has_parent_path()) {
@@ -223,22 +227,32 @@ std::shared_ptr<KeyStore> open_key_store(const config::DatabaseConfig& db, std::
   std::shared_ptr<sql::SqlPool> pool = sql::SqlPool::open(db, error);
   if (!pool) return nullptr;
   if (sql::migrate(*pool, sql::gateway_migrations(), error) < 0) return nullptr;
-  return std::make_shared<SqlKeyStore>(std::move(pool));
+  return pool;
 }
 
-std::shared_ptr<KeyStore> KeyStores::open(const config::DatabaseConfig& db, std::string& error) {
+std::shared_ptr<KeyStore> open_key_store(const config::DatabaseConfig& db, KeyRows rows, std::string& error) {
+  auto pool = open_key_database(db, error);
+  if (!pool) return nullptr;
+  return std::make_shared<SqlKeyStore>(std::move(pool), rows);
+}
+
+std::shared_ptr<KeyStore> KeyStores::open(const config::DatabaseConfig& db, KeyRows rows, std::string& error) {
+  std::shared_ptr<sql::SqlPool> pool;
   for (auto it = open_.begin(); it != open_.end();) {
     auto running = it->second.lock();
     if (!running) {
       it = open_.erase(it);
       continue;
     }
-    if (it->first == db) return running;
+    if (it->first == db) pool = std::move(running);
     ++it;
   }
-  auto store = open_key_store(db, error);
-  if (store) open_.emplace_back(db, store);
-  return store;
+  if (!pool) {
+    pool = open_key_database(db, error);
+    if (!pool) return nullptr;
+    open_.emplace_back(db, pool);
+  }
+  return std::make_shared<SqlKeyStore>(std::move(pool), rows);
 }
 
 }  // namespace llmproxy::stores::keys

@@ -5,37 +5,60 @@
 namespace llmproxy::stores::sql {
 namespace {
 
+// The columns of a key row (StoredKey, proxy/stores/keys/key_store.h) in
+// each dialect, for `table`: the admin key store's keys and the usage of
+// static keys have the same shape, so one store class serves both.
+std::string key_table_sqlite(const std::string& table) {
+  return "CREATE TABLE IF NOT EXISTS " + table + R"( (
+      key_hash TEXT PRIMARY KEY, key_prefix TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+      user_id TEXT NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0,
+      starts_at INTEGER, expires_at INTEGER, total_quota INTEGER NOT NULL DEFAULT 0,
+      used_quota INTEGER NOT NULL DEFAULT 0, quota_reset_period TEXT NOT NULL DEFAULT 'never',
+      quota_reset_at INTEGER, allowed_ips TEXT NOT NULL DEFAULT '', denied_ips TEXT NOT NULL DEFAULT '',
+      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL))";
+}
+std::string key_table_postgres(const std::string& table) {
+  return "CREATE TABLE IF NOT EXISTS " + table + R"( (
+      key_hash VARCHAR(64) PRIMARY KEY, key_prefix VARCHAR(16) NOT NULL, name TEXT NOT NULL DEFAULT '',
+      user_id VARCHAR(255) NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0,
+      starts_at BIGINT, expires_at BIGINT, total_quota BIGINT NOT NULL DEFAULT 0,
+      used_quota BIGINT NOT NULL DEFAULT 0, quota_reset_period VARCHAR(16) NOT NULL DEFAULT 'never',
+      quota_reset_at BIGINT, allowed_ips TEXT NOT NULL DEFAULT '', denied_ips TEXT NOT NULL DEFAULT '',
+      created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL))";
+}
+// MySQL: TEXT columns take no DEFAULT (the store always writes them).
+std::string key_table_mysql(const std::string& table, const std::string& extra) {
+  return "CREATE TABLE IF NOT EXISTS " + table + R"( (
+      key_hash VARCHAR(64) PRIMARY KEY, key_prefix VARCHAR(16) NOT NULL, name TEXT NOT NULL,
+      user_id VARCHAR(255) NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0,
+      starts_at BIGINT, expires_at BIGINT, total_quota BIGINT NOT NULL DEFAULT 0,
+      used_quota BIGINT NOT NULL DEFAULT 0, quota_reset_period VARCHAR(16) NOT NULL DEFAULT 'never',
+      quota_reset_at BIGINT, allowed_ips TEXT NOT NULL, denied_ips TEXT NOT NULL,
+      created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)" + extra + ") CHARACTER SET utf8mb4";
+}
+
 const std::vector<Migration>& all() {
-  // Version 1: API keys (issue #13). The key itself is never stored: its
-  // SHA-256 (hex) is the primary key and a short prefix identifies it to
-  // people. Times are unix seconds (NULL = none); ip lists are comma-separated.
   static const std::vector<Migration> migrations{
+      // Version 1: API keys (issue #13). The key itself is never stored: its
+      // SHA-256 (hex) is the primary key and a short prefix identifies it to
+      // people. Times are unix seconds (NULL = none); ip lists are
+      // comma-separated.
       {1,
        "api keys",
-       {R"(CREATE TABLE IF NOT EXISTS llmproxy_api_keys (
-             key_hash TEXT PRIMARY KEY, key_prefix TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
-             user_id TEXT NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0,
-             starts_at INTEGER, expires_at INTEGER, total_quota INTEGER NOT NULL DEFAULT 0,
-             used_quota INTEGER NOT NULL DEFAULT 0, quota_reset_period TEXT NOT NULL DEFAULT 'never',
-             quota_reset_at INTEGER, allowed_ips TEXT NOT NULL DEFAULT '', denied_ips TEXT NOT NULL DEFAULT '',
-             created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL))",
+       {key_table_sqlite("llmproxy_api_keys"),
         "CREATE INDEX IF NOT EXISTS llmproxy_api_keys_user ON llmproxy_api_keys (user_id)"},
-       {R"(CREATE TABLE IF NOT EXISTS llmproxy_api_keys (
-             key_hash VARCHAR(64) PRIMARY KEY, key_prefix VARCHAR(16) NOT NULL, name TEXT NOT NULL DEFAULT '',
-             user_id VARCHAR(255) NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0,
-             starts_at BIGINT, expires_at BIGINT, total_quota BIGINT NOT NULL DEFAULT 0,
-             used_quota BIGINT NOT NULL DEFAULT 0, quota_reset_period VARCHAR(16) NOT NULL DEFAULT 'never',
-             quota_reset_at BIGINT, allowed_ips TEXT NOT NULL DEFAULT '', denied_ips TEXT NOT NULL DEFAULT '',
-             created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL))",
+       {key_table_postgres("llmproxy_api_keys"),
         "CREATE INDEX IF NOT EXISTS llmproxy_api_keys_user ON llmproxy_api_keys (user_id)"},
-       {R"(CREATE TABLE IF NOT EXISTS llmproxy_api_keys (
-             key_hash VARCHAR(64) PRIMARY KEY, key_prefix VARCHAR(16) NOT NULL, name TEXT NOT NULL,
-             user_id VARCHAR(255) NOT NULL DEFAULT '', status INTEGER NOT NULL DEFAULT 0,
-             starts_at BIGINT, expires_at BIGINT, total_quota BIGINT NOT NULL DEFAULT 0,
-             used_quota BIGINT NOT NULL DEFAULT 0, quota_reset_period VARCHAR(16) NOT NULL DEFAULT 'never',
-             quota_reset_at BIGINT, allowed_ips TEXT NOT NULL, denied_ips TEXT NOT NULL,
-             created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL,
-             INDEX llmproxy_api_keys_user (user_id)) CHARACTER SET utf8mb4)"}},
+       {key_table_mysql("llmproxy_api_keys", ",\n      INDEX llmproxy_api_keys_user (user_id)")}},
+      // Version 2: the usage of static keys with a quota (auth static
+      // providers, api_keys), counted where the admin keys are. A row
+      // appears when the key first uses tokens; what the config says
+      // (status, quota, IP lists) is read from the config, not from here.
+      {2,
+       "static key usage",
+       {key_table_sqlite("llmproxy_static_key_usage")},
+       {key_table_postgres("llmproxy_static_key_usage")},
+       {key_table_mysql("llmproxy_static_key_usage", "")}},
   };
   return migrations;
 }
