@@ -130,6 +130,17 @@ void use_gateway(Scenario& sc, const std::shared_ptr<const server::Gateway>& gat
       sc.redis = *cache;
 }
 
+config::Config config_with_backends(int n, const config::BackendConfig& each) {
+  config::Config cfg;
+  for (int i = 0; i < n; ++i) {
+    config::BackendConfig b = each;
+    b.name = "b" + std::to_string(i);
+    b.url = "http://" + b.name + ":8000";
+    cfg.backends.push_back(std::move(b));
+  }
+  return cfg;
+}
+
 void use_config(Scenario& sc, const config::Config& c) {
   const std::string yaml = changed_sections_yaml(c);
   const auto gateway = simulated_gateway(yaml);

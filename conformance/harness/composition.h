@@ -73,6 +73,13 @@ std::string gateway_yaml(const ConfigKnobs& k);
 // Redis, and server.workers workers per instance (at least 1).
 void use_gateway(Scenario& sc, const std::shared_ptr<const server::Gateway>& gateway);
 
+// A config for a property to draw the rest of and build with use_config:
+// backends b0…b(n-1) on http://bi:8000, each otherwise as `each` (its
+// timeouts; name and url are set here). Each is served by a fake of its
+// own on its own simulated host, with Scenario::profile unless
+// Scenario::fakes says otherwise.
+config::Config config_with_backends(int n, const config::BackendConfig& each);
+
 // `sc` set up from a config drawn in code, as from a user's file: the
 // config as YAML (changed_sections_yaml), loaded and built through the
 // composition root (simulated_gateway, use_gateway); the text becomes

@@ -19,6 +19,7 @@
 #include <map>
 
 #include "conformance/harness/checks.h"
+#include "conformance/harness/composition.h"
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/harness/keep_failure.h"
 #include "conformance/harness/quiet_logs.h"
@@ -42,7 +43,19 @@ struct LimitRun {
 // Runs `sc` with rate limits `cfg` behind a store `latency` away, shared by
 // every gateway instance (Scenario::rate_limit, so a kept case carries
 // them).
+// The gateway: two backends as a config built through the composition root,
+// as serve builds it (composition.h); a kept case is exactly this config
+// plus the limits.
+config::Config gateway_config() {
+  config::BackendConfig each;
+  each.timeout = 60s;
+  each.connect_timeout = 2s;
+  each.first_byte_timeout = 2s;
+  return config_with_backends(2, each);
+}
+
 LimitRun run_limited(Scenario& sc, const config::RateLimitConfig& cfg, Duration latency) {
+  use_config(sc, gateway_config());
   LimitRun run;
   run.limits = ratelimit::limits_from(cfg);
   run.latency = latency;
@@ -62,13 +75,9 @@ std::string key_of(const ClientRequest& q) {
 Scenario base_scenario() {
   Scenario sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
-  sc.backends = 2;
   sc.profile.ttft = ms(*uniform(1, 200));
   sc.profile.itl = ms(*uniform(0, 20));
   sc.profile.output_tokens = *uniform<std::uint32_t>(1, 40);
-  sc.backend_template.timeout = 60s;
-  sc.backend_template.connect_timeout = 2s;
-  sc.backend_template.first_byte_timeout = 2s;
   sc.horizon = 30min;
   return sc;
 }

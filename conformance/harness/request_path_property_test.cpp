@@ -8,7 +8,9 @@
 //   - first-byte and stream-idle timeouts fire at exactly their virtual deadline;
 //   - no upstream connection outlives its request (closed, or idle in the pool),
 //     and no backend is left generating for a client that went away.
-// A failure prints the seed and the command that replays it.
+// The gateway is built from a drawn config through the composition root, as
+// serve builds it (composition.h). A failure prints the seed and the
+// command that replays it, and keeps the case as a scenario file.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
@@ -20,6 +22,7 @@
 
 
 #include "conformance/harness/checks.h"
+#include "conformance/harness/composition.h"
 #include "conformance/harness/gateway_sim.h"
 #include "conformance/harness/random_faults.h"
 #include "conformance/harness/random_scenario.h"
@@ -48,25 +51,41 @@ rc::Gen<std::string> gen_fault(bool has_first_byte_timeout, bool has_idle_timeou
   });
 }
 
+// The gateway of a case: `backends` backends with `each`'s timeouts and the
+// server's read and idle timeouts, as a config (composition.h), so the
+// case is built as serve builds it and a kept case is exactly this config.
+config::Config gateway_config(int backends, const config::BackendConfig& each) {
+  config::Config cfg = config_with_backends(backends, each);
+  cfg.server.read_timeout = 30s;
+  cfg.server.idle_timeout = 60s;
+  return cfg;
+}
+
+// Made ready to run: built from `cfg` (use_config) and bounded in time as
+// conform bounds a replay, so a kept case replays to the same end.
+void ready(Scenario& sc, const config::Config& cfg) {
+  use_config(sc, cfg);
+  Duration last{0};
+  for (const auto& q : sc.requests) last = std::max(last, q.at);
+  sc.horizon = last + kClientGuard + 1min;
+}
+
 Scenario gen_scenario() {
   Scenario sc;
   sc.seed = *uniform<std::uint64_t>(1, 1u << 30);
-  sc.backends = *uniform(1, 4);
+  const int backends = *uniform(1, 4);
   sc.profile.ttft = std::chrono::milliseconds(*uniform(0, 200));
   sc.profile.itl = std::chrono::milliseconds(*uniform(0, 30));
   sc.profile.output_tokens = *uniform<std::uint32_t>(1, 24);
-  sc.backend_template.timeout = 60s;
-  sc.backend_template.connect_timeout = 5s;
-  if (*coin())
-    sc.backend_template.first_byte_timeout = std::chrono::milliseconds(*uniform(250, 2000));
-  if (*coin())
-    sc.backend_template.stream_idle_timeout = std::chrono::milliseconds(*uniform(100, 1500));
-  sc.gateway.read_timeout = 30s;
-  sc.gateway.idle_timeout = 60s;
+  config::BackendConfig each;
+  each.timeout = 60s;
+  each.connect_timeout = 5s;
+  if (*coin()) each.first_byte_timeout = std::chrono::milliseconds(*uniform(250, 2000));
+  if (*coin()) each.stream_idle_timeout = std::chrono::milliseconds(*uniform(100, 1500));
   sc.random_read_split = *coin();
   const int n = *uniform(1, 10);
-  const bool fbt = sc.backend_template.first_byte_timeout.count() > 0;
-  const bool idle = sc.backend_template.stream_idle_timeout.count() > 0;
+  const bool fbt = each.first_byte_timeout.count() > 0;
+  const bool idle = each.stream_idle_timeout.count() > 0;
   for (int i = 0; i < n; ++i) {
     ClientRequest r;
     r.at = std::chrono::milliseconds(*uniform(0, 1500));
@@ -92,6 +111,7 @@ Scenario gen_scenario() {
     sc.rate_limit = limits;
     sc.limiter_latency = std::chrono::milliseconds(*uniform(0, 5));
   }
+  ready(sc, gateway_config(backends, each));
   return sc;
 }
 
@@ -124,9 +144,9 @@ RC_GTEST_PROP(RequestPathSim, InvariantsHoldOverRandomWorkloadsAndFaults, ()) {
 TEST(RequestPathSim, SameSeedSameEventLog) {
   Scenario sc;
   sc.seed = 42;
-  sc.backends = 2;
-  sc.backend_template.first_byte_timeout = 500ms;
-  sc.backend_template.stream_idle_timeout = 300ms;
+  config::BackendConfig each;
+  each.first_byte_timeout = 500ms;
+  each.stream_idle_timeout = 300ms;
   for (int i = 0; i < 6; ++i) {
     ClientRequest r;
     r.at = std::chrono::milliseconds(i * 10);
@@ -134,6 +154,7 @@ TEST(RequestPathSim, SameSeedSameEventLog) {
     r.fault = i == 3 ? "reset_after=2" : "";
     sc.requests.push_back(r);
   }
+  ready(sc, gateway_config(2, each));
   const auto a = run_gateway_sim(sc);
   const auto b = run_gateway_sim(sc);
   EXPECT_EQ(a.event_log_hash, b.event_log_hash);
@@ -149,11 +170,11 @@ TEST(RequestPathSim, SameSeedSameEventLog) {
 TEST(RequestPathSim, CutStreamsAreChargedTheOraclesEstimate) {
   Scenario sc;
   sc.seed = 11;
-  sc.backends = 1;
   sc.profile.ttft = 5ms;
   sc.profile.itl = 10ms;
   sc.profile.output_tokens = 8;
-  sc.backend_template.stream_idle_timeout = 300ms;
+  config::BackendConfig each;
+  each.stream_idle_timeout = 300ms;
   config::RateLimitConfig limits;
   limits.enabled = true;
   limits.per_key.tokens_per_minute = 1000000;
@@ -175,6 +196,7 @@ TEST(RequestPathSim, CutStreamsAreChargedTheOraclesEstimate) {
   whole.stream = true;
   whole.at = 900ms;
   sc.requests.push_back(whole);
+  ready(sc, gateway_config(1, each));
 
   const SimOutcome out = run_gateway_sim(sc);
   const Violations v = check_invariants(sc, out);

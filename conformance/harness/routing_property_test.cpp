@@ -60,22 +60,18 @@ fake::FaultSpec spec(const std::string& text) {
 // own faults. The property draws the rest of the config, then builds it
 // (ready() below).
 config::Config with_backends(Scenario& sc, int n, Duration first_byte_timeout) {
-  config::Config cfg;
+  config::BackendConfig each;
+  each.timeout = 60s;
+  each.connect_timeout = 2s;
+  each.first_byte_timeout = first_byte_timeout;
   for (int i = 0; i < n; ++i) {
-    config::BackendConfig b;
-    b.name = "b" + std::to_string(i);
-    b.url = "http://" + b.name + ":8000";
-    b.timeout = 60s;
-    b.connect_timeout = 2s;
-    b.first_byte_timeout = first_byte_timeout;
-    cfg.backends.push_back(b);
     FakeBackend fb;
     fb.profile.ttft = ms(20);
     fb.profile.itl = ms(5);
     fb.profile.output_tokens = 4;
     sc.fakes.push_back(fb);
   }
-  return cfg;
+  return config_with_backends(n, each);
 }
 
 // A client starting at `at`, bounded by the guard every generated client

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "fake_backends/fault_spec.h"
 
@@ -69,8 +70,17 @@ std::string case_config_yaml(const harness::Scenario& sc) {
   std::ostringstream y;
   y << "# A kept simulation case (seed " << sc.seed << "); see its scenario file.\n";
   // A case generated from a config (through the composition root) keeps
-  // that config as it is.
-  if (!sc.config_yaml.empty()) return y.str() + sc.config_yaml;
+  // that config as it is, plus the limits it was given as settings
+  // (Scenario::rate_limit replaces what the config's would build, so a
+  // config with its own is not a case this writer can keep).
+  if (!sc.config_yaml.empty()) {
+    const bool own_limits = ("\n" + sc.config_yaml).find("\nrate_limit:") != std::string::npos;
+    if (sc.rate_limit && own_limits)
+      throw std::invalid_argument("a scenario with both Scenario::rate_limit and a config rate_limit cannot be kept");
+    y << sc.config_yaml;
+    if (sc.rate_limit) y << rate_limit_yaml(*sc.rate_limit);
+    return y.str();
+  }
   y << "server:\n  read_timeout: " << dur(sc.gateway.read_timeout)
     << "\n  idle_timeout: " << dur(sc.gateway.idle_timeout)
     << "\n  drain_timeout: " << dur(sc.gateway.drain_timeout) << "\n";

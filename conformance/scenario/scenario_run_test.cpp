@@ -257,19 +257,24 @@ void expect_same_requests(const std::vector<harness::ClientRequest>& a,
   }
 }
 
-// The rate-limit property's shape: generated backends, limits passed as
-// settings, a store 3 ms away shared by two gateway instances.
+// The rate-limit and request-path properties' shape: backends from a config
+// built through the composition root, limits passed as settings, a store
+// 3 ms away shared by two gateway instances, read splitting. The kept case
+// carries every field and replays as the same run.
 TEST(ScenarioRun, AKeptCaseCarriesEveryNewField) {
   harness::Scenario sc;
   sc.seed = 99;
-  sc.backends = 2;
   sc.profile.output_tokens = 4;
-  sc.backend_template.timeout = 60s;
-  sc.backend_template.connect_timeout = 2s;
-  sc.gateway.drain_timeout = 800ms;
-  sc.workers = 2;
+  config::BackendConfig each;
+  each.timeout = 60s;
+  each.connect_timeout = 2s;
+  config::Config cfg = harness::config_with_backends(2, each);
+  cfg.server.drain_timeout = 800ms;
+  cfg.server.workers = 2;
+  harness::use_config(sc, cfg);
   sc.gateways = 2;
   sc.drain_at = 1200ms;
+  sc.random_read_split = true;
   config::RateLimitConfig rl;
   rl.enabled = true;
   rl.global.requests_per_second = 2.5;
@@ -306,10 +311,12 @@ TEST(ScenarioRun, AKeptCaseCarriesEveryNewField) {
   EXPECT_EQ(replay.gateway.drain_timeout, 800ms);
   EXPECT_EQ(replay.rate_limit, rl);
   EXPECT_EQ(replay.limiter_latency, 3ms);
-  // The original's limits hold in the replay as they did in the run it came
-  // from: the same clients are admitted, refused and cut.
+  EXPECT_EQ(replay.random_read_split, true);
+  // The same run: the same event log, so the same clients admitted,
+  // refused and cut.
   const auto original = harness::run_gateway_sim(sc);
   const auto replayed = harness::run_gateway_sim(replay);
+  EXPECT_EQ(original.event_log_hash, replayed.event_log_hash);
   ASSERT_EQ(original.clients.size(), replayed.clients.size());
   for (std::size_t i = 0; i < original.clients.size(); ++i)
     EXPECT_EQ(original.clients[i].response.status, replayed.clients[i].response.status) << "req-" << i;
