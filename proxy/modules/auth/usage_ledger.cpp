@@ -12,7 +12,7 @@
 namespace llmproxy::modules::auth {
 
 UsageLedger::UsageLedger(env::Env& env, std::shared_ptr<KeySource> store)
-    : env_(env), store_(std::move(store)), ordered_(store_->ordered()) {}
+    : env_(env), store_(std::move(store)), ordered_(store_->ordered()), timer_(env.make_timer()) {}
 
 UsageLedger::~UsageLedger() {
   if (const std::int64_t left = unwritten(); left > 0)
@@ -26,7 +26,38 @@ void UsageLedger::charge(const llmproxy::auth::KeyRecord& key, std::int64_t toke
   if (fresh) it->second.ref = key.store_ref;
   it->second.period = key.quota.period;
   it->second.charged += tokens;
-  if (!writing_ && (!failing_ || env_.now() >= retry_at_)) start_write();
+  if (writing_) return;
+  const TimePoint now = env_.now();
+  if (closing_) {  // no more waiting: the worker is closing
+    start_write();
+    return;
+  }
+  if (failing_ && now < retry_at_) {
+    flush_by(retry_at_);
+    return;
+  }
+  if (!key.quota.limited() && flush_by(now + kFlushAfter)) return;
+  start_write();
+}
+
+bool UsageLedger::flush_by(TimePoint at) {
+  if (!timer_) return false;
+  if (flush_armed_) return true;  // armed for at most kFlushAfter (or kRetryAfter) from now
+  flush_armed_ = true;
+  boost::asio::co_spawn(env_.executor(), [self = shared_from_this(), at]() { return self->flush_at(at); },
+                        [](std::exception_ptr e) {
+                          if (e) std::rethrow_exception(e);  // a bug: a timer does not throw
+                        });
+  return true;
+}
+
+env::Task<void> UsageLedger::flush_at(TimePoint at) {
+  env::error_code ec;
+  // A close before this coroutine first ran found no wait to cancel.
+  if (!closing_) co_await timer_->sleep_until(at, ec);
+  flush_armed_ = false;
+  if (ec || closing_ || writing_ || unwritten() == 0) co_return;  // cancelled, or a write took them
+  start_write();
 }
 
 std::int64_t UsageLedger::mark(const llmproxy::auth::KeyHash& hash) const {
@@ -51,6 +82,8 @@ std::int64_t UsageLedger::unwritten() const {
 }
 
 void UsageLedger::close_when_idle(std::function<void()> then) {
+  closing_ = true;
+  if (timer_) timer_->cancel();  // what it waited to write goes now
   on_idle_ = std::move(then);
   if (writing_) return;  // end_write calls it
   // Tokens kept from a failed write are tried once more now, whatever the
@@ -113,6 +146,7 @@ env::Task<bool> UsageLedger::write_one(Account& account) {
               {{"error", s.message}, {"tokens", std::to_string(amount)}});
   failing_ = true;
   retry_at_ = env_.now() + kRetryAfter;
+  if (!closing_) flush_by(retry_at_);  // tried again even if no request comes
   co_return false;
 }
 

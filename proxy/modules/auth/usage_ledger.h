@@ -5,19 +5,26 @@
 // tokens used"; docs/auth.md#quotas).
 //
 // charge() at each request's end adds the tokens it used (the usage the
-// relay extracted) to the key's account. If no write is running, one
-// starts at once: it sends every account's unwritten tokens
-// (KeySource::add_usage, one call per key, with the key's period so the
-// store restarts a count in a new period) and repeats while charges
-// arrived meanwhile. So at most one write per worker is in flight, a busy
-// worker batches by itself, and an idle one has nothing left unwritten
-// after one store round trip. No timer: the simulator stays finite, and at
-// shutdown the write's pending completion keeps the worker's loop running
-// until the tokens are stored (the SQL pool holds work on the executor).
+// relay extracted) to the key's account. A write sends every account's
+// unwritten tokens (KeySource::add_usage, one call per key, with the key's
+// period so the store restarts a count in a new period) and repeats while
+// charges arrived meanwhile, so at most one write per worker is in flight
+// and a busy worker batches by itself. When it starts:
+//   - a key with a quota: at once (if no write is running), so other
+//     workers and instances see its count one store round trip after the
+//     request ended (the quota's bound, docs/auth.md);
+//   - a key without one (its count is for people: the admin API's
+//     used_quota): within kFlushAfter, so an idle worker does not pay a
+//     store write per request; charges meanwhile go in the same write.
+// At shutdown (close_when_idle) everything unwritten is written at once,
+// and the write's pending completion keeps the worker's loop running until
+// the tokens are stored (the SQL pool holds work on the executor).
 //
-// A failed write keeps the tokens and is tried again with the next charge
-// after kRetryAfter (one warning per failure streak); tokens still unwritten
-// when the ledger is destroyed are logged with their total.
+// A failed write keeps the tokens and is tried again kRetryAfter later, by
+// the flush timer or by a charge after that (one warning per failure
+// streak); tokens still unwritten when the ledger is destroyed are logged
+// with their total. An environment without timers (the unit tests'
+// ManualEnv) writes every charge at once and retries only on charges.
 //
 // mark(hash) taken before a record is fetched, pending(hash, mark) after:
 // what this worker charged to the key beyond what that record counts. For
@@ -49,6 +56,7 @@ namespace llmproxy::modules::auth {
 class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
  public:
   static constexpr Duration kRetryAfter = std::chrono::seconds(1);
+  static constexpr Duration kFlushAfter = std::chrono::seconds(1);
 
   UsageLedger(env::Env& env, std::shared_ptr<KeySource> store);
   ~UsageLedger();
@@ -80,6 +88,9 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
   };
   void start_write();
   void end_write();
+  // A write no later than `at` (the flush timer); false without timers.
+  bool flush_by(TimePoint at);
+  env::Task<void> flush_at(TimePoint at);
   env::Task<void> write_all();
   // One key's unwritten tokens; false when the store failed.
   env::Task<bool> write_one(Account& account);
@@ -92,8 +103,11 @@ class UsageLedger : public std::enable_shared_from_this<UsageLedger> {
       accounts_;
   bool writing_ = false;
   bool failing_ = false;
+  bool closing_ = false;
   std::function<void()> on_idle_;
   TimePoint retry_at_{};
+  std::unique_ptr<env::Timer> timer_;  // null: the env has no timers
+  bool flush_armed_ = false;
 };
 
 }  // namespace llmproxy::modules::auth
