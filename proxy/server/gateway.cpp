@@ -213,9 +213,14 @@ std::shared_ptr<Gateway::Process> Gateway::make_process(
     if (keep("rate_limit") && keep("storage.caches") && prev->memory_limiter) {
       p->memory_limiter = prev->memory_limiter;
     } else {
-      // A named memory cache bounds the limiter's key table with its max_size.
+      // A named memory cache bounds the limiter's key table with its max_size
+      // and releases idle keys after its ttl (memory_limiter.h); capped at a
+      // year so the limiter's nanosecond clock cannot overflow.
       ratelimit::MemoryLimiterOptions mo;
-      if (limit_cache_) mo.max_keys = static_cast<std::size_t>(limit_cache_->max_size);
+      if (limit_cache_) {
+        mo.max_keys = static_cast<std::size_t>(limit_cache_->max_size);
+        mo.idle_ttl = std::min<Duration>(limit_cache_->ttl, std::chrono::hours(24 * 365));
+      }
       p->memory_limiter = std::make_shared<ratelimit::MemoryLimiter>(limits_, mo);
     }
   }

@@ -14,6 +14,12 @@
 //                                    discovery source): read always, rejected
 //                                    when present and type is set but is not
 //                                    `wanted`, printed only when type == wanted
+//   v.only_for(Key, type_key, type, wanted, member, checks...)
+//                                    a field one variant reads (a redis cache's
+//                                    `addr`): read and checked always, rejected
+//                                    when present and `type` (read from
+//                                    `type_key`, unless that failed) is not
+//                                    `wanted`, printed only when type == wanted
 // A loaded Config is shared as std::shared_ptr<const Config> and never changes.
 #pragma once
 

@@ -33,6 +33,11 @@ class Printer {
     if (type == wanted) (*this)(key, member);
   }
 
+  template <class T, class E, class... Checks>
+  void only_for(Key key, std::string_view, E type, E wanted, T& member, Checks&&...) {
+    if (type == wanted) (*this)(key, member);
+  }
+
   template <class T>
   void print_struct(const T& s) {
     out_ << YAML::BeginMap;

@@ -84,6 +84,18 @@ class Reader {
     }
   }
 
+  template <class T, class E, class... Checks>
+  void only_for(Key key, std::string_view type_key, E type, E wanted, T& member, Checks&&... checks) {
+    const bool present = frame().find(key.name) != nullptr;
+    (*this)(key, member, std::forward<Checks>(checks)...);
+    if (!present || type == wanted || failed_.count(child_path(type_key)) != 0) return;
+    const std::string path = child_path(key.name);
+    failed_.insert(path);
+    error(marks_[path].key, path + ": `" + std::string(key.name) + "` applies only when " + std::string(type_key) +
+                                " is '" + std::string(enum_name(wanted)) + "', not '" + std::string(enum_name(type)) +
+                                "'");
+  }
+
   // ---- results
   const std::map<std::string, FieldMarks>& marks() const { return marks_; }
   // Paths whose value could not be read or failed a check; later

@@ -47,6 +47,11 @@ class Randomizer {
     if (type == wanted) (*this)(key, member);
   }
 
+  template <class T, class E, class... Checks>
+  void only_for(Key key, std::string_view, E type, E wanted, T& member, Checks&&... checks) {
+    if (type == wanted) (*this)(key, member, std::forward<Checks>(checks)...);
+  }
+
   template <class T>
   void generate_struct(T& s) {
     s.visit(*this);

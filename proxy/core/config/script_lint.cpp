@@ -40,6 +40,11 @@ class ScriptCollector {
     (*this)(key, member);
   }
 
+  template <class T, class E, class... Checks>
+  void only_for(Key key, std::string_view, E type, E wanted, T& member, Checks&&...) {
+    if (type == wanted) (*this)(key, member);
+  }
+
   template <class T>
   void walk(T& root) {
     root.visit(*this);

@@ -73,16 +73,20 @@ struct CacheConfig {
   void visit(V& v) {
     v("name", name);
     v("driver", driver);
-    v("addr", addr, check::host_port);
-    v("password", password);
-    v("db", db, check::in_range(0, 1024));
-    v("pool_size", pool_size, check::at_least(1));
-    v("min_idle_conns", min_idle_conns, check::at_least(0));
-    v("dial_timeout", dial_timeout);
-    v("read_timeout", read_timeout);
-    v("write_timeout", write_timeout);
-    v("max_size", max_size, check::at_least<std::int64_t>(1));
-    v("ttl", ttl);
+    // Each driver's own fields: set on the other driver they would do
+    // nothing, so they are refused (and printed only for their driver).
+    constexpr auto redis = CacheDriver::redis;
+    constexpr auto memory = CacheDriver::memory;
+    v.only_for("addr", "driver", driver, redis, addr, check::host_port);
+    v.only_for("password", "driver", driver, redis, password);
+    v.only_for("db", "driver", driver, redis, db, check::in_range(0, 1024));
+    v.only_for("pool_size", "driver", driver, redis, pool_size, check::at_least(1));
+    v.only_for("min_idle_conns", "driver", driver, redis, min_idle_conns, check::at_least(0));
+    v.only_for("dial_timeout", "driver", driver, redis, dial_timeout);
+    v.only_for("read_timeout", "driver", driver, redis, read_timeout);
+    v.only_for("write_timeout", "driver", driver, redis, write_timeout);
+    v.only_for("max_size", "driver", driver, memory, max_size, check::at_least<std::int64_t>(1));
+    v.only_for("ttl", "driver", driver, memory, ttl, check::positive_duration());
   }
 };
 

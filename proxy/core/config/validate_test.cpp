@@ -399,6 +399,21 @@ TEST(ValidateStorage, CachesNeedANameToo) {
   EXPECT_EQ(messages(r), "test.yaml:5:7: storage.caches[0]: name is required\n");
 }
 
+// A field only the other driver reads would be ignored: refused, in the
+// list and in the `storage.cache` shorthand alike.
+TEST(ValidateStorage, FieldsOfTheOtherCacheDriverAreRefused) {
+  const auto ok = load(std::string(kMinimal) +
+                       "storage:\n  caches:\n    - {name: m, driver: memory, max_size: 10, ttl: 1m}\n"
+                       "    - {name: r, driver: redis, addr: \"127.0.0.1:6379\", pool_size: 4}\n");
+  EXPECT_TRUE(ok.ok()) << messages(ok);
+  const auto memory = load(std::string(kMinimal) + "storage:\n  caches:\n    - {name: m, driver: memory, addr: \"h:1\"}\n");
+  EXPECT_THAT(messages(memory), HasSubstr("storage.caches[0].addr: `addr` applies only when driver is 'redis', not 'memory'"));
+  const auto redis = load(std::string(kMinimal) + "storage:\n  caches:\n    - {name: r, driver: redis, ttl: 5m}\n");
+  EXPECT_THAT(messages(redis), HasSubstr("storage.caches[0].ttl: `ttl` applies only when driver is 'memory', not 'redis'"));
+  const auto shorthand = load(std::string(kMinimal) + "storage:\n  cache: {driver: redis, max_size: 5}\n");
+  EXPECT_THAT(messages(shorthand), HasSubstr("storage.cache.max_size: `max_size` applies only when driver is 'memory', not 'redis'"));
+}
+
 // Each worker keeps one connection to a Redis cache in use (shared by its
 // modules): pool_size must allow server.workers of them; a cache nobody
 // uses is not judged; min_idle_conns fits in pool_size.

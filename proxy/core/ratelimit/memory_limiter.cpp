@@ -50,6 +50,7 @@ struct alignas(64) MemoryLimiter::Shard {
   std::mutex mu;
   std::unordered_map<std::string, KeyState, KeyHash, std::equal_to<>> keys;
   std::int64_t next_sweep = std::numeric_limits<std::int64_t>::min();
+  std::int64_t next_expiry = std::numeric_limits<std::int64_t>::min();
 };
 
 struct alignas(64) MemoryLimiter::GlobalShard {
@@ -165,8 +166,8 @@ void MemoryLimiter::key_headers(const KeyState& ks, std::int64_t t, Decision& d)
   for (std::size_t j = 0; j < key_rules_.size(); ++j) d.offer(key_rules_[j], ks.tat[j], t);
 }
 
-bool MemoryLimiter::sweep(Shard& s, std::int64_t t) {
-  if (t < s.next_sweep) return false;
+// Erases the shard's idle keys: those whose state equals a fresh one at t.
+void MemoryLimiter::erase_idle(Shard& s, std::int64_t t) const {
   const std::size_t nrules = key_rules_.size();
   std::erase_if(s.keys, [&](const auto& kv) {
     const KeyState& ks = kv.second;
@@ -176,6 +177,11 @@ bool MemoryLimiter::sweep(Shard& s, std::int64_t t) {
     }
     return true;
   });
+}
+
+bool MemoryLimiter::sweep(Shard& s, std::int64_t t) {
+  if (t < s.next_sweep) return false;
+  erase_idle(s, t);
   if (s.keys.size() < per_shard_cap_) return true;
   s.next_sweep = t + options_.sweep_interval.count();
   return false;
@@ -192,6 +198,10 @@ Verdict MemoryLimiter::admit(std::string_view key, std::int64_t reservation, Tim
   } else {
     Shard& s = shard_for(key);
     std::lock_guard lock(s.mu);
+    if (options_.idle_ttl.count() > 0 && t >= s.next_expiry) {
+      erase_idle(s, t);
+      s.next_expiry = t + options_.idle_ttl.count();
+    }
     auto it = s.keys.find(key);
     if (it == s.keys.end() && s.keys.size() >= per_shard_cap_ && !sweep(s, t)) {
       v.admitted = false;

@@ -27,6 +27,14 @@
 // evicted, and memory stays bounded. A sweep that frees nothing is not
 // retried for sweep_interval, so a table full of busy keys costs O(1) per
 // request.
+//
+// Idle expiry (idle_ttl > 0, a memory cache's `ttl`): besides the sweep on a
+// full shard, a shard's idle keys are swept on the first request it sees at
+// least idle_ttl after its previous expiry sweep. A key idle for idle_ttl
+// therefore holds no memory once its shard has seen one more request; since
+// only idle keys go, expiry never changes a verdict (the idle-expiry
+// property checks exactly that). It costs one comparison per request and one
+// pass over a shard per idle_ttl.
 #pragma once
 
 #include <array>
@@ -45,6 +53,7 @@ struct MemoryLimiterOptions {
   std::size_t shards = 16;
   std::size_t max_keys = 1'000'000;
   Duration sweep_interval{std::chrono::milliseconds(100)};
+  Duration idle_ttl{0};  // 0: idle keys go only when their shard is full
 };
 
 // The limit named in a verdict when a new key cannot get a state slot.
@@ -76,6 +85,7 @@ class MemoryLimiter {
   void finish(std::string_view key, std::int64_t reservation, std::int64_t actual, TimePoint now);
 
   const LimitSet& limits() const { return limits_; }
+  const MemoryLimiterOptions& options() const { return options_; }
   // Per-key states currently held (for tests and metrics).
   std::size_t key_count() const;
 
@@ -91,6 +101,7 @@ class MemoryLimiter {
   void check_global(std::int64_t t, Decision& d, bool commit_if_admitted);
   void key_headers(const KeyState& ks, std::int64_t t, Decision& d) const;
   bool sweep(Shard& s, std::int64_t t);
+  void erase_idle(Shard& s, std::int64_t t) const;
 
   LimitSet limits_;
   MemoryLimiterOptions options_;

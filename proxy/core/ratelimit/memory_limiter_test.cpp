@@ -247,6 +247,41 @@ TEST(MemoryLimiter, FailedSweepIsThrottled) {
   EXPECT_TRUE(m.admit("b", 0, t0 + seconds(10)).admitted);
 }
 
+// idle_ttl (a memory cache's ttl): idle keys go on the first request their
+// shard sees idle_ttl after the previous expiry sweep, without the shard being
+// full; a key that still limits stays.
+TEST(MemoryLimiter, IdleKeysExpireAfterTheTtl) {
+  LimitSet s;
+  s.rules.push_back(rule(Scope::per_key, 1.0 / 600, 1, "per_key requests_per_minute"));  // one per 10 min
+  MemoryLimiterOptions o;
+  o.shards = 1;
+  o.idle_ttl = seconds(300);
+  MemoryLimiter m{s, o};
+  s.rules.front().per_second = 1;
+  MemoryLimiter quick{s, o};
+  for (MemoryLimiter* l : {&m, &quick}) {
+    EXPECT_TRUE(l->admit("a", 0, t0).admitted);  // first sweep of the shard: next at t0 + 300 s
+    l->finish("a", 0, 0, t0);
+    EXPECT_TRUE(l->admit("b", 0, t0 + seconds(1)).admitted);
+    l->finish("b", 0, 0, t0 + seconds(1));
+  }
+  EXPECT_EQ(quick.key_count(), 2u);  // idle, but no expiry sweep before t0 + 300 s
+  EXPECT_TRUE(quick.admit("c", 0, t0 + seconds(300)).admitted);
+  EXPECT_EQ(quick.key_count(), 1u);  // a and b went, c came
+  // Under the 10-minute rule a and b still limit at t0 + 300 s: both stay,
+  // and a is still refused.
+  EXPECT_TRUE(m.admit("c", 0, t0 + seconds(300)).admitted);
+  EXPECT_EQ(m.key_count(), 3u);
+  EXPECT_FALSE(m.admit("a", 0, t0 + seconds(301)).admitted);
+  // Without idle_ttl idle keys stay until the shard is full.
+  MemoryLimiterOptions keep = o;
+  keep.idle_ttl = Duration(0);
+  MemoryLimiter k{s, keep};
+  EXPECT_TRUE(k.admit("a", 0, t0).admitted);
+  EXPECT_TRUE(k.admit("c", 0, t0 + seconds(1000)).admitted);
+  EXPECT_EQ(k.key_count(), 2u);
+}
+
 TEST(MemoryLimiter, RejectsBadRules) {
   LimitSet s;
   s.rules.push_back(rule(Scope::global, 0, 1, "x"));

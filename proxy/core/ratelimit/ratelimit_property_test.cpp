@@ -423,5 +423,50 @@ RC_GTEST_PROP(RateLimitProperty, RejectedRequestsChangeNothing, ()) {
   }
 }
 
+// Idle expiry (a memory cache's ttl, memory_limiter.h) only forgets states
+// equal to fresh ones: the same traffic gets the same verdicts and headers
+// with any idle_ttl as without, and the expiring limiter never holds more
+// keys.
+RC_GTEST_PROP(RateLimitProperty, IdleExpiryNeverChangesAVerdict, ()) {
+  LimitSet set;
+  set.rules = *rc::gen::container<std::vector<RequestRule>>(*rc::gen::inRange(0, 3), gen_rule());
+  if (*rc::gen::element(false, true)) set.max_concurrent = *rc::gen::inRange<std::int64_t>(1, 4);
+  if (*rc::gen::element(false, true)) set.tokens_per_minute = *rc::gen::inRange<std::int64_t>(100, 5000);
+  MemoryLimiterOptions options;
+  options.shards = *rc::gen::inRange<std::size_t>(1, 4);
+  MemoryLimiterOptions expiring = options;
+  expiring.idle_ttl = Duration(*rc::gen::inRange<std::int64_t>(1, 5 * kSecond));
+  std::int64_t spacing = kSecond;
+  for (const auto& r : set.rules) spacing = std::min(spacing, r.emission_ns());
+  const auto arrivals = *rc::gen::container<std::vector<Arrival>>(
+      *rc::gen::inRange(1, 200), rc::gen::exec([=] {
+        Arrival a;
+        a.gap = *gen_gap(spacing);
+        a.key = *rc::gen::inRange(0, 8);
+        a.reservation = *rc::gen::inRange<std::int64_t>(0, 1000);
+        a.actual = *rc::gen::inRange<std::int64_t>(-1, a.reservation + 1);
+        a.duration = *rc::gen::inRange<std::int64_t>(0, 3 * kSecond);
+        return a;
+      }));
+  MemoryLimiter plain{set, options};
+  MemoryLimiter expires{set, expiring};
+  const Run a = drive(plain, arrivals, 0);
+  const Run b = drive(expires, arrivals, 0);
+  RC_ASSERT(a.outcomes.size() == b.outcomes.size());
+  for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
+    const Verdict& x = a.outcomes[i].verdict;
+    const Verdict& y = b.outcomes[i].verdict;
+    RC_ASSERT(x.admitted == y.admitted);
+    RC_ASSERT(x.limit == y.limit);
+    RC_ASSERT(x.retry_after == y.retry_after);
+    RC_ASSERT(x.remaining_requests == y.remaining_requests);
+    RC_ASSERT(x.reset_requests == y.reset_requests);
+    RC_ASSERT(x.remaining_tokens == y.remaining_tokens);
+    RC_ASSERT(x.reset_tokens == y.reset_tokens);
+  }
+  RC_ASSERT(expires.key_count() <= plain.key_count());
+  RC_CLASSIFY(expires.key_count() < plain.key_count(), "expiry freed keys");
+}
+
 }  // namespace
 }  // namespace llmproxy::ratelimit
