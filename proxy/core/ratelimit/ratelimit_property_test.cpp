@@ -364,23 +364,20 @@ RC_GTEST_PROP(RateLimitProperty, TokenOvershootIsAtMostOneRequest, ()) {
   }
 }
 
-// A rejected request changes nothing: the same traffic with extra probe
-// requests gets the same verdicts, as long as the probes that were admitted
-// are part of both runs.
-RC_GTEST_PROP(RateLimitProperty, RejectedRequestsChangeNothing, ()) {
+// Up to two rules, maybe max_concurrent and tokens_per_minute: the limits of
+// the properties that compare two runs of the same traffic.
+LimitSet draw_small_limits() {
   LimitSet set;
   set.rules = *rc::gen::container<std::vector<RequestRule>>(*rc::gen::inRange(0, 3), gen_rule());
   if (*rc::gen::element(false, true)) set.max_concurrent = *rc::gen::inRange<std::int64_t>(1, 4);
   if (*rc::gen::element(false, true)) set.tokens_per_minute = *rc::gen::inRange<std::int64_t>(100, 5000);
-  MemoryLimiterOptions options;
-  options.shards = *rc::gen::inRange<std::size_t>(1, 4);
-  options.max_keys = *rc::gen::inRange<std::size_t>(1, 10);
-  // A sweep throttled by an earlier rejection is the one state a rejection
-  // leaves behind (memory_limiter.h); without throttling it leaves none.
-  options.sweep_interval = Duration(0);
-  std::int64_t spacing = kSecond;
-  for (const auto& r : set.rules) spacing = std::min(spacing, r.emission_ns());
-  auto gen_arrival = rc::gen::exec([=] {
+  return set;
+}
+
+// An arrival of one of the eight keys, with any usage up to its reservation
+// (or unknown) and a duration up to 3 s.
+rc::Gen<Arrival> gen_keyed_arrival(std::int64_t spacing) {
+  return rc::gen::exec([=] {
     Arrival a;
     a.gap = *gen_gap(spacing);
     a.key = *rc::gen::inRange(0, 8);
@@ -389,6 +386,33 @@ RC_GTEST_PROP(RateLimitProperty, RejectedRequestsChangeNothing, ()) {
     a.duration = *rc::gen::inRange<std::int64_t>(0, 3 * kSecond);
     return a;
   });
+}
+
+// Every field a client could see (the decision and the headers).
+void assert_same_verdict(const Verdict& x, const Verdict& y) {
+    RC_ASSERT(x.admitted == y.admitted);
+    RC_ASSERT(x.limit == y.limit);
+    RC_ASSERT(x.retry_after == y.retry_after);
+    RC_ASSERT(x.remaining_requests == y.remaining_requests);
+    RC_ASSERT(x.reset_requests == y.reset_requests);
+    RC_ASSERT(x.remaining_tokens == y.remaining_tokens);
+    RC_ASSERT(x.reset_tokens == y.reset_tokens);
+}
+
+// A rejected request changes nothing: the same traffic with extra probe
+// requests gets the same verdicts, as long as the probes that were admitted
+// are part of both runs.
+RC_GTEST_PROP(RateLimitProperty, RejectedRequestsChangeNothing, ()) {
+  const LimitSet set = draw_small_limits();
+  MemoryLimiterOptions options;
+  options.shards = *rc::gen::inRange<std::size_t>(1, 4);
+  options.max_keys = *rc::gen::inRange<std::size_t>(1, 10);
+  // A sweep throttled by an earlier rejection is the one state a rejection
+  // leaves behind (memory_limiter.h); without throttling it leaves none.
+  options.sweep_interval = Duration(0);
+  std::int64_t spacing = kSecond;
+  for (const auto& r : set.rules) spacing = std::min(spacing, r.emission_ns());
+  const auto gen_arrival = gen_keyed_arrival(spacing);
   const auto arrivals = *rc::gen::container<std::vector<Arrival>>(*rc::gen::inRange(1, 200), gen_arrival);
   auto probes = *rc::gen::container<std::vector<Arrival>>(arrivals.size(), gen_arrival);
   std::vector<bool> send_probe = *rc::gen::container<std::vector<bool>>(arrivals.size(), rc::gen::arbitrary<bool>());
@@ -411,15 +435,7 @@ RC_GTEST_PROP(RateLimitProperty, RejectedRequestsChangeNothing, ()) {
   }
   RC_ASSERT(kept.size() == b.outcomes.size());
   for (std::size_t i = 0; i < kept.size(); ++i) {
-    const Verdict& x = kept[i]->verdict;
-    const Verdict& y = b.outcomes[i].verdict;
-    RC_ASSERT(x.admitted == y.admitted);
-    RC_ASSERT(x.limit == y.limit);
-    RC_ASSERT(x.retry_after == y.retry_after);
-    RC_ASSERT(x.remaining_requests == y.remaining_requests);
-    RC_ASSERT(x.reset_requests == y.reset_requests);
-    RC_ASSERT(x.remaining_tokens == y.remaining_tokens);
-    RC_ASSERT(x.reset_tokens == y.reset_tokens);
+    assert_same_verdict(kept[i]->verdict, b.outcomes[i].verdict);
   }
 }
 
@@ -428,41 +444,21 @@ RC_GTEST_PROP(RateLimitProperty, RejectedRequestsChangeNothing, ()) {
 // with any idle_ttl as without, and the expiring limiter never holds more
 // keys.
 RC_GTEST_PROP(RateLimitProperty, IdleExpiryNeverChangesAVerdict, ()) {
-  LimitSet set;
-  set.rules = *rc::gen::container<std::vector<RequestRule>>(*rc::gen::inRange(0, 3), gen_rule());
-  if (*rc::gen::element(false, true)) set.max_concurrent = *rc::gen::inRange<std::int64_t>(1, 4);
-  if (*rc::gen::element(false, true)) set.tokens_per_minute = *rc::gen::inRange<std::int64_t>(100, 5000);
+  const LimitSet set = draw_small_limits();
   MemoryLimiterOptions options;
   options.shards = *rc::gen::inRange<std::size_t>(1, 4);
   MemoryLimiterOptions expiring = options;
   expiring.idle_ttl = Duration(*rc::gen::inRange<std::int64_t>(1, 5 * kSecond));
   std::int64_t spacing = kSecond;
   for (const auto& r : set.rules) spacing = std::min(spacing, r.emission_ns());
-  const auto arrivals = *rc::gen::container<std::vector<Arrival>>(
-      *rc::gen::inRange(1, 200), rc::gen::exec([=] {
-        Arrival a;
-        a.gap = *gen_gap(spacing);
-        a.key = *rc::gen::inRange(0, 8);
-        a.reservation = *rc::gen::inRange<std::int64_t>(0, 1000);
-        a.actual = *rc::gen::inRange<std::int64_t>(-1, a.reservation + 1);
-        a.duration = *rc::gen::inRange<std::int64_t>(0, 3 * kSecond);
-        return a;
-      }));
+  const auto arrivals = *rc::gen::container<std::vector<Arrival>>(*rc::gen::inRange(1, 200), gen_keyed_arrival(spacing));
   MemoryLimiter plain{set, options};
   MemoryLimiter expires{set, expiring};
   const Run a = drive(plain, arrivals, 0);
   const Run b = drive(expires, arrivals, 0);
   RC_ASSERT(a.outcomes.size() == b.outcomes.size());
   for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
-    const Verdict& x = a.outcomes[i].verdict;
-    const Verdict& y = b.outcomes[i].verdict;
-    RC_ASSERT(x.admitted == y.admitted);
-    RC_ASSERT(x.limit == y.limit);
-    RC_ASSERT(x.retry_after == y.retry_after);
-    RC_ASSERT(x.remaining_requests == y.remaining_requests);
-    RC_ASSERT(x.reset_requests == y.reset_requests);
-    RC_ASSERT(x.remaining_tokens == y.remaining_tokens);
-    RC_ASSERT(x.reset_tokens == y.reset_tokens);
+    assert_same_verdict(a.outcomes[i].verdict, b.outcomes[i].verdict);
   }
   RC_ASSERT(expires.key_count() <= plain.key_count());
   RC_CLASSIFY(expires.key_count() < plain.key_count(), "expiry freed keys");
