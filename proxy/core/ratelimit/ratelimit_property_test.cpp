@@ -390,13 +390,13 @@ rc::Gen<Arrival> gen_keyed_arrival(std::int64_t spacing) {
 
 // Every field a client could see (the decision and the headers).
 void assert_same_verdict(const Verdict& x, const Verdict& y) {
-    RC_ASSERT(x.admitted == y.admitted);
-    RC_ASSERT(x.limit == y.limit);
-    RC_ASSERT(x.retry_after == y.retry_after);
-    RC_ASSERT(x.remaining_requests == y.remaining_requests);
-    RC_ASSERT(x.reset_requests == y.reset_requests);
-    RC_ASSERT(x.remaining_tokens == y.remaining_tokens);
-    RC_ASSERT(x.reset_tokens == y.reset_tokens);
+  RC_ASSERT(x.admitted == y.admitted);
+  RC_ASSERT(x.limit == y.limit);
+  RC_ASSERT(x.retry_after == y.retry_after);
+  RC_ASSERT(x.remaining_requests == y.remaining_requests);
+  RC_ASSERT(x.reset_requests == y.reset_requests);
+  RC_ASSERT(x.remaining_tokens == y.remaining_tokens);
+  RC_ASSERT(x.reset_tokens == y.reset_tokens);
 }
 
 // A rejected request changes nothing: the same traffic with extra probe
